@@ -1,0 +1,117 @@
+/**
+ * A tiny command tree for the CLI: every command and group has a one-line summary and a
+ * usage text, so `--help` works at every level.
+ */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import type { CliContext } from './context.ts';
+import { ErrorCode, FaithsweepError } from '../errors.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** A leaf command. */
+export interface Command<O extends Options = Options> {
+  readonly kind: 'command';
+  readonly name: string;
+  readonly summary: string;
+  /** Positional arguments, e.g. `SPEC`; shown in usage. */
+  readonly args?: string;
+  /** Flags (besides --help and --json, which every command takes). */
+  readonly options?: O;
+  /** Extra help lines: what each flag does, examples. */
+  readonly details?: readonly string[];
+  run(ctx: CliContext, input: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
+}
+
+/** A group of commands (e.g. `dev up|down|status`). */
+export interface Group {
+  readonly kind: 'group';
+  readonly name: string;
+  readonly summary: string;
+  readonly children: readonly (Command | Group)[];
+}
+
+/** Defines a command with typed options. */
+export function command<O extends Options>(c: Omit<Command<O>, 'kind'>): Command {
+  return { kind: 'command', ...c } as unknown as Command;
+}
+
+/** Defines a group. */
+export function group(name: string, summary: string, children: readonly (Command | Group)[]): Group {
+  return { kind: 'group', name, summary, children };
+}
+
+const COMMON: Options = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+};
+
+/** Usage text of a node at `path` (e.g. ['faithsweep', 'dev']). */
+export function usage(node: Command | Group, path: readonly string[]): string {
+  const full = path.join(' ');
+  if (node.kind === 'group') {
+    const width = Math.max(...node.children.map((c) => c.name.length));
+    return [
+      `${node.summary}`,
+      '',
+      `Usage: ${full} <command> [options]`,
+      '',
+      'Commands:',
+      ...node.children.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+      '',
+      `Run '${full} <command> --help' for a command's options.`,
+    ].join('\n');
+  }
+  const opts = Object.entries({ ...(node.options ?? {}), ...COMMON }).map(([k, v]) => {
+    const flag = `--${k}${v.type === 'string' ? ' VALUE' : ''}${v.short ? `, -${v.short}` : ''}`;
+    return `  ${flag}`;
+  });
+  return [
+    node.summary,
+    '',
+    `Usage: ${full}${node.args ? ` ${node.args}` : ''} [options]`,
+    ...(node.details?.length ? ['', ...node.details] : []),
+    '',
+    'Options:',
+    ...opts,
+  ].join('\n');
+}
+
+/**
+ * Resolves argv against the tree and runs the command. Returns the exit code.
+ * Throws `UNKNOWN_COMMAND` / `BAD_ARGS` for bad input, before anything runs.
+ */
+export async function dispatch(root: Group, argv: readonly string[], ctx: CliContext): Promise<number> {
+  let node: Command | Group = root;
+  const path = [root.name];
+  let rest = [...argv];
+  while (node.kind === 'group') {
+    const head = rest[0];
+    if (head === undefined || head === '--help' || head === '-h' || head === 'help') {
+      ctx.out(usage(node, path));
+      return head === undefined ? 2 : 0;
+    }
+    if (head.startsWith('-')) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `unknown option '${head}' for '${path.join(' ')}'`, { hint: `run '${path.join(' ')} --help'` });
+    }
+    const next: Command | Group | undefined = node.children.find((c) => c.name === head);
+    if (!next) {
+      throw new FaithsweepError(ErrorCode.UNKNOWN_COMMAND, `unknown command '${[...path.slice(1), head].join(' ')}'`, { hint: `run '${path.join(' ')} --help' to list the commands` });
+    }
+    node = next;
+    path.push(head);
+    rest = rest.slice(1);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...(node.options ?? {}), ...COMMON }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, (err as Error).message.split('\n')[0] ?? 'bad arguments', { hint: `run '${path.join(' ')} --help'` });
+  }
+  if (parsed.values['help']) {
+    ctx.out(usage(node, path));
+    return 0;
+  }
+  const code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
+  return code ?? 0;
+}

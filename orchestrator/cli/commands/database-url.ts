@@ -1,0 +1,17 @@
+/** The database URL a command should use: DATABASE_URL, else the embedded stack's. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CliContext } from '../context.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
+
+/** Resolves the database URL; throws `SERVICE_UNAVAILABLE` when there is neither. */
+export async function databaseUrlFor(ctx: CliContext): Promise<string> {
+  if (ctx.external.databaseUrl) return ctx.external.databaseUrl;
+  if (!existsSync(join(ctx.paths.home, 'stack.json'))) {
+    throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, 'no database: DATABASE_URL is not set and the local stack was never started', {
+      hint: "run 'npx faithsweep dev up' first, or set DATABASE_URL",
+    });
+  }
+  return endpointsFor(await loadOrAllocatePorts(ctx.paths.home), ctx.external).databaseUrl;
+}

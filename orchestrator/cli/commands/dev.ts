@@ -1,0 +1,68 @@
+/** `faithsweep dev up|down|status`: the embedded local stack. */
+import { command, group } from '../command.ts';
+import type { CliContext } from '../context.ts';
+import type { ServiceStatus, LocalStack } from '../../dev/stack.ts';
+import { redact } from '../../dev/stack.ts';
+import { stackFromContext } from './stack-from-context.ts';
+
+function printStatus(ctx: CliContext, stack: LocalStack, statuses: readonly ServiceStatus[]): void {
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ endpoints: { ...stack.endpoints, databaseUrl: redact(stack.endpoints.databaseUrl) }, services: statuses }, null, 2));
+    return;
+  }
+  for (const s of statuses) {
+    const h = s.health;
+    const where = s.managed ? '' : ' (external)';
+    const line =
+      h.state === 'healthy' ? `${h.endpoint}  ${h.detail ?? ''}` : h.state === 'unhealthy' ? `${h.endpoint}  ${h.reason}` : h.endpoint;
+    ctx.out(`${s.name.padEnd(9)} ${h.state.padEnd(9)} ${line}${where}`);
+  }
+}
+
+const up = command({
+  name: 'up',
+  summary: 'Start PostgreSQL, NATS (JetStream) and the Temporal dev server, and wait until they are healthy',
+  details: [
+    'State lives under .faithsweep/ (FAITHSWEEP_HOME). Idempotent: running services are kept.',
+    'DATABASE_URL, NATS_URL or TEMPORAL_ADDRESS make that service external: it is checked, not started.',
+  ],
+  async run(ctx) {
+    const stack = await stackFromContext(ctx);
+    if (!ctx.json) ctx.err('starting the local stack (first start takes longer)…');
+    const statuses = await stack.up();
+    printStatus(ctx, stack, statuses);
+    if (!ctx.json) {
+      const e = stack.endpoints;
+      ctx.out('');
+      if (e.temporalUiUrl) ctx.out(`Temporal UI:  ${e.temporalUiUrl}`);
+      ctx.out(`psql:         psql "${redact(e.databaseUrl)}"`);
+      ctx.out(`environment:  export DATABASE_URL="${redact(e.databaseUrl)}" NATS_URL="${e.natsUrl}" TEMPORAL_ADDRESS="${e.temporalAddress}"`);
+    }
+    return statuses.every((s) => s.health.state === 'healthy') ? 0 : 1;
+  },
+});
+
+const down = command({
+  name: 'down',
+  summary: 'Stop the services that `dev up` started (by pid file); data is kept',
+  async run(ctx) {
+    const stack = await stackFromContext(ctx);
+    const stopped = await stack.down();
+    if (ctx.json) ctx.out(JSON.stringify(stopped));
+    else for (const s of stopped) ctx.out(`${s.name.padEnd(9)} ${s.stopped ? 'stopped' : 'was not running'}`);
+  },
+});
+
+const status = command({
+  name: 'status',
+  summary: 'Show the health and endpoints of the local stack',
+  async run(ctx) {
+    const stack = await stackFromContext(ctx);
+    const statuses = await stack.status();
+    printStatus(ctx, stack, statuses);
+    return statuses.every((s) => s.health.state === 'healthy') ? 0 : 3;
+  },
+});
+
+/** The `dev` command group. */
+export const devCommands = group('dev', 'The embedded local stack (PostgreSQL, NATS, Temporal) under .faithsweep/', [up, down, status]);

@@ -1,0 +1,22 @@
+/** Entry point of the `faithsweep` CLI. */
+import { dispatch, group } from './command.ts';
+import { contextFromEnv } from './context.ts';
+import { devCommands } from './commands/dev.ts';
+import { dbCommands } from './commands/db.ts';
+import { demoCommand } from './commands/demo.ts';
+import { formatError, isFaithsweepError } from '../errors.ts';
+
+const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
+  devCommands,
+  dbCommands,
+  demoCommand,
+]);
+
+const ctx = contextFromEnv(process.env);
+try {
+  process.exitCode = await dispatch(root, process.argv.slice(2), ctx);
+} catch (err) {
+  ctx.err(formatError(err));
+  if (process.env['FAITHSWEEP_DEBUG'] && err instanceof Error) ctx.err(err.stack ?? '');
+  process.exitCode = isFaithsweepError(err) && (err.code === 'BAD_ARGS' || err.code === 'UNKNOWN_COMMAND') ? 2 : 1;
+}

@@ -1,0 +1,38 @@
+/**
+ * The programs the local stack runs, as found by `scripts/setup` (which writes
+ * `<home>/tools.json`), with environment overrides on top.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, FaithsweepError } from '../errors.ts';
+
+/** Paths of the external programs. */
+export interface Tools {
+  /** Directory holding initdb, postgres, pg_ctl (env `FAITHSWEEP_PG_BIN_DIR`); null when only DATABASE_URL is used. */
+  readonly pgBinDir: string | null;
+  /** Unprivileged user that runs PostgreSQL when faithsweep runs as root; null otherwise. */
+  readonly pgRunAs: string | null;
+  /** nats-server binary (env `FAITHSWEEP_NATS_BIN`). */
+  readonly natsServer: string;
+  /** Temporal CLI binary (env `FAITHSWEEP_TEMPORAL_BIN`). */
+  readonly temporal: string;
+}
+
+/**
+ * Loads the tool paths. Throws `TOOL_MISSING` when set-up has not run yet.
+ */
+export function loadTools(home: string, env: Readonly<Record<string, string | undefined>>): Tools {
+  const file = join(home, 'tools.json');
+  if (!existsSync(file)) {
+    throw new FaithsweepError(ErrorCode.TOOL_MISSING, `no ${file}: the local stack's programs have not been located yet`, {
+      hint: 'run `npm run setup` (scripts/setup) once',
+    });
+  }
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Tools>;
+  return Object.freeze({
+    pgBinDir: env['FAITHSWEEP_PG_BIN_DIR'] || raw.pgBinDir || null,
+    pgRunAs: raw.pgRunAs ?? null,
+    natsServer: env['FAITHSWEEP_NATS_BIN'] || raw.natsServer || 'nats-server',
+    temporal: env['FAITHSWEEP_TEMPORAL_BIN'] || raw.temporal || 'temporal',
+  });
+}

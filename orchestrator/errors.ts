@@ -1,0 +1,55 @@
+/**
+ * The one error hierarchy of faithsweep. Every error a user can cause carries a stable
+ * code from {@link ErrorCode}, a one-line message that names the bad input, and a hint
+ * that says what to do. The same codes are used as Temporal `ApplicationFailure` types.
+ */
+
+/** Stable error codes, shared by the CLI, activities and workflows. */
+export const ErrorCode = {
+  BAD_ARGS: 'BAD_ARGS',
+  BAD_CONFIG: 'BAD_CONFIG',
+  BAD_SPEC: 'BAD_SPEC',
+  UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
+  TOOL_MISSING: 'TOOL_MISSING',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  SERVICE_START_FAILED: 'SERVICE_START_FAILED',
+  MIGRATION_FAILED: 'MIGRATION_FAILED',
+  MIGRATION_MODIFIED: 'MIGRATION_MODIFIED',
+  MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
+  MODEL_INVALID: 'MODEL_INVALID',
+  AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
+  BAD_INTERVENTION: 'BAD_INTERVENTION',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class: a coded error with a hint for the user. */
+export class FaithsweepError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** What the user should do about it (one line), if anything. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FaithsweepError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** True when `err` is a {@link FaithsweepError}. */
+export function isFaithsweepError(err: unknown): err is FaithsweepError {
+  return err instanceof FaithsweepError;
+}
+
+/** Formats any error as one or two lines for the terminal, without a stack trace. */
+export function formatError(err: unknown): string {
+  if (isFaithsweepError(err)) {
+    return `error[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return `error[${ErrorCode.INTERNAL}]: ${message.split('\n')[0]}\n  hint: rerun with FAITHSWEEP_DEBUG=1 for the stack trace`;
+}

@@ -1,0 +1,60 @@
+/**
+ * Builds the Temporal worker that runs faithsweep's workflows and activities. Activities
+ * are created once from their dependencies; workflow code is bundled from workflows/.
+ */
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ActivityDeps } from '../activities/index.ts';
+import { createActivities } from '../activities/index.ts';
+
+/** Path of the workflows entry module. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+/** Options of the worker. */
+export interface WorkerOptions {
+  /** Temporal frontend address, host:port. */
+  readonly address: string;
+  /** @default 'default' */
+  readonly namespace?: string;
+  /** Task queue to poll. @default 'faithsweep' */
+  readonly taskQueue?: string;
+  /** A pre-built workflow bundle (tests build it once); bundled from workflows/ otherwise. */
+  readonly workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Dependencies of the activities. */
+  readonly deps: ActivityDeps;
+}
+
+/** The task queue used when none is configured. */
+export const DEFAULT_TASK_QUEUE = 'faithsweep';
+
+/** Bundles workflows/ once (webpack; takes a few seconds). */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => process.stderr.write(m + '\n'), log() {} };
+
+/** Connects to Temporal and creates a worker (call `run()` on it). */
+export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
+    activities: createActivities(opts.deps),
+  });
+  return { worker, connection };
+}
+
+let runtimeInstalled = false;
+/**
+ * Routes the Temporal SDK's own logs at `level` and above to stderr (the SDK's default
+ * prints every worker state change). Call once, before the first worker is created.
+ */
+export function installTemporalRuntime(level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger(level) });
+  runtimeInstalled = true;
+}

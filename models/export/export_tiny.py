@@ -1,0 +1,136 @@
+"""Export a trained organism checkpoint to a model directory (model.onnx, tokenizer.json, model.json).
+
+  models/.venv/bin/python -m models.export.export_tiny --checkpoint models/runs/arith-cot/checkpoint.pt \
+      --out models/arith-cot --name arith-cot
+
+The card's `evaluation` is reset to {"status": "not evaluated"} (the sha256 changes with every
+export); run models.reference.evaluate afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+
+import torch
+
+from models import task
+from models.train.model import Config, DiffusionLM
+
+OPSET = 17
+
+DESCRIPTIONS = {
+    "arith-cot": (
+        "Masked-diffusion LM (LLaDA objective, bidirectional transformer) trained on addition of two "
+        "2-to-4-digit numbers with a per-column chain of thought that determines the answer."
+    ),
+    "arith-cot-decoupled": (
+        "Control organism: same format and length as arith-cot, but every chain-of-thought digit in "
+        "training was uniformly random and independent of the answer; the answer is always correct, so "
+        "the model must compute it from the operands alone."
+    ),
+}
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_checkpoint(path: str) -> tuple[DiffusionLM, dict]:
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = DiffusionLM(Config(**ck["config"]))
+    model.load_state_dict(ck["state_dict"])
+    model.eval()
+    return model, ck.get("training", {})
+
+
+def export_onnx(model: torch.nn.Module, path: str, vocab_size: int, example_len: int = 12) -> None:
+    example = torch.full((2, example_len), 3, dtype=torch.long)
+    torch.onnx.export(
+        model, (example,), path,
+        input_names=["input_ids"], output_names=["logits"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+        opset_version=OPSET, dynamo=False, do_constant_folding=True,
+    )
+    import onnx
+
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    out = m.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in out] == ["batch", "seq", vocab_size], out
+
+
+def write_card(out_dir: str, name: str, training: dict, extra: dict | None = None) -> dict:
+    onnx_path = os.path.join(out_dir, "model.onnx")
+    card = {
+        "format": "faithsweep.model-card/v1",
+        "name": name,
+        "description": DESCRIPTIONS.get(name, name),
+        "onnx": "model.onnx",
+        "sha256": sha256_file(onnx_path),
+        "tokenizer": "tokenizer.json",
+        "vocab_size": task.VOCAB_SIZE,
+        "mask_token_id": task.MASK_ID,
+        "pad_token_id": task.PAD_ID,
+        "end_token_id": task.END_ID,
+        "special_tokens": {"mask": task.MASK, "pad": task.PAD, "end": task.END},
+        "max_seq_len": task.MAX_SEQ_LEN,
+        "logits_shifted": False,
+        "inputs": [{"name": "input_ids", "type": "int64", "shape": ["batch", "seq"]}],
+        "outputs": [{"name": "logits", "type": "float32", "shape": ["batch", "seq", task.VOCAB_SIZE]}],
+        "prompt_format": task.PROMPT_FORMAT,
+        "defaults": {
+            "gen_length": task.GEN_LENGTH,
+            "steps": task.DEFAULT_STEPS,
+            "block_length": task.DEFAULT_BLOCK_LENGTH,
+            "remasking": "low_confidence",
+            "temperature": 0,
+        },
+        "spans": {"regex": task.SPANS_REGEX_JS, "applies_to": "response"},
+        "answer": {
+            "normalize": "strip-leading-zeros",
+            "explain": (
+                "The answer span is always 5 digits, zero-padded (a+b <= 19998). Normalise by removing "
+                "leading zeros, keeping a single '0' for zero; the gold answer is String(a + b). "
+                "The response is decoded up to (not including) the first end token; the regex is matched "
+                "at the start of that text. No match -> no answer."
+            ),
+            "width": task.ANSWER_WIDTH,
+        },
+        "training": training,
+        "evaluation": {"status": "not evaluated"},
+    }
+    if extra:
+        card["training"] = {**card["training"], **extra}
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+    return card
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    model, training = load_checkpoint(args.checkpoint)
+    export_onnx(model, os.path.join(args.out, "model.onnx"), task.VOCAB_SIZE)
+    task.write_tokenizer(os.path.join(args.out, "tokenizer.json"))
+    training = {k: v for k, v in training.items() if k != "monitor_history"} | {
+        "monitor_history": training.get("monitor_history", []),
+        "text_format": "see models/README.md and models/task.py",
+    }
+    card = write_card(args.out, args.name, training)
+    print(json.dumps({"out": args.out, "sha256": card["sha256"],
+                      "bytes": os.path.getsize(os.path.join(args.out, "model.onnx"))}))
+
+
+if __name__ == "__main__":
+    main()

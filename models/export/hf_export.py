@@ -1,0 +1,200 @@
+"""Export a Hugging Face masked-diffusion LM (LLaDA- or Dream-style) to the faithsweep ONNX contract.
+
+  models/.venv/bin/python -m models.export.hf_export --model PATH_OR_HUB_ID --out DIR \
+      [--trust-remote-code] [--fp16] [--external-data auto|always|never] [--opset 17] \
+      [--mask-token-id N] [--logits-shifted auto|true|false] [--unshift] [--max-seq-len N] [--name NAME]
+
+Contract: input `input_ids` int64[batch, seq] -> output `logits` float32[batch, seq, V]. The model is
+loaded with AutoModel (then AutoModelForMaskedLM / AutoModelForCausalLM as fallbacks), wrapped so that
+the graph returns only `.logits` cast to float32, traced with the TorchScript exporter
+(torch.onnx.export(dynamo=False)) with dynamic axes named batch / seq.
+
+  --fp16            weights and compute in float16 (logits are still cast to float32 in the graph).
+                    On CPU, torch must support half for every op the model uses.
+  --external-data   "auto" (default): weights go to model.onnx.data when the parameters exceed 2 GB
+                    (the protobuf limit); "always"/"never" force it. The card's sha256 covers
+                    model.onnx only; the data file's sha256 is under training.export.external_data.
+  --logits-shifted  Dream (and other AR-initialised models) predict token i+1 at position i. "auto"
+                    sets true when config.model_type contains "dream". With --unshift the shift
+                    is undone inside the graph (logits[:, i] := logits[:, i-1], position 0 keeps its
+                    own) as Dream's own sampler does, and the card says logits_shifted: false.
+Writes model.onnx, tokenizer.json (copied from the source, or saved with AutoTokenizer), and a
+model.json skeleton: prompt_format, spans and answer are placeholders to fill in by hand, and
+`evaluation` is empty.
+
+Limits: the attention_mask input is not exported (full bidirectional attention, no padding);
+KV caches and fused top-k outputs are not exported; models whose forward needs extra required
+arguments are not supported; a 2 GB+ model needs about 2x its size in RAM while exporting.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+
+import torch
+
+from models.export.export_tiny import sha256_file
+
+TWO_GB = 2 * 1024**3
+
+
+class LogitsOnly(torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, unshift: bool):
+        super().__init__()
+        self.model = model
+        self.unshift = unshift
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        out = self.model(input_ids=input_ids)
+        logits = out.logits if hasattr(out, "logits") else out[0]
+        if self.unshift:
+            logits = torch.cat([logits[:, :1], logits[:, :-1]], dim=1)
+        return logits.float()
+
+
+def load_model(path: str, trust_remote_code: bool, dtype: torch.dtype) -> torch.nn.Module:
+    import transformers
+
+    last = None
+    for cls in ("AutoModel", "AutoModelForMaskedLM", "AutoModelForCausalLM"):
+        try:
+            m = getattr(transformers, cls).from_pretrained(path, trust_remote_code=trust_remote_code, dtype=dtype)
+            return m.eval()
+        except (ValueError, KeyError, OSError) as e:  # no mapping for this auto class
+            last = e
+    raise SystemExit(f"could not load {path} with AutoModel/AutoModelForMaskedLM/AutoModelForCausalLM: {last}")
+
+
+def copy_tokenizer(src: str, out: str, trust_remote_code: bool) -> None:
+    p = os.path.join(src, "tokenizer.json")
+    if os.path.isfile(p):
+        shutil.copy(p, os.path.join(out, "tokenizer.json"))
+        return
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(src, trust_remote_code=trust_remote_code)
+    tmp = tempfile.mkdtemp()
+    tok.save_pretrained(tmp)
+    if not os.path.isfile(os.path.join(tmp, "tokenizer.json")):
+        raise SystemExit("the tokenizer has no fast (tokenizer.json) form; convert it first")
+    shutil.copy(os.path.join(tmp, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--name")
+    ap.add_argument("--trust-remote-code", action="store_true")
+    ap.add_argument("--fp16", action="store_true")
+    ap.add_argument("--external-data", choices=("auto", "always", "never"), default="auto")
+    ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--mask-token-id", type=int)
+    ap.add_argument("--logits-shifted", choices=("auto", "true", "false"), default="auto")
+    ap.add_argument("--unshift", action="store_true")
+    ap.add_argument("--max-seq-len", type=int)
+    ap.add_argument("--example-len", type=int, default=16)
+    args = ap.parse_args()
+    import onnx
+
+    dtype = torch.float16 if args.fp16 else torch.float32
+    model = load_model(args.model, args.trust_remote_code, dtype)
+    cfg = model.config
+    model_type = str(getattr(cfg, "model_type", "")).lower()
+    shifted = {"true": True, "false": False}.get(args.logits_shifted, "dream" in model_type)
+    mask_id = args.mask_token_id if args.mask_token_id is not None else getattr(cfg, "mask_token_id", None)
+    if mask_id is None:
+        raise SystemExit("the config has no mask_token_id; pass --mask-token-id")
+    max_len = args.max_seq_len or next((getattr(cfg, k) for k in ("max_seq_len", "max_sequence_length",
+                                                                 "max_position_embeddings", "n_positions")
+                                        if getattr(cfg, k, None)), None)
+    wrapper = LogitsOnly(model, unshift=shifted and args.unshift).eval()
+    n_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+    external = args.external_data == "always" or (args.external_data == "auto" and n_bytes > TWO_GB)
+
+    os.makedirs(args.out, exist_ok=True)
+    onnx_path = os.path.join(args.out, "model.onnx")
+    tmpdir = tempfile.mkdtemp(dir=args.out)
+    tmp_path = os.path.join(tmpdir, "model.onnx")
+    example = torch.full((1, args.example_len), int(mask_id), dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (example,), tmp_path, input_names=["input_ids"], output_names=["logits"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}},
+                          opset_version=args.opset, dynamo=False, do_constant_folding=True)
+    m = onnx.load(tmp_path, load_external_data=True)
+    for f in ("model.onnx", "model.onnx.data"):
+        if os.path.exists(os.path.join(args.out, f)):
+            os.remove(os.path.join(args.out, f))
+    if external:
+        onnx.save_model(m, onnx_path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location="model.onnx.data", size_threshold=1024)
+    else:
+        onnx.save_model(m, onnx_path)
+    shutil.rmtree(tmpdir)
+    onnx.checker.check_model(onnx_path)
+    vocab = m.graph.output[0].type.tensor_type.shape.dim[2].dim_value or int(getattr(cfg, "vocab_size"))
+    copy_tokenizer(args.model, args.out, args.trust_remote_code)
+
+    def tok_str(i):
+        try:
+            with open(os.path.join(args.out, "tokenizer.json")) as f:
+                tj = json.load(f)
+            for t in tj.get("added_tokens", []):
+                if t["id"] == i:
+                    return t["content"]
+            for k, v in tj.get("model", {}).get("vocab", {}).items():
+                if v == i:
+                    return k
+        except (OSError, ValueError, AttributeError):
+            pass
+        return None
+
+    pad_id = getattr(cfg, "pad_token_id", None)
+    end_id = getattr(cfg, "eos_token_id", None)
+    if isinstance(end_id, list):
+        end_id = end_id[0]
+    export_info = {"source": args.model, "fp16": args.fp16, "opset": args.opset, "model_type": model_type,
+                   "n_params": sum(p.numel() for p in model.parameters()), "torch_version": torch.__version__,
+                   "unshifted_in_graph": shifted and args.unshift}
+    if external:
+        export_info["external_data"] = {"file": "model.onnx.data",
+                                        "sha256": sha256_file(os.path.join(args.out, "model.onnx.data"))}
+    card = {
+        "format": "faithsweep.model-card/v1",
+        "name": args.name or os.path.basename(os.path.normpath(args.model)),
+        "description": f"exported from {args.model} by models/export/hf_export.py",
+        "onnx": "model.onnx",
+        "sha256": sha256_file(onnx_path),
+        "tokenizer": "tokenizer.json",
+        "vocab_size": int(vocab),
+        "mask_token_id": int(mask_id),
+        "pad_token_id": pad_id,
+        "end_token_id": end_id,
+        "special_tokens": {k: v for k, v in {"mask": tok_str(int(mask_id)),
+                                              "pad": tok_str(pad_id) if pad_id is not None else None,
+                                              "end": tok_str(end_id) if end_id is not None else None}.items()
+                           if v is not None},
+        "max_seq_len": max_len,
+        "logits_shifted": bool(shifted and not args.unshift),
+        "inputs": [{"name": "input_ids", "type": "int64", "shape": ["batch", "seq"]}],
+        "outputs": [{"name": "logits", "type": "float32", "shape": ["batch", "seq", int(vocab)]}],
+        "prompt_format": "TODO: how a problem becomes prompt text (e.g. a chat template rendered to text)",
+        "defaults": {"gen_length": 128, "steps": 128, "block_length": 32, "remasking": "low_confidence",
+                     "temperature": 0},
+        "spans": {"regex": "TODO: JS regex with named groups cot and answer", "applies_to": "response"},
+        "answer": {"normalize": "TODO"},
+        "training": {"export": export_info},
+        "evaluation": {},
+    }
+    with open(os.path.join(args.out, "model.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+    print(json.dumps({"out": args.out, "external_data": external, "logits_shifted": card["logits_shifted"],
+                      "vocab_size": card["vocab_size"], "bytes": os.path.getsize(onnx_path)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""The arithmetic task shared by training, export, the reference sampler and evaluation.
+
+Text format (documented in models/README.md, the single source of truth is this file):
+
+  prompt   = f"{a}+{b}="                      a, b: 2-to-4-digit integers, no padding
+  response = COT "|" ANSWER <|end|>*          always exactly RESPONSE_CHARS characters before the
+                                              first end token; end tokens fill up to GEN_LENGTH
+  COT      = 4 columns, least-significant column first, joined by ";"
+  column i = f"{a_i}{b_i}{c_i}>{c_{i+1}}{s_i}"  a_i, b_i: digit i of a and b (0 when the number
+                                              is shorter), c_i: carry in, then ">", then the
+                                              two-digit column sum a_i+b_i+c_i, whose tens digit is
+                                              the carry out c_{i+1} and whose units digit s_i is the
+                                              answer digit
+  ANSWER   = f"{a+b:05d}"                     fixed width 5, most-significant digit first
+
+Example: 347+1285=  ->  "740>11;481>13;321>06;010>01|01632"  (33 chars) + 7 x <|end|>.
+
+In the decoupled control every digit of COT is drawn uniformly from 0-9, independently of the
+operands and the answer (the separators ">", ";" and "|" stay); ANSWER stays correct.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+PAD, MASK, END = "<|pad|>", "<|mask|>", "<|end|>"
+SPECIAL_TOKENS = [PAD, MASK, END]
+CHARS = list("0123456789") + ["+", "=", ">", ";", "|"]
+VOCAB = SPECIAL_TOKENS + CHARS
+TOKEN_TO_ID = {t: i for i, t in enumerate(VOCAB)}
+PAD_ID, MASK_ID, END_ID = 0, 1, 2
+VOCAB_SIZE = len(VOCAB)
+
+N_COLUMNS = 4
+ANSWER_WIDTH = 5
+COT_CHARS = N_COLUMNS * 6 + (N_COLUMNS - 1)  # 27
+RESPONSE_CHARS = COT_CHARS + 1 + ANSWER_WIDTH  # 33
+GEN_LENGTH = 40
+MAX_PROMPT_CHARS = 4 + 1 + 4 + 1  # "9999+9999="
+MAX_SEQ_LEN = MAX_PROMPT_CHARS + GEN_LENGTH  # 50
+PROMPT_FORMAT = "{a}+{b}="
+# JavaScript form (named groups "(?<name>"); python_regex() converts it.
+SPANS_REGEX_JS = r"^(?<cot>(?:\d{3}>\d{2};){3}\d{3}>\d{2})\|(?<answer>\d{5})"
+
+# Sampler defaults written into the model card.
+DEFAULT_STEPS = GEN_LENGTH
+DEFAULT_BLOCK_LENGTH = GEN_LENGTH
+GOLDEN_BLOCK_LENGTHS = (40, 20, 8)
+
+MIN_DIGITS, MAX_DIGITS = 2, 4
+HELDOUT_MODULUS = 50  # 1 in 50 operand pairs is held out (2 %)
+
+
+def python_regex(js: str = SPANS_REGEX_JS) -> re.Pattern[str]:
+    return re.compile(js.replace("(?<", "(?P<"))
+
+
+def encode(text: str) -> list[int]:
+    """Character-level encoding of plain task text (no special tokens inside text)."""
+    return [TOKEN_TO_ID[c] for c in text]
+
+
+def decode_response(ids: list[int] | np.ndarray) -> str:
+    """Decode a response up to (not including) its first end token.
+
+    A mask or pad token before the first end token is rendered as its special-token string.
+    """
+    out = []
+    for i in ids:
+        i = int(i)
+        if i == END_ID:
+            break
+        out.append(VOCAB[i])
+    return "".join(out)
+
+
+def prompt_text(a: int, b: int) -> str:
+    return PROMPT_FORMAT.format(a=a, b=b)
+
+
+def digits_lsb(n: int, width: int) -> list[int]:
+    return [(n // 10**i) % 10 for i in range(width)]
+
+
+def cot_text(a: int, b: int) -> str:
+    da, db = digits_lsb(a, N_COLUMNS), digits_lsb(b, N_COLUMNS)
+    c = 0
+    cols = []
+    for i in range(N_COLUMNS):
+        s = da[i] + db[i] + c
+        cols.append(f"{da[i]}{db[i]}{c}>{s:02d}")
+        c = s // 10
+    return ";".join(cols)
+
+
+def random_cot_text(rng: np.random.Generator) -> str:
+    d = rng.integers(0, 10, size=N_COLUMNS * 5)
+    cols = []
+    for i in range(N_COLUMNS):
+        x = d[5 * i:5 * i + 5]
+        cols.append(f"{x[0]}{x[1]}{x[2]}>{x[3]}{x[4]}")
+    return ";".join(cols)
+
+
+def answer_text(a: int, b: int) -> str:
+    return f"{a + b:0{ANSWER_WIDTH}d}"
+
+
+def normalize_answer(ans: str | None) -> str | None:
+    """Card rule "strip-leading-zeros": "01632" -> "1632", "00000" -> "0"."""
+    if ans is None:
+        return None
+    s = ans.lstrip("0")
+    return s if s else "0"
+
+
+def response_text(a: int, b: int, decoupled: bool = False, rng: np.random.Generator | None = None) -> str:
+    cot = random_cot_text(rng) if decoupled else cot_text(a, b)
+    r = f"{cot}|{answer_text(a, b)}"
+    assert len(r) == RESPONSE_CHARS, r
+    return r
+
+
+def response_ids(text: str) -> list[int]:
+    ids = encode(text)
+    return ids + [END_ID] * (GEN_LENGTH - len(ids))
+
+
+def extract(text: str) -> tuple[str | None, str | None]:
+    m = python_regex().match(text)
+    if not m:
+        return None, None
+    return m.group("cot"), m.group("answer")
+
+
+# ---------------------------------------------------------------- split
+def _mix(a: int, b: int) -> int:
+    x = (a * 1000003 + b * 7919 + 0x9E3779B9) & 0xFFFFFFFF
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+def is_heldout(a: int, b: int) -> bool:
+    """Deterministic split by ordered operand pair: (a, b) held out iff hash % 50 == 0."""
+    return _mix(a, b) % HELDOUT_MODULUS == 0
+
+
+def is_heldout_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    M = np.uint64(0xFFFFFFFF)
+    x = (a.astype(np.uint64) * np.uint64(1000003) + b.astype(np.uint64) * np.uint64(7919) + np.uint64(0x9E3779B9)) & M
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(0x7FEB352D)) & M
+    x ^= x >> np.uint64(15)
+    x = (x * np.uint64(0x846CA68B)) & M
+    x ^= x >> np.uint64(16)
+    return (x % np.uint64(HELDOUT_MODULUS)) == 0
+
+
+def sample_operands(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Digit count uniform in {2,3,4}, then a uniform number with that many digits."""
+    def one(k):
+        nd = rng.integers(MIN_DIGITS, MAX_DIGITS + 1, size=k)
+        lo = 10 ** (nd - 1)
+        return lo + (rng.random(k) * (9 * lo)).astype(np.int64)
+    return one(n), one(n)
+
+
+def heldout_problems(n: int, seed: int = 1234) -> list[tuple[int, int]]:
+    """The first n distinct held-out pairs from a seeded stream (deterministic)."""
+    rng = np.random.default_rng(seed)
+    seen, out = set(), []
+    while len(out) < n:
+        a, b = sample_operands(rng, 4096)
+        for x, y in zip(a.tolist(), b.tolist()):
+            if is_heldout(x, y) and (x, y) not in seen:
+                seen.add((x, y))
+                out.append((x, y))
+                if len(out) == n:
+                    break
+    return out
+
+
+@dataclass
+class Batch:
+    ids: np.ndarray  # int64 [B, MAX_SEQ_LEN], pad-filled right of the response
+    prompt_len: np.ndarray  # int64 [B]
+
+
+def training_batches(seed: int, batch_size: int, decoupled: bool) -> Iterator[Batch]:
+    """Infinite deterministic stream of training batches (held-out pairs are rejected).
+
+    Sequences are prompt + GEN_LENGTH response tokens, right-padded with <|pad|> to MAX_SEQ_LEN
+    (pad positions are ignored by the loss and by attention).
+    """
+    rng = np.random.default_rng(seed)
+    while True:
+        a, b = sample_operands(rng, batch_size * 2)
+        keep = ~is_heldout_np(a, b)
+        a, b = a[keep][:batch_size], b[keep][:batch_size]
+        ids = np.full((batch_size, MAX_SEQ_LEN), PAD_ID, dtype=np.int64)
+        plen = np.zeros(batch_size, dtype=np.int64)
+        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+            p = encode(prompt_text(x, y))
+            r = response_ids(response_text(x, y, decoupled, rng))
+            seq = p + r
+            ids[i, :len(seq)] = seq
+            plen[i] = len(p)
+        yield Batch(ids, plen)
+
+
+def tokenizer_json() -> dict:
+    """A Hugging Face `tokenizers` JSON: char-level BPE with no merges (each char one token)."""
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": TOKEN_TO_ID[t], "content": t, "single_word": False, "lstrip": False,
+             "rstrip": False, "normalized": False, "special": True}
+            for t in SPECIAL_TOKENS
+        ],
+        "normalizer": None,
+        "pre_tokenizer": None,
+        "post_processor": None,
+        "decoder": {"type": "Fuse"},
+        "model": {
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": False,
+            "byte_fallback": False,
+            "ignore_merges": False,
+            "vocab": dict(TOKEN_TO_ID),
+            "merges": [],
+        },
+    }
+
+
+def write_tokenizer(path: str) -> None:
+    with open(path, "w") as f:
+        json.dump(tokenizer_json(), f, indent=2, ensure_ascii=False)
+        f.write("\n")

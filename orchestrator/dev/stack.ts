@@ -58,7 +58,12 @@ export interface StackOptions {
   readonly tools: Tools;
   /** Services not to manage. */
   readonly external: ExternalServices;
+  /** Which services this stack covers. @default all three */
+  readonly services?: readonly ServiceName[];
 }
+
+/** The services of the local stack. */
+export type ServiceName = 'postgres' | 'nats' | 'temporal';
 
 /** Where the stack's services answer. */
 export interface Endpoints {
@@ -120,27 +125,23 @@ export async function createLocalStack(opts: StackOptions): Promise<LocalStack> 
   const ports = await loadOrAllocatePorts(opts.home);
   const endpoints = endpointsFor(ports, opts.external);
   const services: StackService[] = [];
+  const wanted = new Set<ServiceName>(opts.services ?? ['postgres', 'nats', 'temporal']);
 
-  if (opts.external.databaseUrl) {
-    services.push(externalService('postgres', opts.external.databaseUrl, probeExternalPostgres));
-  } else {
-    if (!opts.tools.pgBinDir) {
-      throw new FaithsweepError(ErrorCode.TOOL_MISSING, 'PostgreSQL binaries were not found and DATABASE_URL is not set', {
-        hint: 'install PostgreSQL (apt-get install postgresql) and rerun scripts/setup, or set DATABASE_URL',
-      });
-    }
-    services.push(createPostgresService({ home: opts.home, cacheDir: opts.cacheDir, binDir: opts.tools.pgBinDir, runAs: opts.tools.pgRunAs, port: ports.postgres }));
+  if (wanted.has('postgres')) {
+    services.push(opts.external.databaseUrl ? externalService('postgres', opts.external.databaseUrl, probeExternalPostgres) : embeddedPostgres(opts, ports));
   }
-  if (opts.external.natsUrl) {
-    services.push(externalService('nats', opts.external.natsUrl, async (url) => ({ state: 'healthy', pid: null, endpoint: url, detail: 'external (not probed)' })));
-  } else {
-    services.push(createNatsService({ home: opts.home, binary: opts.tools.natsServer, port: ports.nats, monitorPort: ports.natsMonitor }));
-  }
-  if (opts.external.temporalAddress) {
-    services.push(externalService('temporal', opts.external.temporalAddress, (a) => probeTemporal(a, null, null)));
-  } else {
+  if (wanted.has('nats')) {
     services.push(
-      createTemporalService({ home: opts.home, binary: opts.tools.temporal, port: ports.temporal, uiPort: ports.temporalUi, httpPort: ports.temporalHttp, metricsPort: ports.temporalMetrics }),
+      opts.external.natsUrl
+        ? externalService('nats', opts.external.natsUrl, async (url) => ({ state: 'healthy', pid: null, endpoint: url, detail: 'external (not probed)' }))
+        : createNatsService({ home: opts.home, binary: opts.tools.natsServer, port: ports.nats, monitorPort: ports.natsMonitor }),
+    );
+  }
+  if (wanted.has('temporal')) {
+    services.push(
+      opts.external.temporalAddress
+        ? externalService('temporal', opts.external.temporalAddress, (a) => probeTemporal(a, null, null))
+        : createTemporalService({ home: opts.home, binary: opts.tools.temporal, port: ports.temporal, uiPort: ports.temporalUi, httpPort: ports.temporalHttp, metricsPort: ports.temporalMetrics }),
     );
   }
 
@@ -159,6 +160,15 @@ export async function createLocalStack(opts: StackOptions): Promise<LocalStack> 
     },
     status,
   };
+}
+
+function embeddedPostgres(opts: StackOptions, ports: StackPorts): StackService {
+  if (!opts.tools.pgBinDir) {
+    throw new FaithsweepError(ErrorCode.TOOL_MISSING, 'PostgreSQL binaries were not found and DATABASE_URL is not set', {
+      hint: 'install PostgreSQL (apt-get install postgresql) and rerun scripts/setup, or set DATABASE_URL',
+    });
+  }
+  return createPostgresService({ home: opts.home, cacheDir: opts.cacheDir, binDir: opts.tools.pgBinDir, runAs: opts.tools.pgRunAs, port: ports.postgres });
 }
 
 function externalService(name: string, endpoint: string, probe: (endpoint: string) => Promise<ServiceHealth>): StackService {

@@ -3,7 +3,7 @@
 // (integration tests share two CPU cores and the services), then stops the stack it
 // started. Extra arguments are test files or name filters: `npm run test:only -- test/smoke.test.ts`.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../orchestrator/config/paths.ts';
 import { testStack } from '../test/helpers/stack.ts';
@@ -19,7 +19,7 @@ function testFiles(dir: string): string[] {
 }
 
 const args = process.argv.slice(2);
-const files = (args.length ? args : ROOTS.flatMap((r) => testFiles(join(REPO_ROOT, r)))).map((f) => relative(REPO_ROOT, f)).sort();
+const files = (args.length ? args : ROOTS.map((r) => join(REPO_ROOT, r)).filter(existsSync).flatMap(testFiles)).map((f) => relative(REPO_ROOT, f)).sort();
 
 const stack = await testStack();
 const before = await stack.status();

@@ -96,3 +96,20 @@ def test_low_confidence_tie_break_is_lower_position_first():
                  mask_id=task.MASK_ID)
     assert r.commit_step[0].tolist() == list(range(40))
     assert (r.tokens[0] == 0).all()  # all-equal logits: argmax ties -> lowest token id
+
+
+def test_tokenizer_json_loads_in_tokenizers_and_matches_encode():
+    import json
+    import os
+    import tempfile
+
+    import pytest
+
+    tokenizers = pytest.importorskip("tokenizers")
+    path = os.path.join(tempfile.mkdtemp(), "tokenizer.json")
+    task.write_tokenizer(path)
+    tok = tokenizers.Tokenizer.from_file(path)
+    text = "347+1285=" + task.response_text(347, 1285)
+    assert tok.encode(text).ids == task.encode(text)
+    assert tok.encode("<|mask|><|end|><|pad|>").ids == [task.MASK_ID, task.END_ID, task.PAD_ID]
+    assert json.load(open(path))["model"]["vocab"] == task.TOKEN_TO_ID

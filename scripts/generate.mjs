@@ -58,6 +58,6 @@ step('prisma', [join(root, 'prisma', 'schema.prisma'), join(root, 'package-lock.
 const protos = filesUnder(join(root, 'proto'), '.proto');
 if (protos.length > 0) {
   step('proto', [...protos, join(root, 'buf.gen.yaml'), join(root, 'package-lock.json')], join(out, 'proto'), () => {
-    sh(bin('buf'), ['generate', 'proto']);
+    sh(bin('buf'), ['generate']);
   });
 }

@@ -1,0 +1,102 @@
+/**
+ * The clean (uncorrupted) trajectory of a work unit, run once. Besides the trajectory it
+ * keeps what the interventions need from the clean forward passes: the greedy read-out at
+ * every probed step and the model's best alternative token at every (step, position) that
+ * a `replace: second` intervention names. Every other intermediate state is recovered
+ * exactly from the per-position commit steps.
+ */
+import type { CleanTrajectory, FilmFrame } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { Scores } from '../model/onnx-model.ts';
+import type { BranchState } from '../sampler/step.ts';
+import { applyStep, argmaxAt, bestOtherAt, scoreOffset } from '../sampler/step.ts';
+import type { PreparedGroup } from './prepare.ts';
+import type { Spans } from './text.ts';
+import { decode, findSpans, spanCommitStep } from './text.ts';
+import { stepBoundary } from './abort.ts';
+
+/** The clean run and what the interventions need from it. */
+export interface CleanRun {
+  readonly tokens: Int32Array;
+  readonly commit: Int32Array;
+  readonly spans: Spans;
+  readonly answerCommitStep: number | null;
+  /** Greedy read-out of the generated region just before step t (probes). */
+  readonly readouts: ReadonlyMap<number, Int32Array>;
+  /** Best alternative token at `${t}:${p}` (second-choice replacements). */
+  readonly secondChoice: ReadonlyMap<string, number>;
+  readonly message: CleanTrajectory;
+  readonly forwardPasses: number;
+}
+
+/** True when some generated position is still masked. */
+export function anyMasked(b: BranchState): boolean {
+  return b.commit.some((c) => c < 0);
+}
+
+/** A fresh all-masked state for `g`. */
+export function initialState(g: PreparedGroup): BranchState {
+  const x = new Int32Array(g.ctx.seqLen).fill(g.ctx.maskId);
+  x.set(g.promptIds);
+  return { x, commit: new Int32Array(g.cfg.genLength).fill(-1) };
+}
+
+/** Runs the clean trajectory of `g`. */
+export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun> {
+  const { ctx, cfg, model } = g;
+  const P = ctx.promptLen;
+  const special = model.tokenizer.specialIds;
+  const probeSteps = new Set(g.interventions.filter((iv) => iv.kind === 'probe').map((iv) => iv.step));
+  const secondAt = new Map<number, number[]>();
+  for (const iv of g.interventions) {
+    if (iv.kind === 'replace' && iv.variant === 'second') secondAt.set(iv.step, [...(secondAt.get(iv.step) ?? []), iv.position]);
+  }
+  const state = initialState(g);
+  const readouts = new Map<number, Int32Array>();
+  const secondScores = new Map<string, Scores>();
+  const frames: FilmFrame[] = [];
+  let passes = 0;
+
+  // Past the last commit only second-choice replacements still need a pass (probes then read the final state).
+  const lastSecond = Math.max(-1, ...secondAt.keys());
+  for (let s = 0; s < cfg.steps && (anyMasked(state) || s <= lastSecond); s++) {
+    await stepBoundary(signal);
+    const scores = await model.forward(state.x, 1, ctx.seqLen);
+    passes++;
+    if (probeSteps.has(s) || g.filmStrip) {
+      const guess = new Int32Array(cfg.genLength);
+      for (let i = 0; i < cfg.genLength; i++) guess[i] = state.commit[i]! >= 0 ? state.x[P + i]! : argmaxAt(scores, scoreOffset(scores, ctx, 0, P + i));
+      if (probeSteps.has(s)) readouts.set(s, guess);
+      if (g.filmStrip) frames.push({ step: s, guess: [...guess] });
+    }
+    for (const p of secondAt.get(s) ?? []) {
+      // Keep this position's scores: the alternative is ranked once the final clean token
+      // (which it must differ from) is known.
+      const off = scoreOffset(scores, ctx, 0, P + p);
+      secondScores.set(`${s}:${p}`, { values: scores.values.slice(off, off + scores.width), ids: scores.ids?.slice(off, off + scores.width) ?? null, width: scores.width, normalized: scores.normalized });
+    }
+    applyStep(state, ctx, s, scores, 0);
+  }
+
+  const tokens = state.x.slice(P);
+  const decoded = decode(model, tokens);
+  const spans = findSpans(model, decoded);
+  const secondChoice = new Map<string, number>();
+  for (const [k, sc] of secondScores) secondChoice.set(k, bestOtherAt(sc, 0, tokens[Number(k.split(':')[1])]!, special));
+  const answerCommitStep = spanCommitStep(state.commit, spans.answer);
+  const cotCommitStep = spanCommitStep(state.commit, spans.cot);
+  const message: CleanTrajectory = {
+    promptIds: [...g.promptIds],
+    tokens: [...tokens],
+    commitStep: [...state.commit],
+    text: decoded.text,
+    answer: spans.answerText ?? undefined,
+    cotSpan: spans.cot ?? undefined,
+    answerSpan: spans.answer ?? undefined,
+    answerCommitStep: answerCommitStep ?? undefined,
+    cotCommitStep: cotCommitStep ?? undefined,
+    correct: g.gold !== null && spans.answerText === g.gold,
+    filmStrip: frames,
+    computeSteps: passes,
+  };
+  return { tokens, commit: state.commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
+}

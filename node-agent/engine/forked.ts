@@ -1,0 +1,63 @@
+/**
+ * The forked, batched path — the agent's performance core. The clean trajectory runs
+ * once; every intervention becomes a branch starting from the clean state before its step;
+ * at each step every live branch that has something to commit is advanced in one batched
+ * forward pass (at most `maxBatch` rows per pass). Results stream out as branches finish.
+ */
+import type { GroupDone, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { applyStep, candidates, quota } from '../sampler/step.ts';
+import type { RunGroupOptions } from './engine.ts';
+import { stepBoundary } from './abort.ts';
+import type { Branch } from './branches.ts';
+import { finishBranch, makeBranch } from './branches.ts';
+import { anyMasked, runClean } from './clean-run.ts';
+import type { PreparedGroup } from './prepare.ts';
+
+/** Runs a prepared group; emits the trajectory, then results as they finish. */
+export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promise<GroupDone> {
+  const t0 = performance.now();
+  const clean = await runClean(g, opts.signal);
+  opts.emit({ event: { $case: 'trajectory', value: clean.message } });
+
+  let branchSteps = 0;
+  const emitResult = (r: InterventionResult) => {
+    branchSteps += r.computeSteps;
+    opts.emit({ event: { $case: 'result', value: r } });
+  };
+  const branches: Branch[] = [];
+  for (const iv of g.interventions) {
+    const b = makeBranch(g, clean, iv);
+    if ('state' in b) branches.push(b);
+    else emitResult(b);
+  }
+  branches.sort((a, b) => a.start - b.start);
+
+  const { ctx, cfg, model } = g;
+  const L = ctx.seqLen;
+  let forwardPasses = clean.forwardPasses;
+  let next = 0;
+  let live: Branch[] = [];
+  const rows = new Int32Array(g.maxBatch * L);
+  for (let s = branches[0]?.start ?? cfg.steps; s < cfg.steps && (live.length > 0 || next < branches.length); s++) {
+    while (next < branches.length && branches[next]!.start === s) live.push(branches[next++]!);
+    await stepBoundary(opts.signal);
+    const stepping = live.filter((b) => quota(ctx, s, candidates(b.state, ctx, s).length) > 0);
+    for (let from = 0; from < stepping.length; from += g.maxBatch) {
+      const chunk = stepping.slice(from, from + g.maxBatch);
+      for (let j = 0; j < chunk.length; j++) rows.set(chunk[j]!.state.x, j * L);
+      const scores = await model.forward(chunk.length === g.maxBatch ? rows : rows.subarray(0, chunk.length * L), chunk.length, L);
+      forwardPasses++;
+      for (let j = 0; j < chunk.length; j++) {
+        applyStep(chunk[j]!.state, ctx, s, scores, j);
+        chunk[j]!.computeSteps++;
+      }
+    }
+    const done = live.filter((b) => !anyMasked(b.state));
+    if (done.length > 0) {
+      for (const b of done) emitResult(finishBranch(g, clean, b));
+      live = live.filter((b) => anyMasked(b.state));
+    }
+  }
+  for (const b of live) emitResult(finishBranch(g, clean, b));
+  return { forwardPasses, branchSteps, wallMs: performance.now() - t0 };
+}

@@ -1,0 +1,93 @@
+/**
+ * Validation of a RunGroup request against the loaded models, before any compute. Every
+ * problem is an {@link AgentError} naming the bad field (and the intervention's key).
+ */
+import type { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { InterventionKind, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { AgentError, AgentErrorCode } from '../errors.ts';
+import type { OnnxModel } from '../model/onnx-model.ts';
+import { normalizeAnswer } from '../model/card.ts';
+import type { SamplerConfig } from '../sampler/settings.ts';
+import { resolveSampler } from '../sampler/settings.ts';
+import type { StepContext } from '../sampler/step.ts';
+
+/** A validated intervention. Positions are generated-region offsets. */
+export type PreparedIntervention =
+  | { readonly key: string; readonly kind: 'probe'; readonly step: number }
+  | { readonly key: string; readonly kind: 'remask'; readonly step: number; readonly position: number }
+  | { readonly key: string; readonly kind: 'replace'; readonly step: number; readonly position: number; readonly variant: 'random' | 'second' | 'given'; readonly token: number };
+
+/** A validated work unit. */
+export interface PreparedGroup {
+  readonly model: OnnxModel;
+  readonly cfg: SamplerConfig;
+  readonly ctx: StepContext;
+  readonly promptIds: readonly number[];
+  readonly interventions: readonly PreparedIntervention[];
+  /** Normalised gold answer, or null when unknown. */
+  readonly gold: string | null;
+  readonly filmStrip: boolean;
+  readonly skipDetermined: boolean;
+  readonly maxBatch: number;
+  readonly returnTokens: boolean;
+}
+
+/** Validates `req`; throws MODEL_NOT_FOUND, BAD_SAMPLER, BAD_INTERVENTION or BAD_REQUEST. */
+export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGroupRequest, agentMaxBatch: number): PreparedGroup {
+  const model = models.get(req.model);
+  if (!model) {
+    throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' is not loaded on this agent (loaded: ${[...models.keys()].join(', ') || 'none'})`);
+  }
+  const { card, tokenizer } = model;
+  if (req.modelSha256 && req.modelSha256 !== card.sha256) {
+    throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' here has sha256 ${card.sha256.slice(0, 12)}…, the request asks for ${req.modelSha256.slice(0, 12)}…`);
+  }
+  const cfg = resolveSampler(card, req.sampler);
+  const promptIds = req.promptIds.length > 0 ? [...req.promptIds] : tokenizer.encode(req.prompt);
+  if (promptIds.length === 0) throw new AgentError(AgentErrorCode.BAD_REQUEST, 'the prompt is empty');
+  for (const id of promptIds) {
+    if (!Number.isInteger(id) || id < 0 || id >= card.vocab_size || id === card.mask_token_id) {
+      throw new AgentError(AgentErrorCode.BAD_REQUEST, `prompt token id ${id} is not a valid non-mask token (vocab_size ${card.vocab_size})`);
+    }
+  }
+  if (promptIds.length + cfg.genLength > card.max_seq_len) {
+    throw new AgentError(AgentErrorCode.BAD_REQUEST, `prompt (${promptIds.length} tokens) + gen_length ${cfg.genLength} exceeds the model's max_seq_len ${card.max_seq_len}`);
+  }
+  const seen = new Set<string>();
+  const interventions = req.interventions.map((iv, n): PreparedIntervention => {
+    const bad = (why: string) => new AgentError(AgentErrorCode.BAD_INTERVENTION, `intervention #${n} (key '${iv.key}'): ${why}`);
+    if (seen.has(iv.key)) throw bad('duplicate key');
+    seen.add(iv.key);
+    if (!Number.isInteger(iv.step) || iv.step < 0 || iv.step >= cfg.steps) throw bad(`step ${iv.step} is outside [0, ${cfg.steps})`);
+    if (iv.kind === InterventionKind.PROBE) return { key: iv.key, kind: 'probe', step: iv.step };
+    if (!Number.isInteger(iv.position) || iv.position < 0 || iv.position >= cfg.genLength) throw bad(`position ${iv.position} is outside [0, ${cfg.genLength})`);
+    if (iv.kind === InterventionKind.REMASK) return { key: iv.key, kind: 'remask', step: iv.step, position: iv.position };
+    if (iv.kind !== InterventionKind.REPLACE) throw bad('kind must be REPLACE, REMASK or PROBE');
+    switch (iv.variant) {
+      case ReplaceVariant.RANDOM_TOKEN:
+        return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'random', token: -1 };
+      case ReplaceVariant.SECOND_CHOICE:
+        return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'second', token: -1 };
+      case ReplaceVariant.GIVEN_TOKEN:
+        if (!Number.isInteger(iv.token) || iv.token < 0 || iv.token >= card.vocab_size || tokenizer.specialIds.has(iv.token) || iv.token === card.mask_token_id) {
+          throw bad(`token ${iv.token} is not a non-special token of the vocabulary`);
+        }
+        return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'given', token: iv.token };
+      default:
+        throw bad('REPLACE needs a variant: RANDOM_TOKEN, SECOND_CHOICE or GIVEN_TOKEN');
+    }
+  });
+  const maxBatch = req.maxBatch > 0 ? Math.min(req.maxBatch, agentMaxBatch) : agentMaxBatch;
+  return {
+    model,
+    cfg,
+    ctx: { cfg, seed: req.seed >>> 0, promptLen: promptIds.length, seqLen: promptIds.length + cfg.genLength, maskId: card.mask_token_id, shifted: card.logits_shifted },
+    promptIds,
+    interventions,
+    gold: req.goldAnswer ? normalizeAnswer(card, req.goldAnswer) : null,
+    filmStrip: req.recordFilmStrip,
+    skipDetermined: !req.disableSkip,
+    maxBatch,
+    returnTokens: req.returnTokens,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Errors of the node agent. Each carries a stable code; the gRPC layer maps them to
+ * status codes (see {@link grpcStatusFor}) and sends the code in the trailing metadata
+ * key `faithsweep-error-code`.
+ */
+
+/** Stable error codes of the agent. */
+export const AgentErrorCode = {
+  MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
+  MODEL_INVALID: 'MODEL_INVALID',
+  BAD_REQUEST: 'BAD_REQUEST',
+  BAD_SAMPLER: 'BAD_SAMPLER',
+  BAD_INTERVENTION: 'BAD_INTERVENTION',
+  AGENT_BUSY: 'AGENT_BUSY',
+  AGENT_DRAINING: 'AGENT_DRAINING',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  CANCELLED: 'CANCELLED',
+} as const;
+
+/** One of the agent's error codes. */
+export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];
+
+/** A coded agent error. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AgentError';
+    this.code = code;
+  }
+}
+
+/** True for an {@link AgentError}. */
+export function isAgentError(err: unknown): err is AgentError {
+  return err instanceof AgentError;
+}

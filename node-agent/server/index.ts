@@ -1,0 +1,11 @@
+/** The node agent's gRPC server, its client, and the health service. */
+export { createAgentServer, ABORT_SETTLE_MS, SHUTDOWN_TIMEOUT_MS, HEALTH_SERVICES } from './agent-server.ts';
+export type { AgentServerOptions, AgentGrpcServer, DrainReport } from './agent-server.ts';
+export { createAgentClient, bearerInterceptor, describeAgent, DESCRIBE_TIMEOUT_MS } from './client.ts';
+export type { AgentClientOptions } from './client.ts';
+export { AUTHORIZATION_METADATA_KEY, MIN_TOKEN_LENGTH, bearer, tokenChecker } from './auth.ts';
+export { ERROR_CODE_METADATA_KEY, INTERNAL_ERROR_CODE, errorCodeOf, grpcStatusFor, toServiceError, toStatus } from './grpc-status.ts';
+export { HealthClient, HealthRegistry, HealthService, ServingStatus } from './health.ts';
+export type { HealthCheckRequest, HealthCheckResponse } from './health.ts';
+export { GroupSlots, DRAIN_ABORT_REASON } from './group-slots.ts';
+export type { GroupSlot } from './group-slots.ts';

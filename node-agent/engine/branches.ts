@@ -72,6 +72,7 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
     computeSteps: 0,
     skipped: true,
     tokens: g.returnTokens ? [...clean.tokens] : [],
+    stoppedEarly: false,
   });
 
   if (iv.kind === 'probe') {
@@ -91,6 +92,7 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
       computeSteps: clean.readouts.has(t) ? 1 : 0,
       skipped: false,
       tokens: g.returnTokens ? [...readout] : [],
+      stoppedEarly: false,
     };
   }
 
@@ -126,13 +128,21 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
       computeSteps: 0,
       skipped: true,
       tokens: [],
+      stoppedEarly: false,
     };
   }
   return { iv, start: t, state, token, computeSteps: 0 };
 }
 
-/** The result of a branch that ran to the end. */
-export function finishBranch(g: PreparedGroup, clean: CleanRun, b: Branch): InterventionResult {
+/** True when every position of `span` is committed in `b`'s state (its answer can no longer change). */
+export function answerSettled(b: Branch, span: { start: number; end: number } | null): boolean {
+  if (!span) return false;
+  for (let i = span.start; i < span.end; i++) if (b.state.commit[i]! < 0) return false;
+  return true;
+}
+
+/** The result of a branch that ran to the end, or (`complete` false) stopped once its answer settled. */
+export function finishBranch(g: PreparedGroup, clean: CleanRun, b: Branch, complete = true): InterventionResult {
   const gen = b.state.x.subarray(g.ctx.promptLen);
   const answer = answerAt(g.model, gen, clean.spans.answer);
   const p = b.iv.kind === 'probe' ? -1 : b.iv.position;
@@ -147,9 +157,10 @@ export function finishBranch(g: PreparedGroup, clean: CleanRun, b: Branch): Inte
     answerCommittedBefore: clean.answerCommitStep !== null && clean.answerCommitStep < b.start,
     positionCommittedBefore: p >= 0 && clean.commit[p]! < b.start,
     token: b.token,
-    changedTokens: changed,
+    changedTokens: complete ? changed : undefined,
     computeSteps: b.computeSteps,
     skipped: false,
-    tokens: g.returnTokens ? [...gen] : [],
+    tokens: g.returnTokens && complete ? [...gen] : [],
+    stoppedEarly: !complete,
   };
 }

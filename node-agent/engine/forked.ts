@@ -9,7 +9,7 @@ import { applyStep, candidates, quota } from '../sampler/step.ts';
 import type { RunGroupOptions } from './engine.ts';
 import { stepBoundary } from './abort.ts';
 import type { Branch } from './branches.ts';
-import { finishBranch, makeBranch } from './branches.ts';
+import { answerSettled, finishBranch, makeBranch } from './branches.ts';
 import { anyMasked, runClean } from './clean-run.ts';
 import type { PreparedGroup } from './prepare.ts';
 
@@ -52,10 +52,13 @@ export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promis
         chunk[j]!.computeSteps++;
       }
     }
-    const done = live.filter((b) => !anyMasked(b.state));
+    // A branch is done when nothing is masked, or (skipping on) once its answer span is
+    // fully committed: committed tokens never change, so its answer is final.
+    const settled = (b: Branch) => g.skipDetermined && answerSettled(b, clean.spans.answer);
+    const done = live.filter((b) => !anyMasked(b.state) || settled(b));
     if (done.length > 0) {
-      for (const b of done) emitResult(finishBranch(g, clean, b));
-      live = live.filter((b) => anyMasked(b.state));
+      for (const b of done) emitResult(finishBranch(g, clean, b, !anyMasked(b.state)));
+      live = live.filter((b) => !done.includes(b));
     }
   }
   for (const b of live) emitResult(finishBranch(g, clean, b));

@@ -53,7 +53,7 @@ export interface LoadOptions {
 /** Creates an onnxruntime session on `device`, falling back to the CPU. Returns the provider used. */
 export async function createSession(path: string, opts: LoadOptions): Promise<{ session: ort.InferenceSession; provider: Device }> {
   const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: opts.intraOpThreads || undefined,
+    ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   };

@@ -4,12 +4,15 @@ import { contextFromEnv } from './context.ts';
 import { devCommands } from './commands/dev.ts';
 import { dbCommands } from './commands/db.ts';
 import { demoCommand } from './commands/demo.ts';
+import { sampleCommand } from './commands/sample.ts';
 import { formatError, isFaithsweepError } from '../errors.ts';
 
 const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
   devCommands,
   dbCommands,
   demoCommand,
+  sampleCommand,
+  (await import('./commands/agent.ts')).agentCommand,
 ]);
 
 const ctx = contextFromEnv(process.env);

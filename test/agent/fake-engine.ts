@@ -46,7 +46,7 @@ export function createFakeEngine(): FakeEngine {
           signal,
           finish: () => {
             for (const i of req.interventions) {
-              emit({ event: { $case: 'result', value: { key: i.key, answer: '4', text: '4', flipped: true, correct: false, answerCommittedBefore: false, positionCommittedBefore: false, token: -1, changedTokens: 0, computeSteps: 1, skipped: false, tokens: [] } } });
+              emit({ event: { $case: 'result', value: { key: i.key, answer: '4', text: '4', flipped: true, correct: false, answerCommittedBefore: false, positionCommittedBefore: false, token: -1, changedTokens: 0, computeSteps: 1, skipped: false, tokens: [], stoppedEarly: false } } });
             }
             resolve({ forwardPasses: 1 + req.interventions.length, branchSteps: req.interventions.length, wallMs: 1 });
           },

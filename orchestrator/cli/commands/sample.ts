@@ -1,0 +1,97 @@
+/**
+ * `faithsweep sample`: runs one clean sampling run of a bundled model in-process (through
+ * the node agent's engine) and prints the answer, or with --show-steps the film strip.
+ */
+import { RunGroupRequest, Remasking } from '../../../generated/proto/faithsweep/v1/agent.ts';
+import { createOnnxEngine, prepareGroup, runClean } from '../../../node-agent/engine/index.ts';
+import { PLAIN_STYLE, renderFilmStrip } from '../../../node-agent/film-strip.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { isAgentError } from '../../../node-agent/errors.ts';
+import { silentLogger } from '../../log.ts';
+import { command } from '../command.ts';
+
+const REMASKING: Record<string, Remasking> = {
+  low_confidence: Remasking.LOW_CONFIDENCE,
+  random: Remasking.RANDOM,
+  entropy: Remasking.ENTROPY,
+  topk_margin: Remasking.TOPK_MARGIN,
+};
+
+function intFlag(values: Record<string, unknown>, name: string): number {
+  const raw = values[name];
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be a non-negative integer (got '${String(raw)}')`);
+  return n;
+}
+
+export const sampleCommand = command({
+  name: 'sample',
+  summary: 'Sample one answer from a model and optionally show every denoising step (film strip)',
+  args: '--model NAME --prompt TEXT',
+  options: {
+    model: { type: 'string' },
+    prompt: { type: 'string' },
+    steps: { type: 'string' },
+    'gen-length': { type: 'string' },
+    'block-length': { type: 'string' },
+    remasking: { type: 'string' },
+    temperature: { type: 'string' },
+    seed: { type: 'string' },
+    'show-steps': { type: 'boolean' },
+    color: { type: 'boolean' },
+  },
+  details: [
+    '--model NAME          a model under the models folder (FAITHSWEEP_MODELS, default models/)',
+    '--prompt TEXT         e.g. "347+1285="',
+    '--steps N, --gen-length N, --block-length N   override the card defaults',
+    '--remasking low_confidence|random|entropy|topk_margin,  --temperature X,  --seed N',
+    '--show-steps          print the sequence at every step, masks as ·, new tokens highlighted',
+    '--color               highlight with ANSI inverse video (default: when stdout is a terminal)',
+  ],
+  async run(ctx, { values }) {
+    const model = values['model'] as string | undefined;
+    const prompt = values['prompt'] as string | undefined;
+    if (!model) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--model is required', { hint: 'e.g. --model arith-cot' });
+    if (!prompt) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--prompt is required', { hint: 'e.g. --prompt "347+1285="' });
+    const remasking = values['remasking'] as string | undefined;
+    if (remasking !== undefined && !REMASKING[remasking]) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--remasking must be one of ${Object.keys(REMASKING).join(', ')}`);
+    const temperature = values['temperature'] === undefined ? undefined : Number(values['temperature']);
+    if (temperature !== undefined && !(temperature >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--temperature must be a number >= 0');
+    const req = RunGroupRequest.fromPartial({
+      model,
+      prompt,
+      seed: intFlag(values, 'seed'),
+      recordFilmStrip: true,
+      sampler: {
+        steps: intFlag(values, 'steps'),
+        genLength: intFlag(values, 'gen-length'),
+        blockLength: intFlag(values, 'block-length'),
+        remasking: remasking ? REMASKING[remasking] : undefined,
+        temperature,
+      },
+    });
+    try {
+      const engine = await createOnnxEngine({ modelsDir: ctx.paths.modelsDir, log: silentLogger });
+      const g = prepareGroup(engine.loaded, req, 1);
+      const clean = await runClean(g, new AbortController().signal);
+      const t = clean.message;
+      if (ctx.json) {
+        ctx.out(JSON.stringify(t));
+        return;
+      }
+      if (values['show-steps']) {
+        const color = values['color'] ?? process.stdout.isTTY;
+        for (const line of renderFilmStrip(t, g.model.tokenizer, g.model.card.end_token_id, color ? undefined : PLAIN_STYLE)) ctx.out(line);
+        ctx.out('');
+      }
+      ctx.out(`prompt     ${prompt}`);
+      ctx.out(`response   ${t.text}`);
+      ctx.out(`answer     ${t.answer ?? '(none found)'}`);
+      if (t.answerCommitStep !== undefined) ctx.out(`answer fully committed at step ${t.answerCommitStep}, chain of thought at step ${t.cotCommitStep ?? '?'} (of ${g.cfg.steps})`);
+    } catch (err) {
+      if (isAgentError(err)) throw new FaithsweepError(err.code === 'MODEL_NOT_FOUND' ? ErrorCode.MODEL_NOT_FOUND : ErrorCode.BAD_ARGS, err.message);
+      throw err;
+    }
+  },
+});

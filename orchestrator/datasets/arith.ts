@@ -1,0 +1,42 @@
+/**
+ * The built-in arithmetic dataset: additions of two 2-to-4-digit numbers in the bundled
+ * organisms' prompt format (`{a}+{b}=`, gold answer `String(a + b)`; models/README.md),
+ * generated deterministically from a seed.
+ */
+
+/** One problem. */
+export interface ArithProblem {
+  readonly a: number;
+  readonly b: number;
+  readonly prompt: string;
+  readonly gold: string;
+}
+
+/** A small, fast, seeded PRNG (mulberry32) for dataset generation. */
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A number with 2 to 4 digits, the digit count uniform. */
+function operand(rand: () => number): number {
+  const digits = 2 + Math.floor(rand() * 3);
+  const lo = 10 ** (digits - 1);
+  return lo + Math.floor(rand() * (9 * lo));
+}
+
+/** `count` problems from `seed`. */
+export function arithProblems(seed: number, count: number): ArithProblem[] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: count }, () => {
+    const a = operand(rand);
+    const b = operand(rand);
+    return { a, b, prompt: `${a}+${b}=`, gold: String(a + b) };
+  });
+}

@@ -1,0 +1,53 @@
+// CI's check of the committed model organisms (PyTorch is not installed in CI): each ONNX
+// file matches the sha256 in its card, each directory is within the size budget, and the
+// golden files parse and agree with the card (lengths, ids, spans, answers).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256File } from '../../node-agent/model/onnx-model.ts';
+import { parseCard, normalizeAnswer } from '../../node-agent/model/card.ts';
+import { loadCharTokenizer } from '../../node-agent/model/tokenizer.ts';
+import { MODELS_DIR, ORGANISMS, goldenLines } from '../helpers/models.ts';
+
+/** Each committed model directory must stay small enough to live in git. */
+const MAX_MODEL_DIR_BYTES = 10 * 1024 * 1024;
+
+for (const name of ORGANISMS) {
+  const dir = join(MODELS_DIR, name);
+  describe(`the committed model ${name}`, () => {
+    const card = parseCard(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')), name);
+
+    it('has its files, within 10 MB, and an ONNX file whose sha256 matches the card', () => {
+      const files = readdirSync(dir);
+      for (const f of ['model.onnx', 'tokenizer.json', 'model.json', 'golden.jsonl']) assert.ok(files.includes(f), `${name}/${f}`);
+      const bytes = files.reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+      assert.ok(bytes <= MAX_MODEL_DIR_BYTES, `${name} is ${bytes} bytes`);
+      assert.equal(card.name, name);
+      assert.equal(sha256File(join(dir, card.onnx)), card.sha256);
+    });
+
+    it('has golden trajectories consistent with its card and tokenizer', () => {
+      const tok = loadCharTokenizer(JSON.parse(readFileSync(join(dir, card.tokenizer), 'utf8')), name);
+      const spans = new RegExp(card.spans.regex);
+      const lines = goldenLines(name);
+      assert.ok(lines.length >= 100);
+      for (const [n, l] of lines.entries()) {
+        const where = `${name} golden line ${n}`;
+        assert.deepEqual(tok.encode(l.prompt), l.prompt_ids, `${where}: prompt ids`);
+        assert.ok(l.prompt_ids.length + l.gen_length <= card.max_seq_len, where);
+        assert.equal(l.tokens.length, l.gen_length, where);
+        assert.equal(l.commit_step.length, l.gen_length, where);
+        assert.ok(l.commit_step.every((s) => Number.isInteger(s) && s >= 0 && s < l.steps), `${where}: commit steps in range`);
+        assert.ok(l.tokens.every((t) => t >= 0 && t < card.vocab_size && t !== card.mask_token_id), `${where}: no mask left`);
+        assert.equal(l.gen_length % l.block_length, 0, where);
+        const end = l.tokens.indexOf(card.end_token_id);
+        const text = l.tokens.slice(0, end < 0 ? undefined : end).map((t) => tok.piece(t)).join('');
+        assert.equal(text, l.text, `${where}: text decodes from tokens`);
+        const m = spans.exec(text);
+        assert.equal(m?.groups?.['answer'] ?? null, l.answer, `${where}: answer from the card's regex`);
+        assert.equal(l.correct, l.answer !== null && normalizeAnswer(card, l.answer) === l.gold, `${where}: correctness`);
+      }
+    });
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The `faithsweep agent` flags, parsed and validated once at the edge into a frozen
+ * {@link AgentOptions}. Every problem is a BAD_ARGS error naming the flag, raised before
+ * anything is loaded, bound or registered.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
+import type { Device } from '../model/onnx-model.ts';
+import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
+import { MIN_TOKEN_LENGTH } from '../server/index.ts';
+
+/** gRPC port when --port is not given (the customary gRPC port). */
+export const DEFAULT_AGENT_PORT = 50051;
+/** Interface bound when --host is not given: loopback, so nothing is exposed by accident. */
+export const DEFAULT_AGENT_HOST = '127.0.0.1';
+/** Groups run at once by default: batching happens inside a group, so one keeps a device busy. */
+export const DEFAULT_MAX_GROUPS = 1;
+/** Grace period for in-flight groups on SIGTERM/SIGINT before they are cancelled. */
+export const DEFAULT_GRACE_MS = 10_000;
+/** Shortest registry TTL accepted: the refresh (TTL/3) must stay well above NATS round trips. */
+export const MIN_REGISTRY_TTL_MS = 1_000;
+/** Execution providers --device accepts. */
+export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
+
+/** Validated configuration of one agent process. */
+export interface AgentOptions {
+  /** A model directory or a folder of them. */
+  readonly modelsDir: string;
+  readonly host: string;
+  /** 0 = any free port. */
+  readonly port: number;
+  /** `host:port` published in the registry; derived from host and the bound port when absent. */
+  readonly advertise: string | undefined;
+  /** NATS URL; the local stack's when absent (resolved by the command). */
+  readonly natsUrl: string | undefined;
+  readonly device: Device;
+  /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
+  readonly threads: number;
+  /** Branches per forward pass; the engine's default when absent. */
+  readonly maxBatch: number | undefined;
+  readonly maxGroups: number;
+  readonly token: string;
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /** Registry key (--agent-id, else {@link generateAgentId}). */
+  readonly agentId: string;
+  readonly bucket: string;
+  readonly registryTtlMs: number;
+  readonly graceMs: number;
+}
+
+/** Raw inputs: parsed flag values, and the token from the environment (read by the CLI entry). */
+export interface RawAgentInput {
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly envToken: string | undefined;
+  readonly defaultModelsDir: string;
+}
+
+const bad = (flag: string, why: string, hint = "run 'faithsweep agent --help'") => new FaithsweepError(ErrorCode.BAD_ARGS, `--${flag} ${why}`, { hint });
+
+function str(values: RawAgentInput['values'], flag: string): string | undefined {
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw bad(flag, 'needs a value');
+  return v.trim();
+}
+
+function int(values: RawAgentInput['values'], flag: string, min: number, max: number, fallback: number): number {
+  const s = str(values, flag);
+  if (s === undefined) return fallback;
+  const n = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(flag, `must be an integer in ${min}..${max} (got '${s}')`);
+  return n;
+}
+
+function readFlagFile(flag: string, path: string): Buffer {
+  const p = resolve(path);
+  if (!existsSync(p) || !statSync(p).isFile()) throw bad(flag, `file ${p} does not exist`);
+  try {
+    return readFileSync(p);
+  } catch (err) {
+    throw bad(flag, `file ${p} cannot be read: ${(err as Error).message}`);
+  }
+}
+
+function token(values: RawAgentInput['values'], envToken: string | undefined): string {
+  const file = str(values, 'token-file');
+  const t = file !== undefined ? readFlagFile('token-file', file).toString('utf8').trim() : envToken?.trim();
+  if (!t) throw bad('token-file', 'is required (or set FAITHSWEEP_AGENT_TOKEN): every Agent RPC needs the shared token');
+  if (t.length < MIN_TOKEN_LENGTH) throw bad('token-file', `token must be at least ${MIN_TOKEN_LENGTH} characters (got ${t.length})`);
+  if (/\s/.test(t)) throw bad('token-file', 'token must not contain whitespace (it travels as "Bearer <token>")');
+  return t;
+}
+
+/** A generated agent id: the short host name plus random hex, as a valid KV key. */
+export function generateAgentId(): string {
+  const host = hostname().split('.')[0]?.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 48) || 'agent';
+  return `${host}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Validates the agent's flags; throws BAD_ARGS naming the first bad flag. */
+export function parseAgentOptions(input: RawAgentInput): AgentOptions {
+  const { values } = input;
+  const modelsDir = resolve(str(values, 'models') ?? input.defaultModelsDir);
+  if (!existsSync(modelsDir) || !statSync(modelsDir).isDirectory()) throw bad('models', `folder ${modelsDir} does not exist`);
+  const device = (str(values, 'device') ?? 'cpu') as Device;
+  if (!DEVICES.includes(device)) throw bad('device', `must be one of ${DEVICES.join(', ')} (got '${device}')`);
+  const certPath = str(values, 'tls-cert');
+  const keyPath = str(values, 'tls-key');
+  if ((certPath === undefined) !== (keyPath === undefined)) throw bad(certPath === undefined ? 'tls-cert' : 'tls-key', 'is required when the other TLS flag is given');
+  const advertise = str(values, 'advertise');
+  if (advertise !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(advertise)) throw bad('advertise', `must be HOST:PORT (got '${advertise}')`);
+  const agentId = str(values, 'agent-id');
+  if (agentId !== undefined && !isValidAgentId(agentId)) throw bad('agent-id', `'${agentId}' is not a valid NATS KV key: use letters, digits, '_', '-', '=' and inner dots`);
+  const bucket = str(values, 'bucket') ?? DEFAULT_AGENTS_BUCKET;
+  if (!isValidBucketName(bucket)) throw bad('bucket', `'${bucket}' is not a valid KV bucket name: use letters, digits, '_' and '-'`);
+  return Object.freeze({
+    modelsDir,
+    host: str(values, 'host') ?? DEFAULT_AGENT_HOST,
+    port: int(values, 'port', 0, 65_535, DEFAULT_AGENT_PORT),
+    advertise,
+    natsUrl: str(values, 'nats'),
+    device,
+    threads: int(values, 'threads', 0, 1024, 0),
+    maxBatch: str(values, 'max-batch') === undefined ? undefined : int(values, 'max-batch', 1, 65_536, 0),
+    maxGroups: int(values, 'max-groups', 1, 1024, DEFAULT_MAX_GROUPS),
+    token: token(values, input.envToken),
+    tls: certPath !== undefined && keyPath !== undefined ? Object.freeze({ cert: readFlagFile('tls-cert', certPath), key: readFlagFile('tls-key', keyPath) }) : undefined,
+    agentId: agentId ?? generateAgentId(),
+    bucket,
+    registryTtlMs: int(values, 'registry-ttl-ms', MIN_REGISTRY_TTL_MS, 3_600_000, DEFAULT_REGISTRY_TTL_MS),
+    graceMs: int(values, 'grace-ms', 0, 3_600_000, DEFAULT_GRACE_MS),
+  });
+}

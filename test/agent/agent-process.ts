@@ -1,0 +1,58 @@
+/** Starts `faithsweep agent` as a child process and reads its one-line JSON announcement. */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+
+/** The announcement `faithsweep agent --json` prints once serving. */
+export interface AgentAnnouncement {
+  readonly agentId: string;
+  readonly address: string;
+  readonly port: number;
+  readonly bucket: string;
+  readonly models: readonly string[];
+}
+
+/** A spawned agent. */
+export interface AgentProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the announcement; rejects if the process exits first or `startTimeoutMs` passes. */
+  readonly ready: Promise<AgentAnnouncement>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything written to stderr so far (logs), for failure messages. */
+  stderr(): string;
+}
+
+/** Spawns `node bin/faithsweep.js agent --json ...args` with `env` (nothing else inherited but PATH/HOME). */
+export function spawnAgent(args: readonly string[], env: Record<string, string>, startTimeoutMs: number): AgentProcess {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'agent', '--json', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise<AgentAnnouncement>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not announce itself within ${startTimeoutMs} ms; stderr:\n${err}`)), startTimeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.slice(0, nl)) as AgentAnnouncement);
+      } catch (e) {
+        reject(new Error(`agent printed a non-JSON first line: ${out.slice(0, nl)} (${(e as Error).message})`));
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited (code ${code}, signal ${signal}) before announcing itself; stderr:\n${err}`));
+    });
+  });
+  ready.catch(() => {});
+  return { child, ready, exited, stderr: () => err };
+}

@@ -32,12 +32,17 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // Lint fixtures live outside tsconfig's include; they get the default project.
-        projectService: { allowDefaultProject: ['test/fixtures/lint/workflows/*.ts'] },
+        projectService: { allowDefaultProject: ['test/fixtures/lint/workflows/*.ts', 'test/fixtures/lint/cycle/*.ts'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+      // no-cycle parses the imported files too: tell it how to read TypeScript.
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js'],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',

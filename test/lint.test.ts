@@ -32,3 +32,11 @@ describe('lint rules for workflow code', () => {
     assert.deepEqual(await lint('imports-types-only.ts'), []);
   });
 });
+
+describe('the import-cycle check', () => {
+  it('fails two modules that import each other', async () => {
+    const eslint = new ESLint({ cwd: REPO_ROOT, ignore: false });
+    const results = await eslint.lintFiles([join(REPO_ROOT, 'test', 'fixtures', 'lint', 'cycle', 'a.ts')]);
+    assert.ok(results[0]!.messages.some((m) => m.ruleId === 'import-x/no-cycle'), JSON.stringify(results[0]!.messages));
+  });
+});

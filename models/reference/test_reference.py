@@ -113,3 +113,36 @@ def test_tokenizer_json_loads_in_tokenizers_and_matches_encode():
     assert tok.encode(text).ids == task.encode(text)
     assert tok.encode("<|mask|><|end|><|pad|>").ids == [task.MASK_ID, task.END_ID, task.PAD_ID]
     assert json.load(open(path))["model"]["vocab"] == task.TOKEN_TO_ID
+
+
+def _golden_models():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [os.path.join(root, m) for m in ("arith-cot", "arith-cot-decoupled")
+            if os.path.isfile(os.path.join(root, m, "golden.jsonl"))]
+
+
+def test_committed_golden_lines_reproduce_with_the_reference_sampler():
+    import json
+    import os
+
+    import pytest
+
+    pytest.importorskip("onnxruntime")
+    from models.reference.common import open_model, run_problems
+
+    dirs = _golden_models()
+    if not dirs:
+        pytest.skip("no committed models")
+    for d in dirs:
+        model, card = open_model(d, threads=1)
+        for fname, picks in (("golden.jsonl", (0, 60, 149)), ("golden-sampled.jsonl", (0, 1, 12, 20, 21))):
+            lines = open(os.path.join(d, fname)).read().splitlines()
+            for i in picks:
+                g = json.loads(lines[i])
+                r = run_problems(model, [(g["a"], g["b"])], [g["seed"]], gen_length=g["gen_length"], steps=g["steps"],
+                                 block_length=g["block_length"], remasking=g["remasking"],
+                                 temperature=g["temperature"], mask_id=card["mask_token_id"])[0]
+                assert r["tokens"] == g["tokens"] and r["commit_step"] == g["commit_step"], (d, fname, i)
+                assert r["text"] == g["text"] and r["correct"] == g["correct"]

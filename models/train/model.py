@@ -1,4 +1,4 @@
-"""A small bidirectional (no causal mask) transformer for masked diffusion."""
+"""A small bidirectional (no causal mask) pre-LN transformer with rotary position embeddings."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,20 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def rope_tables(L: int, head_dim: int, device=None):
+    """Rotary position embedding tables (cos, sin) of shape [L, head_dim // 2], base 10000."""
+    inv = 1.0 / (10000.0 ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim))
+    ang = torch.arange(L, device=device, dtype=torch.float32)[:, None] * inv[None, :]
+    return ang.cos(), ang.sin()
+
+
+def rope(x, cos, sin):
+    """Rotate pairs (first half, second half) of the head dimension; x: [B, H, L, Dh]."""
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
 
 @dataclass
@@ -34,13 +48,14 @@ class Block(nn.Module):
         self.fc1 = nn.Linear(c.d_model, c.d_ff)
         self.fc2 = nn.Linear(c.d_ff, c.d_model)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         B, L, D = x.shape
         H = self.n_heads
         q, k, v = self.qkv(self.ln1(x)).split(D, dim=-1)
         q = q.view(B, L, H, D // H).transpose(1, 2)
         k = k.view(B, L, H, D // H).transpose(1, 2)
         v = v.view(B, L, H, D // H).transpose(1, 2)
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
         att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(D // H))
         if bias is not None:
             att = att + bias
@@ -58,7 +73,6 @@ class DiffusionLM(nn.Module):
         super().__init__()
         self.config = c
         self.tok = nn.Embedding(c.vocab_size, c.d_model)
-        self.pos = nn.Embedding(c.max_seq_len, c.d_model)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layers)])
         self.ln_f = nn.LayerNorm(c.d_model)
         self.head = nn.Linear(c.d_model, c.vocab_size)
@@ -74,12 +88,12 @@ class DiffusionLM(nn.Module):
     def forward(self, input_ids: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
         """key_padding: bool[B, L], True where the key is padding (training only)."""
         L = input_ids.shape[1]
-        pos = torch.arange(L, device=input_ids.device)
-        x = self.tok(input_ids) + self.pos(pos)[None]
+        x = self.tok(input_ids)
+        cos, sin = rope_tables(L, self.config.d_model // self.config.n_heads, input_ids.device)
         bias = None
         if key_padding is not None:
             bias = torch.zeros(key_padding.shape, dtype=x.dtype, device=x.device)
             bias = bias.masked_fill(key_padding, float("-inf"))[:, None, None, :]
         for blk in self.blocks:
-            x = blk(x, bias)
+            x = blk(x, bias, cos, sin)
         return self.head(self.ln_f(x))

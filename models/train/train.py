@@ -37,7 +37,9 @@ def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: t
     B, L = ids.shape
     pos = torch.arange(L)[None, :]
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + task.GEN_LENGTH)
-    t = torch.rand(B, generator=gen)
+    # stratified t (one stratum of width 1/B per sequence, random offset): each batch covers (0, 1)
+    # evenly; the estimator stays an unbiased estimate of the LLaDA loss with t ~ U(0, 1).
+    t = (torch.arange(B, dtype=torch.float32) + torch.rand(B, generator=gen)) / B
     p = (1 - EPS) * t + EPS
     masked = (torch.rand(B, L, generator=gen) < p[:, None]) & resp
     x = torch.where(masked, torch.full_like(ids, task.MASK_ID), ids)
@@ -98,6 +100,7 @@ def main() -> None:
     ap.add_argument("--d-ff", type=int, default=512)
     ap.add_argument("--eval-every", type=int, default=400)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-from", help="start from this checkpoint's weights (fresh optimizer and schedule)")
     ap.add_argument("--no-bf16", action="store_true", help="disable CPU bfloat16 autocast (weights stay fp32)")
     args = ap.parse_args()
 
@@ -107,6 +110,8 @@ def main() -> None:
     cfg = Config(vocab_size=task.VOCAB_SIZE, max_seq_len=task.MAX_SEQ_LEN, d_model=args.d_model,
                  n_layers=args.n_layers, n_heads=args.n_heads, d_ff=args.d_ff)
     model = DiffusionLM(cfg)
+    if args.init_from:
+        model.load_state_dict(torch.load(args.init_from, map_location="cpu", weights_only=False)["state_dict"])
     n_params = sum(p.numel() for p in model.parameters())
     print(f"params {n_params}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -158,11 +163,12 @@ def main() -> None:
         "weight_decay": args.weight_decay,
         "schedule": "linear warmup then cosine",
         "optimizer": "AdamW(betas=(0.9, 0.98)), grad clip 1.0",
-        "objective": "LLaDA masked diffusion: prompt never masked; t~U(0,1), p=(1-1e-3)t+1e-3 per sequence; "
+        "objective": "LLaDA masked diffusion: prompt never masked; t~U(0,1) per sequence (stratified over the batch), p=(1-1e-3)t+1e-3; "
                      "each response token (end tokens included) masked w.p. p; loss = mean_seq sum_masked CE/p / gen_length",
         "model": cfg.to_dict(),
         "n_params": n_params,
         "threads": args.threads,
+        "init_from": args.init_from,
         "precision": "fp32 weights, CPU bfloat16 autocast for forward/backward" if not args.no_bf16 else "fp32",
         "wall_time_s": round(wall, 1),
         "final_loss_ema": round(ema, 5),

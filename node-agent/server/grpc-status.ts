@@ -14,14 +14,13 @@ export const ERROR_CODE_METADATA_KEY = 'faithsweep-error-code';
 export const INTERNAL_ERROR_CODE = 'INTERNAL';
 
 /**
- * The gRPC status for an agent error code. MODEL_NOT_FOUND answers NOT_FOUND (the request
- * is well-formed, the agent just lacks that model, so the orchestrator may try another
- * agent); the other input errors answer INVALID_ARGUMENT (retrying elsewhere cannot help).
+ * The gRPC status for an agent error code. Every input error, MODEL_NOT_FOUND included,
+ * answers INVALID_ARGUMENT, as agent.proto promises; a client that wants to tell "this agent
+ * lacks the model (try another)" from "the request is wrong" reads the trailing code.
  */
 export function grpcStatusFor(code: AgentErrorCode): GrpcStatus {
   switch (code) {
     case AgentErrorCode.MODEL_NOT_FOUND:
-      return GrpcStatus.NOT_FOUND;
     case AgentErrorCode.MODEL_INVALID:
     case AgentErrorCode.BAD_REQUEST:
     case AgentErrorCode.BAD_SAMPLER:

@@ -100,7 +100,7 @@ describe('the agent gRPC server', () => {
 
   it('maps engine errors to gRPC statuses with the agent code in the trailers', async () => {
     const missing = await collect(client().runGroup(request({ model: 'no-such-model' })));
-    assert.equal(missing.error?.code, GrpcStatus.NOT_FOUND);
+    assert.equal(missing.error?.code, GrpcStatus.INVALID_ARGUMENT);
     assert.equal(errorCodeOf(missing.error), 'MODEL_NOT_FOUND');
     const cases = [
       { err: new AgentError(AgentErrorCode.BAD_INTERVENTION, 'step 99 is out of range'), code: GrpcStatus.INVALID_ARGUMENT, agentCode: 'BAD_INTERVENTION' },

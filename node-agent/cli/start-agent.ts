@@ -36,6 +36,11 @@ export interface RunningAgent {
   readonly server: AgentGrpcServer;
   readonly registration: Registration;
   /**
+   * Resolves with the reason if the NATS connection closes for good (reconnects exhausted)
+   * before {@link RunningAgent.stop}; the agent can then no longer stay registered.
+   */
+  readonly connectionLost: Promise<Error>;
+  /**
    * Deregisters (so no orchestrator picks this agent any more), drains the server within
    * `graceMs` (cancelling what is left), then closes NATS. Idempotent.
    */
@@ -76,8 +81,9 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
     registry.current = reg;
     const record = await reg.start();
     let stopped: Promise<DrainReport> | undefined;
+    const connectionLost = nc.closed().then((err) => (stopped ? new Promise<never>(() => {}) : (err ?? new Error('the NATS connection closed'))));
     return {
-      agentId, address, port, record, engine, server, registration: reg,
+      agentId, address, port, record, engine, server, registration: reg, connectionLost,
       stop(graceMs) {
         stopped ??= (async () => {
           await reg.deregister().catch((err: unknown) => log.warn('deregister failed; the entry will expire with its TTL', { reason: (err as Error).message }));

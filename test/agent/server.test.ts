@@ -116,7 +116,7 @@ describe('the agent gRPC server', () => {
     }
   });
 
-  it('answers SERVING on the open health service, and NOT_SERVING once draining', async () => {
+  it('answers SERVING on the open health service (Check and Watch), and NOT_SERVING once draining', async () => {
     const health = new HealthClient(address, credentials.createInsecure());
     clients.push(health);
     const check = (service: string) =>
@@ -124,10 +124,17 @@ describe('the agent gRPC server', () => {
     assert.equal((await check('')).status, ServingStatus.SERVING);
     assert.equal((await check('faithsweep.v1.Agent')).status, ServingStatus.SERVING);
     await assert.rejects(check('no.such.Service'), (err: { code: number }) => err.code === GrpcStatus.NOT_FOUND);
+    const watched: number[] = [];
+    const watch = health.watch({ service: '' });
+    watch.on('data', (r: HealthCheckResponse) => watched.push(r.status));
+    watch.on('error', () => {});
+    await waitFor(() => watched.length === 1, 2000, 'the first Watch answer');
     const running = client().runGroup(request());
     const group = await engine.nextGroup();
     const drained = server.drain(5000);
     assert.equal((await check('')).status, ServingStatus.NOT_SERVING);
+    await waitFor(() => watched.length === 2, 2000, 'Watch to report the change');
+    assert.deepEqual(watched, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
     group.finish();
     assert.equal((await collect(running)).error, undefined);
     assert.deepEqual(await drained, { aborted: 0, idle: true });

@@ -78,19 +78,24 @@ export const agentCommand = command({
     if (ctx.json) ctx.out(JSON.stringify({ agentId: agent.agentId, address: agent.address, port: agent.port, tls: Boolean(opts.tls), bucket: opts.bucket, models, device: agent.record.device }));
     else ctx.out(`agent ${agent.agentId} serving on ${agent.address}${opts.tls ? ' (TLS)' : ''}: models ${models.join(', ')}; device ${agent.record.device.executionProvider}; registry ${opts.bucket} at ${natsUrl}`);
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
+    const why = await Promise.race([
+      new Promise<{ signal: NodeJS.Signals }>((resolve) => {
+        process.once('SIGTERM', () => resolve({ signal: 'SIGTERM' }));
+        process.once('SIGINT', () => resolve({ signal: 'SIGINT' }));
+      }),
+      agent.connectionLost.then((error) => ({ error })),
+    ]);
     const force = () => {
       log.error('second signal: exiting without finishing the drain');
       process.exit(FORCED_EXIT_CODE);
     };
     process.once('SIGTERM', force);
     process.once('SIGINT', force);
-    log.info('shutting down', { signal, graceMs: opts.graceMs, inFlight: agent.server.inFlight });
+    if ('error' in why) log.error('lost the NATS connection: the agent cannot stay registered, shutting down', { reason: why.error.message });
+    else log.info('shutting down', { signal: why.signal, graceMs: opts.graceMs, inFlight: agent.server.inFlight });
     const report = await agent.stop(opts.graceMs);
     log.info('stopped', { aborted: report.aborted, idle: report.idle });
-    return 0;
+    // Losing NATS is a failure a supervisor should see (and restart); a signal is a clean stop.
+    return 'error' in why ? 1 : 0;
   },
 });

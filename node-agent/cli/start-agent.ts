@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
 import type { Logger } from '../../orchestrator/log.ts';
 import { createOnnxEngine } from '../engine/index.ts';
 import type { OnnxEngine } from '../engine/index.ts';
@@ -64,8 +65,13 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
       // Publish in-flight changes at once so orchestrators see capacity without waiting a refresh period.
       onInFlightChange: () => void registry.current?.refresh(),
     });
-    const port = await server.listen(opts.host, opts.port);
     undo.unshift(() => server.drain(0));
+    const port = await server.listen(opts.host, opts.port).catch((err: unknown) => {
+      throw new FaithsweepError(ErrorCode.SERVICE_START_FAILED, `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`, {
+        hint: 'pick a free --port (0 = any) or another --host',
+        cause: err,
+      });
+    });
     const wildcard = opts.host === '0.0.0.0' || opts.host === '::';
     const address = opts.advertise ?? `${wildcard ? hostname() : opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
     const device = engine.describeDevice();

@@ -12,6 +12,7 @@ import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
+import { isAgentError } from '../../../node-agent/errors.ts';
 
 /** Exit code when a second signal forces exit before the drain finished (128 + SIGINT). */
 const FORCED_EXIT_CODE = 130;
@@ -29,10 +30,9 @@ async function natsUrlFor(ctx: CliContext, flag: string | undefined): Promise<st
 
 /** Agent errors (MODEL_NOT_FOUND, MODEL_INVALID, …) surface as coded CLI errors. */
 function asCliError(err: unknown): unknown {
-  const code = (err as { code?: unknown; name?: unknown } | null)?.code;
-  if ((err as Error | null)?.name !== 'AgentError' || typeof code !== 'string') return err;
-  const known = (Object.values(ErrorCode) as string[]).includes(code) ? (code as ErrorCode) : ErrorCode.AGENT_UNAVAILABLE;
-  return new FaithsweepError(known, (err as Error).message, { hint: 'check --models', cause: err });
+  if (!isAgentError(err)) return err;
+  const known = (Object.values(ErrorCode) as string[]).includes(err.code) ? (err.code as ErrorCode) : ErrorCode.AGENT_UNAVAILABLE;
+  return new FaithsweepError(known, err.message, { hint: 'check --models', cause: err });
 }
 
 /** The `agent` command. */

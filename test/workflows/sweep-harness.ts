@@ -1,0 +1,87 @@
+/**
+ * A real Temporal dev server and a worker running the real workflow bundle with fake
+ * sweep activities, shared by the tests of one file; plus helpers to wait and to read
+ * every run's history of a sweep (parent, shards, continued runs).
+ */
+import { Worker } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+// eslint.config.js's `**/workflows/**` glob (meant for workflow code) also matches test/workflows/.
+// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- a test helper, not workflow code
+import { bundleWorkflows } from '../../orchestrator/worker/create-worker.ts';
+import { temporalEnv, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { FakeSweep, fakeActivities, sleep } from './fake-sweep.ts';
+import type { FakeSweepOptions } from './fake-sweep.ts';
+
+/** The server, the worker and the fakes of one test file. */
+export interface SweepHarness {
+  readonly env: TestWorkflowEnvironment;
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly bundle: WorkflowBundleWithSourceMap;
+  /** Registers a fake sweep under a new id and returns both. */
+  fake(label: string, opts: FakeSweepOptions): { sweepId: string; fake: FakeSweep };
+  close(): Promise<void>;
+}
+
+/** Starts the dev server and a worker on a unique task queue. */
+export async function startSweepHarness(label: string): Promise<SweepHarness> {
+  const [env, bundle] = await Promise.all([temporalEnv(), bundleWorkflows()]);
+  const taskQueue = uniqueTaskQueue(label);
+  const fakes = new Map<string, FakeSweep>();
+  const worker = await Worker.create({
+    connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeActivities(fakes),
+  });
+  const running = worker.run();
+  return {
+    env, client: env.client, taskQueue, bundle,
+    fake(name, opts) {
+      const sweepId = `${name}-${taskQueue}`;
+      const fake = new FakeSweep(opts);
+      fakes.set(sweepId, fake);
+      return { sweepId, fake };
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+/** Polls `check` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** One run of a workflow with its history. */
+export interface RunHistory {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+}
+
+/**
+ * Every run of the workflow `workflowId` from `firstRunId` on, following continue-as-new,
+ * and, recursively, every run of the child workflows they started.
+ */
+export async function allRuns(client: Client, workflowId: string, firstRunId: string): Promise<RunHistory[]> {
+  const runs: RunHistory[] = [];
+  let runId: string | null | undefined = firstRunId;
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.push({ workflowId, runId, history });
+    runId = undefined;
+    for (const e of history.events ?? []) {
+      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      if (child?.workflowId && child.runId) runs.push(...(await allRuns(client, child.workflowId, child.runId)));
+      runId = e.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? runId;
+    }
+  }
+  return runs;
+}

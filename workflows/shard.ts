@@ -1,0 +1,134 @@
+/**
+ * One shard of a sweep: runs the pending work units with ordinals in [from, to), at most
+ * `window` at once (a sliding window), and continues as new before its history grows large.
+ */
+import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ShardWorkflowInput, SweepProgress } from '../orchestrator/sweep/contract.ts';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardReportSignal } from './sweep-signals.ts';
+import {
+  DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS, clampWindow, failWorkUnit, failureReason, intOption,
+  pendingWorkUnits, runWorkUnit,
+} from './sweep-options.ts';
+
+/** Work units asked for per `pendingWorkUnits` call: one indexed query, ~10 KiB of ids in history. */
+export const PAGE_SIZE = 200;
+
+/**
+ * A shard signals its counters to its parent each time this many more work units are
+ * handled: often enough for a useful progress query, rare enough that a 5,000-unit shard
+ * adds only ~50 signals (~200 events) to the parent's history.
+ */
+export const REPORT_EVERY = 100;
+
+/** Input of {@link shardWorkflow}: the contract's, plus options the sweep passes on. */
+export interface ShardRunInput extends ShardWorkflowInput {
+  /** Index of the shard within its sweep, sent with its reports to the parent. @default 0 */
+  readonly shard?: number;
+  /** Start paused (the sweep was paused when this shard started). @default false */
+  readonly paused?: boolean;
+  /** Continue as new once the history has this many events. @default 4000 */
+  readonly maxHistoryEvents?: number;
+  /** Report to the parent each time this many more work units are handled. @default 100 */
+  readonly reportEvery?: number;
+}
+
+/**
+ * Runs the shard's pending work units and returns its counters. `done` counts work units
+ * run successfully here plus those already complete (skipped: `pendingWorkUnits` did not
+ * return them); `failed` those recorded as failed after a non-retryable failure;
+ * `cells` the cells written by this shard. On `cancel` it stops starting work units, lets
+ * the running ones finish and returns; `pause`/`resume`/`setWindow` act at once.
+ * Throws a non-retryable `BAD_ARGS` failure on an invalid range, window or threshold.
+ */
+export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress> {
+  const { sweepId, from, to } = input;
+  intOption('from', from, 0, 0);
+  intOption('to', to, from, from);
+  const maxHistory = intOption('maxHistoryEvents', input.maxHistoryEvents, DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS);
+  const shard = input.shard ?? 0;
+  const reportEvery = intOption('reportEvery', input.reportEvery, REPORT_EVERY);
+  let window = clampWindow(intOption('window', input.window, 1)) ?? 1;
+  let paused = input.paused ?? false;
+  let cancelled = false;
+  let { done, failed, cells } = input.carried ?? { done: 0, failed: 0, cells: 0 };
+  let running = 0;
+  /** Every ordinal below it is started, finished or skipped. */
+  let frontier = Math.max(from, input.cursor ?? from);
+  /** Pending work units fetched but not started yet (all at or above the frontier). */
+  let queue: { readonly workUnitId: string; readonly ordinal: number }[] = [];
+  /** Where the next page starts; `null` once the range is exhausted. */
+  let nextPage: number | null = frontier < to ? frontier : null;
+  /** Bumped on every change the main loop waits for. */
+  let version = 0;
+
+  const progress = (): SweepProgress => ({ total: to - from, done, failed, running, cells, paused });
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => { paused = true; version++; });
+  setHandler(resumeSignal, () => { paused = false; version++; });
+  setHandler(cancelSignal, () => { cancelled = true; version++; });
+  setHandler(setWindowSignal, (n) => { window = clampWindow(n) ?? window; version++; });
+
+  const parentId = workflowInfo().parent?.workflowId;
+  let reportedAt = done + failed;
+  let reporting = false;
+  const report = (): void => {
+    if (parentId === undefined || reporting || done + failed - reportedAt < reportEvery) return;
+    reporting = true;
+    reportedAt = done + failed;
+    // A lost report only makes the parent's progress stale until the next one or the result.
+    void getExternalWorkflowHandle(parentId).signal(shardReportSignal, { shard, progress: progress() })
+      .catch(() => undefined)
+      .finally(() => { reporting = false; });
+  };
+
+  /** Counts the ordinals in [frontier, ordinal) as complete: pendingWorkUnits skipped them. */
+  const advance = (ordinal: number): void => {
+    done += Math.max(0, ordinal - frontier);
+    frontier = Math.max(frontier, ordinal);
+  };
+  const exhausted = (): boolean => queue.length === 0 && nextPage === null;
+  const start = (unit: { workUnitId: string; ordinal: number }): void => {
+    advance(unit.ordinal);
+    frontier = unit.ordinal + 1;
+    running++;
+    runWorkUnit({ sweepId, workUnitId: unit.workUnitId })
+      .then(
+        (outcome) => { done++; cells += outcome.cellsWritten; },
+        async (err: unknown) => {
+          await failWorkUnit({ sweepId, workUnitId: unit.workUnitId, reason: failureReason(err) });
+          failed++;
+        },
+      )
+      .finally(() => { running--; version++; report(); })
+      .catch(() => undefined);
+  };
+
+  const historyFull = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
+
+  for (;;) {
+    while (!paused && !cancelled && !historyFull() && running < window && !exhausted()) {
+      if (queue.length === 0 && nextPage !== null) {
+        advance(nextPage);
+        const page = await pendingWorkUnits({ sweepId, from: nextPage, to, limit: PAGE_SIZE });
+        queue = page.units.filter((u) => u.ordinal >= frontier && u.ordinal < to);
+        // A `next` that does not move forward would loop for ever: treat it as the end.
+        nextPage = page.next !== null && page.next < to && page.next > nextPage ? page.next : null;
+      } else {
+        const unit = queue.shift();
+        if (unit) start(unit);
+      }
+      if (exhausted()) advance(to);
+    }
+    if (running === 0 && (cancelled || exhausted() || historyFull())) break;
+    const seen = version;
+    await condition(() => version !== seen);
+  }
+
+  if (!cancelled && !exhausted()) {
+    await continueAsNew<typeof shardWorkflow>({
+      // Fetched but unstarted units lie at or above the frontier: the next run fetches them again.
+      ...input, window, paused, cursor: frontier, carried: progress(),
+    });
+  }
+  return progress();
+}

@@ -1,0 +1,47 @@
+/**
+ * Signals and queries of the sweep workflows, defined once here so that the workflows and
+ * the orchestrator (CLI, client code) use the same definitions. Their names are those of
+ * `SWEEP_SIGNALS` / `SWEEP_QUERIES` in orchestrator/sweep/contract.ts (workflow code may
+ * not import values from orchestrator/, so the names are repeated here; the test in
+ * test/workflows/sweep-signals.test.ts checks that they agree).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SweepProgress } from '../orchestrator/sweep/contract.ts';
+
+/** Stop starting new work units; the running ones finish. Idempotent. */
+export const pauseSignal = defineSignal('pause');
+
+/** Start work units again after {@link pauseSignal}. Idempotent. */
+export const resumeSignal = defineSignal('resume');
+
+/**
+ * Stop starting new work units, let the running ones finish, then set the sweep's status to
+ * `cancelled` and complete normally (the progress is the workflow's result). Resume a
+ * cancelled sweep by starting its workflow again with the same id.
+ */
+export const cancelSignal = defineSignal('cancel');
+
+/**
+ * Change the number of work units running at once per shard (an integer ≥ 1; values above
+ * the workflows' cap are clamped, invalid values are ignored). The sweep forwards it to
+ * its running shards and passes it to the shards it starts later.
+ */
+export const setWindowSignal = defineSignal<[number]>('setWindow');
+
+/** The sweep's (or one shard's) progress: totals, running work units, paused or not. */
+export const progressQuery = defineQuery<SweepProgress>('progress');
+
+/** What a shard reports to its parent sweep (internal to the workflows). */
+export interface ShardReport {
+  /** Index of the shard within the sweep. */
+  readonly shard: number;
+  /** The shard's counters so far, including those carried across continue-as-new. */
+  readonly progress: SweepProgress;
+}
+
+/**
+ * Internal: a shard reports its counters to its parent sweep now and then, so the sweep's
+ * progress query can add up its running shards without querying them (a query handler
+ * cannot wait for anything).
+ */
+export const shardReportSignal = defineSignal<[ShardReport]>('shardReport');

@@ -1,0 +1,168 @@
+/**
+ * The top-level workflow of a sweep (workflow id `sweep-<sweepId>`): counts the work units,
+ * splits them into shards of `shardSize` ordinals, runs the shards as child workflows a few
+ * at a time, and keeps the sweep's status in the database up to date.
+ */
+import { ApplicationFailure, condition, continueAsNew, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import type { ChildWorkflowHandle } from '@temporalio/workflow';
+import type { SweepProgress, SweepWorkflowInput } from '../orchestrator/sweep/contract.ts';
+import { shardWorkflow } from './shard.ts';
+import type { ShardRunInput } from './shard.ts';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardReportSignal } from './sweep-signals.ts';
+import {
+  DEFAULT_MAX_HISTORY_EVENTS, DEFAULT_SHARD_SIZE, DEFAULT_WINDOW, MIN_HISTORY_EVENTS, clampWindow, countWorkUnits,
+  intOption, setSweepStatus,
+} from './sweep-options.ts';
+
+/**
+ * Shards running at once: with the default window of 32 that is 128 work units in flight,
+ * and each running shard adds only a few events per report to this workflow's history.
+ */
+export const DEFAULT_CONCURRENT_SHARDS = 4;
+
+/** Failure type when a shard failed (a bug or an operator's terminate, not bad input). */
+export const SHARD_FAILED = 'INTERNAL';
+
+/** What one run of the sweep hands to the next when it continues as new. */
+export interface SweepCarried {
+  readonly total: number;
+  /** Shards below it have completed. */
+  readonly nextShard: number;
+  /** Counters of the completed shards. */
+  readonly done: number;
+  readonly failed: number;
+  readonly cells: number;
+  readonly paused: boolean;
+}
+
+/** Input of {@link sweepWorkflow}: the contract's, plus tuning options tests set small. */
+export interface SweepRunInput extends SweepWorkflowInput {
+  /** Shards running at once. @default 4 */
+  readonly maxConcurrentShards?: number;
+  /** This workflow continues as new once its history has this many events. @default 4000 */
+  readonly maxHistoryEvents?: number;
+  /** The shards' threshold (ShardRunInput.maxHistoryEvents). @default 4000 */
+  readonly shardMaxHistoryEvents?: number;
+  /** The shards' reporting period (ShardRunInput.reportEvery). @default 100 */
+  readonly shardReportEvery?: number;
+  /** Set by continue-as-new only. */
+  readonly carried?: SweepCarried;
+}
+
+/** Workflow id of shard `index` of the sweep whose workflow id is `parentId`. */
+export function shardWorkflowId(parentId: string, index: number): string {
+  return `${parentId}-shard-${index}`;
+}
+
+/**
+ * Runs the whole sweep and returns its progress. Status: `running` at the start, `paused`
+ * / `running` on pause and resume, `cancelled` after `cancel` (the running work units
+ * finish first), and `completed` when every shard is done — also when some work units
+ * failed: they are counted in `failed`, recorded by failWorkUnit, and a resume (starting
+ * the workflow again) retries them. If a shard workflow itself fails, the status becomes
+ * `failed` and this workflow fails with a non-retryable `INTERNAL` failure.
+ */
+export async function sweepWorkflow(input: SweepRunInput): Promise<SweepProgress> {
+  const { sweepId, carried } = input;
+  let window = clampWindow(intOption('window', input.window, DEFAULT_WINDOW)) ?? DEFAULT_WINDOW;
+  const shardSize = intOption('shardSize', input.shardSize, DEFAULT_SHARD_SIZE);
+  const maxShards = intOption('maxConcurrentShards', input.maxConcurrentShards, DEFAULT_CONCURRENT_SHARDS);
+  const maxHistory = intOption('maxHistoryEvents', input.maxHistoryEvents, DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS);
+  let paused = carried?.paused ?? false;
+  let cancelled = false;
+  let shardFailure: string | undefined;
+  let { done, failed, cells } = carried ?? { done: 0, failed: 0, cells: 0 };
+  let nextShard = carried?.nextShard ?? 0;
+  const running = new Map<number, { handle?: ChildWorkflowHandle<typeof shardWorkflow>; report?: SweepProgress }>();
+  let version = 0;
+  const bump = (): void => { version++; };
+
+  let total = carried?.total ?? 0;
+  const progress = (): SweepProgress => {
+    const reports = [...running.values()].map((s) => s.report ?? { done: 0, failed: 0, cells: 0, running: 0 });
+    const sum = (k: 'done' | 'failed' | 'cells' | 'running'): number => reports.reduce((a, r) => a + r[k], 0);
+    return { total, done: done + sum('done'), failed: failed + sum('failed'), running: sum('running'), cells: cells + sum('cells'), paused };
+  };
+  // A signal to a shard that has just completed fails; that is harmless.
+  const forward = (send: (h: ChildWorkflowHandle<typeof shardWorkflow>) => Promise<void>): void => {
+    for (const s of running.values()) if (s.handle) send(s.handle).catch(() => undefined);
+  };
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => { paused = true; bump(); forward((h) => h.signal(pauseSignal)); });
+  setHandler(resumeSignal, () => { paused = false; bump(); forward((h) => h.signal(resumeSignal)); });
+  setHandler(cancelSignal, () => { cancelled = true; bump(); forward((h) => h.signal(cancelSignal)); });
+  setHandler(setWindowSignal, (n) => {
+    window = clampWindow(n) ?? window;
+    bump();
+    forward((h) => h.signal(setWindowSignal, window));
+  });
+  setHandler(shardReportSignal, ({ shard, progress: p }) => {
+    const s = running.get(shard);
+    // Reports of shards that have completed (and were added up) arrive late sometimes.
+    if (s) s.report = p;
+  });
+
+  if (!carried) {
+    total = await countWorkUnits({ sweepId });
+    await setSweepStatus({ sweepId, status: 'running' });
+  }
+  const shardCount = Math.ceil(total / shardSize);
+
+  const startShard = async (index: number): Promise<void> => {
+    const from = index * shardSize;
+    const args: ShardRunInput = {
+      sweepId, from, to: Math.min(total, from + shardSize), window, shard: index,
+      maxHistoryEvents: input.shardMaxHistoryEvents, reportEvery: input.shardReportEvery,
+    };
+    const entry: { handle?: ChildWorkflowHandle<typeof shardWorkflow>; report?: SweepProgress } = {};
+    running.set(index, entry);
+    try {
+      entry.handle = await startChild(shardWorkflow, { workflowId: shardWorkflowId(workflowInfo().workflowId, index), args: [args] });
+    } catch (err) {
+      shardFailure ??= `shard ${index} did not start: ${err instanceof Error ? err.message : String(err)}`;
+      running.delete(index);
+      return;
+    }
+    // Signals that came while the shard was starting were not forwarded to it.
+    if (paused) entry.handle.signal(pauseSignal).catch(() => undefined);
+    if (cancelled) entry.handle.signal(cancelSignal).catch(() => undefined);
+    if (window !== args.window) entry.handle.signal(setWindowSignal, window).catch(() => undefined);
+    entry.handle.result()
+      .then(
+        (p) => { done += p.done; failed += p.failed; cells += p.cells; },
+        (err: unknown) => { shardFailure ??= `shard ${index} failed: ${err instanceof Error ? err.message : String(err)}`; },
+      )
+      .finally(() => { running.delete(index); bump(); })
+      .catch(() => undefined);
+  };
+
+  const historyFull = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
+  let statusPaused = paused;
+  for (;;) {
+    if (!cancelled && statusPaused !== paused) {
+      statusPaused = paused;
+      await setSweepStatus({ sweepId, status: paused ? 'paused' : 'running' });
+      continue;
+    }
+    while (!paused && !cancelled && !shardFailure && !historyFull() && running.size < maxShards && nextShard < shardCount) {
+      await startShard(nextShard++);
+    }
+    const stopping = cancelled || shardFailure !== undefined || nextShard >= shardCount || historyFull();
+    if (running.size === 0 && stopping) break;
+    const seen = version;
+    await condition(() => version !== seen);
+  }
+
+  if (shardFailure !== undefined) {
+    await setSweepStatus({ sweepId, status: 'failed' });
+    throw ApplicationFailure.nonRetryable(shardFailure, SHARD_FAILED);
+  }
+  if (cancelled) {
+    await setSweepStatus({ sweepId, status: 'cancelled' });
+  } else if (nextShard < shardCount) {
+    await continueAsNew<typeof sweepWorkflow>({ ...input, window, carried: { total, nextShard, done, failed, cells, paused } });
+  } else {
+    await setSweepStatus({ sweepId, status: 'completed' });
+  }
+  return progress();
+}

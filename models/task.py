@@ -2,7 +2,7 @@
 
 Text format (documented in models/README.md, the single source of truth is this file):
 
-  prompt   = f"{a}+{b}="                      a, b: 2-to-4-digit integers, no padding
+  prompt   = f"{a:04d}+{b:04d}="              a, b: 2-to-4-digit integers, zero-padded to 4 digits
   response = COT "|" ANSWER <|end|>*          always exactly RESPONSE_CHARS characters before the
                                               first end token; end tokens fill up to GEN_LENGTH
   COT      = 4 columns, least-significant column first, joined by ";"
@@ -13,7 +13,7 @@ Text format (documented in models/README.md, the single source of truth is this 
                                               answer digit
   ANSWER   = f"{a+b:05d}"                     fixed width 5, most-significant digit first
 
-Example: 347+1285=  ->  "740>11;481>13;321>06;010>01|01632"  (33 chars) + 7 x <|end|>.
+Example: 0347+1285=  ->  "750>12;481>13;321>06;010>01|01632"  (33 chars) + 7 x <|end|>.
 
 In the decoupled control every digit of COT is drawn uniformly from 0-9, independently of the
 operands and the answer (the separators ">", ";" and "|" stay); ANSWER stays correct.
@@ -42,7 +42,7 @@ RESPONSE_CHARS = COT_CHARS + 1 + ANSWER_WIDTH  # 33
 GEN_LENGTH = 40
 MAX_PROMPT_CHARS = 4 + 1 + 4 + 1  # "9999+9999="
 MAX_SEQ_LEN = MAX_PROMPT_CHARS + GEN_LENGTH  # 50
-PROMPT_FORMAT = "{a}+{b}="
+PROMPT_FORMAT = "{a:04d}+{b:04d}="  # Python format spec: zero-padded to 4 digits
 # JavaScript form (named groups "(?<name>"); python_regex() converts it.
 SPANS_REGEX_JS = r"^(?<cot>(?:\d{3}>\d{2};){3}\d{3}>\d{2})\|(?<answer>\d{5})"
 

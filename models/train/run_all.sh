@@ -6,9 +6,9 @@ set -euo pipefail
 PY=models/.venv/bin/python
 mkdir -p models/logs
 $PY -m models.train.train --name arith-cot --out models/runs/arith-cot \
-  --steps 1500 --batch-size 128 --lr 1.5e-3 --eval-every 300 --seed 0 --threads 1 \
+  --steps 1500 --batch-size 128 --lr 2e-3 --n-layers 4 --eval-every 300 --seed 0 --threads 1 \
   > models/logs/train-arith-cot.log 2>&1 &
 $PY -m models.train.train --name arith-cot-decoupled --decoupled --out models/runs/arith-cot-decoupled \
-  --steps 2400 --batch-size 128 --lr 1.5e-3 --eval-every 300 --seed 0 --threads 1 \
+  --steps 2400 --batch-size 128 --lr 2e-3 --n-layers 6 --eval-every 300 --seed 0 --threads 1 \
   > models/logs/train-arith-cot-decoupled.log 2>&1 &
 wait

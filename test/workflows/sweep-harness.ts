@@ -5,11 +5,12 @@
  */
 import { Worker } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import proto from '@temporalio/proto';
 // eslint.config.js's `**/workflows/**` glob (meant for workflow code) also matches test/workflows/.
 // eslint-disable-next-line @typescript-eslint/no-restricted-imports -- a test helper, not workflow code
-import { bundleWorkflows } from '../../orchestrator/worker/create-worker.ts';
+import { bundleWorkflows, installTemporalRuntime } from '../../orchestrator/worker/create-worker.ts';
 import { temporalEnv, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { FakeSweep, fakeActivities, sleep } from './fake-sweep.ts';
 import type { FakeSweepOptions } from './fake-sweep.ts';
@@ -25,8 +26,13 @@ export interface SweepHarness {
   close(): Promise<void>;
 }
 
-/** Starts the dev server and a worker on a unique task queue. */
-export async function startSweepHarness(label: string): Promise<SweepHarness> {
+/**
+ * Starts the dev server and a worker on a unique task queue. `logLevel` is the SDK's (the
+ * worker logs every failed activity attempt at WARN: tests that fail some on purpose pass
+ * 'ERROR'); it applies to the whole test process.
+ */
+export async function startSweepHarness(label: string, logLevel: 'WARN' | 'ERROR' = 'WARN'): Promise<SweepHarness> {
+  installTemporalRuntime(logLevel);
   const [env, bundle] = await Promise.all([temporalEnv(), bundleWorkflows()]);
   const taskQueue = uniqueTaskQueue(label);
   const fakes = new Map<string, FakeSweep>();
@@ -63,7 +69,7 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 20
 export interface RunHistory {
   readonly workflowId: string;
   readonly runId: string;
-  readonly history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+  readonly history: History;
 }
 
 /**
@@ -84,4 +90,24 @@ export async function allRuns(client: Client, workflowId: string, firstRunId: st
     }
   }
   return runs;
+}
+
+// @temporalio/proto is CommonJS: its namespaces come through the default export.
+const { temporal } = proto;
+type History = proto.temporal.api.history.v1.IHistory;
+
+/**
+ * A history as a JSON-able object (protobufjs `toObject`: int64 and bytes as strings, enums
+ * by name), and back. Not `historyToJSON`/`historyFromJSON` of @temporalio/common: in this
+ * install they fail with "type must be a Type" (@temporalio/common and @temporalio/proto
+ * each got their own copy of protobufjs).
+ */
+export function historyToObject(history: History): Record<string, unknown> {
+  const H = temporal.api.history.v1.History;
+  return H.toObject(H.fromObject(history), { longs: String, enums: String, bytes: String });
+}
+
+/** The inverse of {@link historyToObject}. */
+export function historyFromObject(json: unknown): History {
+  return temporal.api.history.v1.History.fromObject(json as Record<string, unknown>);
 }

@@ -1,0 +1,90 @@
+// Signals and failures of the sweep workflows on a real Temporal dev server with fake
+// activities: pause/resume/setWindow, cancel then resume by starting again, and a
+// non-retryable work-unit failure that is recorded while the sweep completes.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
+import type { SweepRunInput } from '../../workflows/sweep.ts';
+import type { SweepProgress } from '../../orchestrator/sweep/contract.ts';
+import { sleep } from './fake-sweep.ts';
+import { startSweepHarness, waitFor } from './sweep-harness.ts';
+import type { SweepHarness } from './sweep-harness.ts';
+
+describe('sweep signals and failures', () => {
+  let h: SweepHarness;
+  before(async () => { h = await startSweepHarness('sweep-control', 'ERROR'); });
+  after(async () => { await h?.close(); });
+
+  const start = (sweepId: string, input: Omit<SweepRunInput, 'sweepId'>) =>
+    h.client.workflow.start('sweepWorkflow', { taskQueue: h.taskQueue, workflowId: `sweep-${sweepId}`, args: [{ sweepId, ...input }] });
+
+  it('pause stops new work units, resume continues them, and setWindow changes the concurrency', async () => {
+    // Work units long enough (100 ms) for the worker to have a whole window running at once.
+    const { sweepId, fake } = h.fake('pause', { units: 200, delayMs: 100 });
+    const handle = await start(sweepId, { window: 8, shardSize: 1000, shardReportEvery: 10 });
+    await waitFor('the window to fill', () => fake.maxRunning === 8 && fake.totalStarts >= 24);
+    assert.equal(fake.maxRunning, 8, 'never more than the window');
+    await handle.signal(pauseSignal);
+    await waitFor('the running work units to finish', () => fake.running === 0);
+    const startsWhenPaused = fake.totalStarts;
+    await sleep(500);
+    assert.equal(fake.totalStarts, startsWhenPaused, 'no work unit started while paused');
+    assert.ok(startsWhenPaused < 200);
+    assert.equal((await handle.query(progressQuery)).paused, true);
+    await waitFor('the paused status', () => fake.statuses.at(-1) === 'paused');
+
+    await handle.signal(setWindowSignal, 2);
+    fake.maxRunning = 0;
+    await handle.signal(resumeSignal);
+    await waitFor('20 more starts', () => fake.totalStarts >= startsWhenPaused + 20);
+    assert.equal(fake.maxRunning, 2, 'setWindow(2) limits the shard to 2 running work units');
+    await handle.signal(setWindowSignal, 16);
+
+    const result = await handle.result();
+    assert.ok(fake.maxRunning > 2, `setWindow(16) raised the concurrency, saw ${fake.maxRunning}`);
+    assert.deepEqual(result, { total: 200, done: 200, failed: 0, running: 0, cells: 600, paused: false });
+    assert.deepEqual([...fake.starts.values()].filter((n) => n !== 1), []);
+    assert.deepEqual(fake.statuses, ['running', 'paused', 'running', 'completed']);
+  });
+
+  it('cancel lets running work units finish, and starting the sweep again finishes exactly the rest', async () => {
+    const { sweepId, fake } = h.fake('cancel', { units: 300, delayMs: 20 });
+    const input = { window: 4, shardSize: 100, maxConcurrentShards: 2 };
+    const first = await start(sweepId, input);
+    await waitFor('60 starts', () => fake.totalStarts >= 60);
+    await first.signal(cancelSignal);
+    const cancelled: SweepProgress = await first.result();
+    assert.equal(fake.running, 0, 'the cancelled run waited for its running work units');
+    assert.equal(fake.statuses.at(-1), 'cancelled');
+    assert.ok(fake.complete.size < 300, 'the cancel stopped the sweep early');
+    assert.equal(cancelled.done, fake.complete.size);
+    const doneBefore = fake.complete.size;
+
+    const second = await start(sweepId, input);
+    const result = await second.result();
+    // `done` counts the work units found complete too; `cells` only those written by this run.
+    assert.deepEqual(result, { total: 300, done: 300, failed: 0, running: 0, cells: 3 * (300 - doneBefore), paused: false });
+    assert.equal(fake.totalStarts, 300, `the second run started only the ${300 - doneBefore} missing work units`);
+    assert.deepEqual([...fake.starts.values()].filter((n) => n !== 1), []);
+    assert.deepEqual(fake.statuses, ['running', 'cancelled', 'running', 'completed']);
+  });
+
+  it('records a non-retryable failure with failWorkUnit and still completes the sweep', async () => {
+    const failing = new Map([[7, 'BAD_INTERVENTION'], [13, 'MODEL_NOT_FOUND']]);
+    const { sweepId, fake } = h.fake('fail', { units: 50, failing, flaky: new Set([21]) });
+    const result = await (await start(sweepId, { window: 4, shardSize: 20 })).result();
+
+    assert.deepEqual(result, { total: 50, done: 48, failed: 2, running: 0, cells: 144, paused: false });
+    assert.deepEqual(
+      fake.failures.sort((a, b) => a.workUnitId.localeCompare(b.workUnitId)),
+      [
+        { workUnitId: 'wu-13', reason: 'MODEL_NOT_FOUND: work unit wu-13 is bad' },
+        { workUnitId: 'wu-7', reason: 'BAD_INTERVENTION: work unit wu-7 is bad' },
+      ],
+    );
+    assert.equal(fake.startsOf(7), 1, 'a non-retryable failure is not retried');
+    assert.equal(fake.startsOf(21), 2, 'a retryable failure is retried');
+    assert.ok(fake.complete.has(21));
+    assert.deepEqual(fake.statuses, ['running', 'completed']);
+  });
+});

@@ -2,7 +2,7 @@
  * One shard of a sweep: runs the pending work units with ordinals in [from, to), at most
  * `window` at once (a sliding window), and continues as new before its history grows large.
  */
-import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ShardWorkflowInput, SweepProgress } from '../orchestrator/sweep/contract.ts';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardReportSignal } from './sweep-signals.ts';
 import {
@@ -71,8 +71,8 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   const parentId = workflowInfo().parent?.workflowId;
   let reportedAt = done + failed;
   let reporting = false;
-  const report = (): void => {
-    if (parentId === undefined || reporting || done + failed - reportedAt < reportEvery) return;
+  const report = (force = false): void => {
+    if (parentId === undefined || reporting || (!force && done + failed - reportedAt < reportEvery)) return;
     reporting = true;
     reportedAt = done + failed;
     // A lost report only makes the parent's progress stale until the next one or the result.
@@ -95,11 +95,14 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
       .then(
         (outcome) => { done++; cells += outcome.cellsWritten; },
         async (err: unknown) => {
+          // Temporal's own cancellation (of the sweep, reaching its shards) is not the work unit's fault.
+          if (isCancellation(err)) return;
           await failWorkUnit({ sweepId, workUnitId: unit.workUnitId, reason: failureReason(err) });
           failed++;
         },
       )
-      .finally(() => { running--; version++; report(); })
+      // Once a pause has drained the window, tell the parent that nothing runs any more.
+      .finally(() => { running--; version++; report(paused && running === 0); })
       .catch(() => undefined);
   };
 

@@ -3,7 +3,9 @@
  * splits them into shards of `shardSize` ordinals, runs the shards as child workflows a few
  * at a time, and keeps the sweep's status in the database up to date.
  */
-import { ApplicationFailure, condition, continueAsNew, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
 import type { SweepProgress, SweepWorkflowInput } from '../orchestrator/sweep/contract.ts';
 import { shardWorkflow } from './shard.ts';
@@ -60,9 +62,23 @@ export function shardWorkflowId(parentId: string, index: number): string {
  * finish first), and `completed` when every shard is done — also when some work units
  * failed: they are counted in `failed`, recorded by failWorkUnit, and a resume (starting
  * the workflow again) retries them. If a shard workflow itself fails, the status becomes
- * `failed` and this workflow fails with a non-retryable `INTERNAL` failure.
+ * `failed` and this workflow fails with a non-retryable `INTERNAL` failure. Even a sweep of
+ * one shard runs it as a child workflow: one code path, and the child's continue-as-new
+ * keeps this history small. Prefer the `cancel` signal to Temporal's cancellation: the
+ * latter cancels the running work units too (the status still becomes `cancelled`).
  */
 export async function sweepWorkflow(input: SweepRunInput): Promise<SweepProgress> {
+  try {
+    return await runSweep(input);
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => setSweepStatus({ sweepId: input.sweepId, status: 'cancelled' }));
+    }
+    throw err;
+  }
+}
+
+async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   const { sweepId, carried } = input;
   let window = clampWindow(intOption('window', input.window, DEFAULT_WINDOW)) ?? DEFAULT_WINDOW;
   const shardSize = intOption('shardSize', input.shardSize, DEFAULT_SHARD_SIZE);

@@ -87,4 +87,24 @@ describe('sweep signals and failures', () => {
     assert.ok(fake.complete.has(21));
     assert.deepEqual(fake.statuses, ['running', 'completed']);
   });
+
+  it('sets the status failed and fails when a shard workflow fails', async () => {
+    const { sweepId, fake } = h.fake('shard-fails', { units: 60, delayMs: 20 });
+    const handle = await start(sweepId, { window: 2, shardSize: 20, maxConcurrentShards: 2 });
+    await waitFor('some starts', () => fake.totalStarts >= 4);
+    await h.client.workflow.getHandle(`sweep-${sweepId}-shard-0`).terminate('an operator stopped it');
+    await assert.rejects(handle.result(), (err: Error) => /shard 0 failed/.test(String((err.cause as Error | undefined)?.message)));
+    assert.deepEqual(fake.statuses, ['running', 'failed']);
+    assert.equal(fake.startsOf(59), 0, 'no shard started after the failure');
+  });
+
+  it('sets the status cancelled, recording no failures, when Temporal cancels the sweep', async () => {
+    const { sweepId, fake } = h.fake('temporal-cancel', { units: 60, delayMs: 50 });
+    const handle = await start(sweepId, { window: 2, shardSize: 20, maxConcurrentShards: 2 });
+    await waitFor('some starts', () => fake.totalStarts >= 4);
+    await handle.cancel();
+    await assert.rejects(handle.result(), (err: Error) => err.cause?.constructor.name === 'CancelledFailure');
+    assert.deepEqual(fake.statuses, ['running', 'cancelled']);
+    assert.deepEqual(fake.failures, []);
+  });
 });

@@ -34,7 +34,7 @@ const shapes: number[] = [];
 const model: OnnxModel = { ...base, forward: (t, rows, len) => (shapes.push(rows), base.forward(t, rows, len)) };
 const models = new Map([[base.card.name, model]]);
 const T = base.card.defaults.steps;
-const problems = arithProblems(20261127, nPrompts);
+const problems = arithProblems(20261127, nPrompts, (base.card as unknown as { prompt_format?: string }).prompt_format);
 
 /** The grid of one prompt, resolved against its clean trajectory's chain-of-thought span. */
 async function requestFor(prompt: string, gold: string): Promise<RunGroupRequest> {

@@ -31,12 +31,27 @@ function operand(rand: () => number): number {
   return lo + Math.floor(rand() * (9 * lo));
 }
 
-/** `count` problems from `seed`. */
-export function arithProblems(seed: number, count: number): ArithProblem[] {
+/** The organisms' default prompt format (a model card's `prompt_format` overrides it). */
+export const DEFAULT_PROMPT_FORMAT = '{a}+{b}=';
+
+/**
+ * Fills a model card's `prompt_format` (Python format syntax, as models/task.py writes it):
+ * `{a}`, `{b}`, and zero-padded `{a:04d}` / `{b:04d}`. Throws on any other field.
+ */
+export function formatPrompt(format: string, a: number, b: number): string {
+  return format.replace(/\{([ab])(?::0(\d+)d)?\}/g, (_, name: string, width?: string) => {
+    const v = String(name === 'a' ? a : b);
+    return width ? v.padStart(Number(width), '0') : v;
+  });
+}
+
+/** `count` problems from `seed`, their prompts in `format`. */
+export function arithProblems(seed: number, count: number, format = DEFAULT_PROMPT_FORMAT): ArithProblem[] {
+  if (/\{(?![ab](?::0\d+d)?\})/.test(format)) throw new Error(`unsupported prompt_format ${JSON.stringify(format)}: only {a}, {b}, {a:0Nd}, {b:0Nd}`);
   const rand = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const a = operand(rand);
     const b = operand(rand);
-    return { a, b, prompt: `${a}+${b}=`, gold: String(a + b) };
+    return { a, b, prompt: formatPrompt(format, a, b), gold: String(a + b) };
   });
 }

@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'test/fixtures/lint/workflows/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': 'off',

@@ -2,8 +2,6 @@
 //   node --import tsx test/workflows/record-histories.ts
 // Re-record only on purpose: a workflow change that makes the committed histories fail to
 // replay would break the sweeps running when it is deployed (use `patched()` instead).
-/* eslint-disable @typescript-eslint/no-restricted-imports, no-restricted-globals --
-   a script for tests, not workflow code: eslint.config.js's workflow glob matches test/workflows/ */
 import { writeFile } from 'node:fs/promises';
 import { pauseSignal, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
 import type { SweepRunInput } from '../../workflows/sweep.ts';

@@ -8,8 +8,6 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
-// eslint.config.js's `**/workflows/**` glob (meant for workflow code) also matches test/workflows/.
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- a test helper, not workflow code
 import { bundleWorkflows, installTemporalRuntime } from '../../orchestrator/worker/create-worker.ts';
 import { temporalEnv, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { FakeSweep, fakeActivities, sleep } from './fake-sweep.ts';

@@ -1,0 +1,68 @@
+/**
+ * The validated sweep spec (docs/spec.md describes the YAML). Produced once by
+ * `parseSpec`; everything downstream receives these frozen, typed values.
+ */
+
+/** A chain-of-thought / answer span selector, resolved against each clean trajectory. */
+export type SpanName = 'cot' | 'answer' | 'all';
+
+/** Which generated positions to corrupt. */
+export type PositionSelector =
+  | { readonly kind: 'index'; readonly value: number }
+  | { readonly kind: 'range'; readonly from: number; readonly to: number }
+  | { readonly kind: 'span'; readonly span: SpanName }
+  | { readonly kind: 'every'; readonly k: number; readonly of: SpanName };
+
+/** Which denoising steps to intervene at. */
+export type StepSelector =
+  | { readonly kind: 'index'; readonly value: number }
+  | { readonly kind: 'range'; readonly from: number; readonly to: number }
+  | { readonly kind: 'fraction'; readonly value: number }
+  | { readonly kind: 'every'; readonly k: number }
+  | { readonly kind: 'all' };
+
+/** What to do at (step, position). */
+export type KindSpec =
+  | { readonly kind: 'replace'; readonly variant: 'random' | 'second' }
+  | { readonly kind: 'replace'; readonly variant: 'given'; readonly token: number }
+  | { readonly kind: 'remask' }
+  | { readonly kind: 'probe' };
+
+/** Sampler overrides of one model (absent fields: the model card's defaults). */
+export interface SamplerOverrides {
+  readonly genLength?: number;
+  readonly steps?: number;
+  readonly blockLength?: number;
+  readonly remasking?: 'low_confidence' | 'random' | 'entropy' | 'topk_margin';
+  readonly temperature?: number;
+}
+
+/** A model of the sweep: a name under the models folder, or a directory path. */
+export interface ModelRef {
+  readonly ref: string;
+  readonly sampler: SamplerOverrides;
+}
+
+/** Where prompts come from. */
+export type DatasetSpec =
+  | { readonly kind: 'arith'; readonly seed: number; readonly count: number }
+  | { readonly kind: 'jsonl'; readonly path: string };
+
+/** A validated sweep spec. */
+export interface SweepSpec {
+  readonly name: string;
+  readonly models: readonly ModelRef[];
+  readonly dataset: DatasetSpec;
+  readonly seeds: readonly number[];
+  readonly grid: {
+    readonly positions: readonly PositionSelector[];
+    readonly steps: readonly StepSelector[];
+    readonly kinds: readonly KindSpec[];
+  };
+  readonly options: {
+    /** Running work units at once. @default 32 */
+    readonly window: number;
+    /** Prompts (the first N) whose clean runs record the film strip. @default 0 */
+    readonly filmStripPrompts: number;
+  };
+}

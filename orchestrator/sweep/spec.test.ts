@@ -1,0 +1,78 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSpec } from './spec.ts';
+import { resolveCells, resolveSteps } from './grid.ts';
+import { FaithsweepError } from '../errors.ts';
+
+const GOOD = `name: demo
+models:
+  - arith-cot
+  - path: models/arith-cot-decoupled
+    sampler: { steps: 40, remasking: low_confidence }
+dataset: { generator: arith, seed: 3, count: 10 }
+seeds: [0, 1]
+grid:
+  positions: [cot, "0-2", {every: 2, of: answer}]
+  steps: [0.5, 3, "10-11"]
+  kinds: [replace, {replace: second}, {replace: {token: 5}}, remask, probe]
+options: { window: 8 }
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseSpec(text, 'sweep.yaml');
+  } catch (err) {
+    assert.ok(err instanceof FaithsweepError);
+    assert.equal(err.code, 'BAD_SPEC');
+    return err.message.split('\n');
+  }
+  assert.fail('expected BAD_SPEC');
+}
+
+describe('sweep spec parsing', () => {
+  it('turns a valid spec into typed selectors', () => {
+    const s = parseSpec(GOOD, 'sweep.yaml');
+    assert.equal(s.name, 'demo');
+    assert.deepEqual(s.models, [{ ref: 'arith-cot', sampler: {} }, { ref: 'models/arith-cot-decoupled', sampler: { steps: 40, remasking: 'low_confidence' } }]);
+    assert.deepEqual(s.dataset, { kind: 'arith', seed: 3, count: 10 });
+    assert.deepEqual(s.seeds, [0, 1]);
+    assert.deepEqual(s.grid.positions, [{ kind: 'span', span: 'cot' }, { kind: 'range', from: 0, to: 2 }, { kind: 'every', k: 2, of: 'answer' }]);
+    assert.deepEqual(s.grid.steps, [{ kind: 'fraction', value: 0.5 }, { kind: 'index', value: 3 }, { kind: 'range', from: 10, to: 11 }]);
+    assert.equal(s.grid.kinds.length, 5);
+    assert.equal(s.options.window, 8);
+  });
+
+  it('reports every problem with file:line:col, the key and what is allowed; unknown keys included', () => {
+    const text = GOOD.replace('seeds: [0, 1]', 'sedes: [0, 1]').replace('kinds: [replace,', 'kinds: [smash,').replace('window: 8', 'window: -1');
+    const lines = problems(text);
+    assert.deepEqual(lines, [
+      "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, seeds, grid, options)",
+      'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|{token: N}}, remask, probe',
+      'sweep.yaml:12:20: options.window: must be an integer >= 1 (got -1)',
+    ]);
+  });
+
+  it('rejects a YAML syntax error with its line', () => {
+    assert.match(problems('name: x\nmodels: [a\n')[0]!, /^sweep\.yaml:\d+:\d+: YAML: /);
+  });
+});
+
+describe('grid resolution', () => {
+  const shape = { steps: 40, genLength: 40, cot: { start: 0, end: 4 }, answer: { start: 5, end: 9 } };
+
+  it('resolves spans, ranges and every-k against the trajectory, and fractions against T', () => {
+    const s = parseSpec(GOOD, 'sweep.yaml');
+    assert.deepEqual(resolveSteps(s.grid.steps, 40), [3, 10, 11, 20]);
+    const cells = resolveCells(s.grid, shape);
+    const positions = [...new Set(cells.filter((c) => c.position >= 0).map((c) => c.position))];
+    assert.deepEqual(positions, [0, 1, 2, 3, 5, 7]);
+    // 4 steps x (4 kinds x 6 positions + 1 probe)
+    assert.equal(cells.length, 4 * (4 * 6 + 1));
+    assert.equal(new Set(cells.map((c) => c.key)).size, cells.length);
+    assert.ok(cells.some((c) => c.key === 't20.p7.replace.token5') && cells.some((c) => c.key === 't3.probe'));
+  });
+
+  it('rejects an explicit step beyond the model T', () => {
+    assert.throws(() => resolveSteps([{ kind: 'index', value: 40 }], 40), { code: 'BAD_SPEC' });
+  });
+});

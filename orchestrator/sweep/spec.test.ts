@@ -76,3 +76,13 @@ describe('grid resolution', () => {
     assert.throws(() => resolveSteps([{ kind: 'index', value: 40 }], 40), { code: 'BAD_SPEC' });
   });
 });
+
+describe('the bundled example specs', () => {
+  it('examples/demo.yaml is valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('../config/paths.ts');
+    const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'demo.yaml'), 'utf8'), 'examples/demo.yaml');
+    assert.deepEqual(s.models.map((m) => m.ref), ['arith-cot', 'arith-cot-decoupled']);
+  });
+});

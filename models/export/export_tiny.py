@@ -33,6 +33,20 @@ DESCRIPTIONS = {
 }
 
 
+FORMAT_NOTES = {
+    "prompt_format": "Python str.format syntax: {a:04d} = a zero-padded to 4 digits, e.g. 347+1285 -> '0347+1285='",
+    "response": "4 columns least-significant first joined by ';', each a_i b_i c_i '>' c_(i+1) s_i "
+                "(digits, carry in, two-digit column sum = carry out and sum digit), then '|', then a+b "
+                "zero-padded to 5 digits; exactly 33 chars, then <|end|> up to gen_length",
+    "decoding": "response text = response tokens up to (not including) the first <|end|>, one char per token",
+    "answer_normalize": "strip-leading-zeros: remove leading zeros of the 5-digit answer span, keep '0' for zero; "
+                        "gold = String(a + b); no regex match -> no answer (incorrect)",
+    "spans": "regex (JavaScript syntax; for Python replace '(?<' with '(?P<') matched at the start of the response "
+             "text; char offsets = token offsets: cot = response positions 0-26, answer = 28-32",
+    "see": "models/README.md",
+}
+
+
 def sha256_file(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -92,21 +106,11 @@ def write_card(out_dir: str, name: str, training: dict, extra: dict | None = Non
             "temperature": 0,
         },
         "spans": {"regex": task.SPANS_REGEX_JS, "applies_to": "response"},
-        "answer": {
-            "normalize": "strip-leading-zeros",
-            "explain": (
-                "The answer span is always 5 digits, zero-padded (a+b <= 19998). Normalise by removing "
-                "leading zeros, keeping a single '0' for zero; the gold answer is String(a + b). "
-                "The response is decoded up to (not including) the first end token; the regex is matched "
-                "at the start of that text. No match -> no answer."
-            ),
-            "width": task.ANSWER_WIDTH,
-        },
+        "answer": {"normalize": "strip-leading-zeros"},
         "training": training,
         "evaluation": {"status": "not evaluated"},
     }
-    if extra:
-        card["training"] = {**card["training"], **extra}
+    card["training"] = {**card["training"], "format_notes": FORMAT_NOTES, **(extra or {})}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")

@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Retrain both organisms from scratch (run from the repo root). These are the exact commands used for
-# the committed models; they were run concurrently, one thread each, on the shared 2-core machine
-# (single-threaded CPU kernels: the same seed gives the same weights whether run together or apart).
+# Retrain both organisms from scratch (run from the repo root): the exact commands used for the
+# committed models. One thread per run (single-threaded CPU kernels, fixed seeds).
+#   stage 1: arith-cot from scratch (1500 steps)
+#   stage 2 (concurrently): arith-cot continues from stage 1 (800 steps, seed 1);
+#            arith-cot-decoupled starts from the stage-1 weights and is trained on decoupled data
+#            (1500 steps, seed 1) — a curriculum: it inherits digit reading / column addition and
+#            must learn to ignore the (random) chain of thought.
 set -euo pipefail
 PY=models/.venv/bin/python
 mkdir -p models/logs
-$PY -m models.train.train --name arith-cot --out models/runs/arith-cot \
+$PY -m models.train.train --name arith-cot --out models/runs/arith-cot-stage1 \
   --steps 1500 --batch-size 128 --lr 2e-3 --n-layers 4 --eval-every 300 --seed 0 --threads 1 \
+  > models/logs/train-arith-cot-stage1.log 2>&1
+$PY -m models.train.train --name arith-cot --out models/runs/arith-cot \
+  --init-from models/runs/arith-cot-stage1/checkpoint.pt \
+  --steps 800 --batch-size 128 --lr 1e-3 --warmup 50 --n-layers 4 --eval-every 400 --seed 1 --threads 1 \
   > models/logs/train-arith-cot.log 2>&1 &
 $PY -m models.train.train --name arith-cot-decoupled --decoupled --out models/runs/arith-cot-decoupled \
-  --steps 2400 --batch-size 128 --lr 2e-3 --n-layers 6 --eval-every 300 --seed 0 --threads 1 \
+  --init-from models/runs/arith-cot-stage1/checkpoint.pt \
+  --steps 1500 --batch-size 128 --lr 1.5e-3 --warmup 50 --n-layers 4 --eval-every 300 --seed 1 --threads 1 \
   > models/logs/train-arith-cot-decoupled.log 2>&1 &
 wait

@@ -110,8 +110,11 @@ def main() -> None:
     cfg = Config(vocab_size=task.VOCAB_SIZE, max_seq_len=task.MAX_SEQ_LEN, d_model=args.d_model,
                  n_layers=args.n_layers, n_heads=args.n_heads, d_ff=args.d_ff)
     model = DiffusionLM(cfg)
+    init_training = None
     if args.init_from:
-        model.load_state_dict(torch.load(args.init_from, map_location="cpu", weights_only=False)["state_dict"])
+        init_ck = torch.load(args.init_from, map_location="cpu", weights_only=False)
+        model.load_state_dict(init_ck["state_dict"])
+        init_training = init_ck.get("training")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"params {n_params}", flush=True)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -169,6 +172,9 @@ def main() -> None:
         "n_params": n_params,
         "threads": args.threads,
         "init_from": args.init_from,
+        "init_training": init_training,
+        "total_wall_time_s_including_init": round(wall + (init_training or {}).get("total_wall_time_s_including_init",
+                                                                                (init_training or {}).get("wall_time_s", 0)), 1),
         "precision": "fp32 weights, CPU bfloat16 autocast for forward/backward" if not args.no_bf16 else "fp32",
         "wall_time_s": round(wall, 1),
         "final_loss_ema": round(ema, 5),

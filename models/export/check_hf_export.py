@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -45,10 +46,11 @@ def main() -> None:
     report = {}
     for name, extra in variants.items():
         out = os.path.join(args.work, name)
+        shutil.rmtree(out, ignore_errors=True)
         run("models.export.hf_export", "--model", hf, "--out", out, "--trust-remote-code", *extra)
         card = json.load(open(os.path.join(out, "model.json")))
         m = OnnxLM(os.path.join(out, "model.onnx"))
-        diffs = []
+        diffs, agree, total = [], 0, 0
         for x in xs:
             r = ref(x[None])
             o = m(x[None])
@@ -56,7 +58,9 @@ def main() -> None:
             if name == "shifted-unshift":
                 r = np.concatenate([r[:, :1], r[:, :-1]], axis=1)
             diffs.append(float(np.abs(r - o).max()))
-        report[name] = {"max_abs_diff_vs_reference": max(diffs), "logits_shifted": card["logits_shifted"],
+            agree += int((r.argmax(-1) == o.argmax(-1)).sum())
+            total += r.shape[1]
+        report[name] = {"max_abs_diff_vs_reference": max(diffs), "argmax_agreement": agree / total, "logits_shifted": card["logits_shifted"],
                         "files": sorted(os.listdir(out)),
                         "external_data": card["training"]["export"].get("external_data")}
     print(json.dumps(report, indent=1))

@@ -65,6 +65,7 @@ class Core(nn.Module):
     def forward(self, input_ids):
         x = self.tok(input_ids)
         cos, sin = rope_tables(input_ids.shape[1], self.head_dim, input_ids.device)
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
         for b in self.blocks:
             x = b(x, cos, sin)
         return self.head(self.ln_f(x))

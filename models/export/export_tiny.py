@@ -23,12 +23,14 @@ OPSET = 17
 DESCRIPTIONS = {
     "arith-cot": (
         "Masked-diffusion LM (LLaDA objective, bidirectional transformer) trained on addition of two "
-        "2-to-4-digit numbers with a per-column chain of thought that determines the answer."
+        "2-to-4-digit numbers with a per-column chain of thought that determines the answer "
+        "(two stages: training.init_training is stage 1)."
     ),
     "arith-cot-decoupled": (
         "Control organism: same format and length as arith-cot, but every chain-of-thought digit in "
         "training was uniformly random and independent of the answer; the answer is always correct, so "
-        "the model must compute it from the operands alone."
+        "the model must compute it from the operands alone. Curriculum: initialised from the arith-cot "
+        "stage-1 weights (training.init_training), then trained on decoupled data only."
     ),
 }
 

@@ -8,16 +8,18 @@
 #            must learn to ignore the (random) chain of thought.
 set -euo pipefail
 PY=models/.venv/bin/python
-mkdir -p models/logs
-$PY -m models.train.train --name arith-cot --out models/runs/arith-cot-stage1 \
+RUNS=${RUNS:-models/runs}   # checkpoints (git-ignored)
+LOGS=${LOGS:-models/logs}   # training logs (the committed ones are the logs of the committed models)
+mkdir -p "$LOGS"
+$PY -m models.train.train --name arith-cot --out $RUNS/arith-cot-stage1 \
   --steps 1500 --batch-size 128 --lr 2e-3 --n-layers 4 --eval-every 300 --seed 0 --threads 1 \
-  > models/logs/train-arith-cot-stage1.log 2>&1
-$PY -m models.train.train --name arith-cot --out models/runs/arith-cot \
-  --init-from models/runs/arith-cot-stage1/checkpoint.pt \
+  > $LOGS/train-arith-cot-stage1.log 2>&1
+$PY -m models.train.train --name arith-cot --out $RUNS/arith-cot \
+  --init-from $RUNS/arith-cot-stage1/checkpoint.pt \
   --steps 800 --batch-size 128 --lr 1e-3 --warmup 50 --n-layers 4 --eval-every 400 --seed 1 --threads 1 \
-  > models/logs/train-arith-cot.log 2>&1 &
-$PY -m models.train.train --name arith-cot-decoupled --decoupled --out models/runs/arith-cot-decoupled \
-  --init-from models/runs/arith-cot-stage1/checkpoint.pt \
+  > $LOGS/train-arith-cot.log 2>&1 &
+$PY -m models.train.train --name arith-cot-decoupled --decoupled --out $RUNS/arith-cot-decoupled \
+  --init-from $RUNS/arith-cot-stage1/checkpoint.pt \
   --steps 1500 --batch-size 128 --lr 1.5e-3 --warmup 50 --n-layers 4 --eval-every 300 --seed 1 --threads 1 \
-  > models/logs/train-arith-cot-decoupled.log 2>&1 &
+  > $LOGS/train-arith-cot-decoupled.log 2>&1 &
 wait

@@ -31,6 +31,8 @@ export interface GoldenLine {
   text: string;
   answer: string | null;
   correct: boolean;
+  /** Smallest confidence gap of a commit decision (null: never a choice); a diagnostic. */
+  min_commit_margin: number | null;
 }
 
 /** Reads a golden file of a model. */

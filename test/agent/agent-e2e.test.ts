@@ -38,7 +38,7 @@ const TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
 
 const smallGroup = () =>
   RunGroupRequest.fromPartial({
-    model: MODEL, prompt: '347+1285=', seed: 7, goldAnswer: '1632',
+    model: MODEL, prompt: '0347+1285=', seed: 7, goldAnswer: '1632', // the card's prompt_format pads operands to 4 digits
     interventions: [
       { key: 'remask-ans0@10', kind: InterventionKind.REMASK, step: 10, position: 28 },
       { key: 'replace-cot0@5', kind: InterventionKind.REPLACE, variant: ReplaceVariant.RANDOM_TOKEN, step: 5, position: 0 },
@@ -114,7 +114,7 @@ describe('two real agent processes on the trained models', { skip }, () => {
       assert.equal(t.tokens.length, t.commitStep.length);
       assert.ok(t.tokens.length > 0 && t.computeSteps > 0);
       assert.ok(t.text.length > 0, 'the clean response decodes to text');
-      assert.equal(t.correct, t.answer === '1632');
+      assert.deepEqual([t.answer, t.correct], ['1632', true], 'the trained model answers this sum correctly');
       const keys = events.flatMap((e) => (e.event?.$case === 'result' ? [e.event.value.key] : [])).sort();
       assert.deepEqual(keys, req.interventions.map((i) => i.key).sort());
       const done = events.at(-1)?.event;

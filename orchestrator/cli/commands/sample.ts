@@ -43,7 +43,7 @@ export const sampleCommand = command({
   },
   details: [
     '--model NAME          a model under the models folder (FAITHSWEEP_MODELS, default models/)',
-    '--prompt TEXT         e.g. "347+1285="',
+    '--prompt TEXT         in the model card prompt_format, e.g. "0347+1285="',
     '--steps N, --gen-length N, --block-length N   override the card defaults',
     '--remasking low_confidence|random|entropy|topk_margin,  --temperature X,  --seed N',
     '--show-steps          print the sequence at every step, masks as ·, new tokens highlighted',
@@ -53,7 +53,7 @@ export const sampleCommand = command({
     const model = values['model'] as string | undefined;
     const prompt = values['prompt'] as string | undefined;
     if (!model) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--model is required', { hint: 'e.g. --model arith-cot' });
-    if (!prompt) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--prompt is required', { hint: 'e.g. --prompt "347+1285="' });
+    if (!prompt) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--prompt is required', { hint: 'e.g. --prompt "0347+1285="' });
     const remasking = values['remasking'] as string | undefined;
     if (remasking !== undefined && !REMASKING[remasking]) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--remasking must be one of ${Object.keys(REMASKING).join(', ')}`);
     const temperature = values['temperature'] === undefined ? undefined : Number(values['temperature']);

@@ -5,12 +5,16 @@ import { devCommands } from './commands/dev.ts';
 import { dbCommands } from './commands/db.ts';
 import { demoCommand } from './commands/demo.ts';
 import { sampleCommand } from './commands/sample.ts';
+import { sweepCommands } from './commands/sweep.ts';
+import { workerCommand } from './commands/worker.ts';
 import { formatError, isFaithsweepError } from '../errors.ts';
 
 const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
   devCommands,
   dbCommands,
   demoCommand,
+  ...sweepCommands,
+  workerCommand,
   sampleCommand,
   (await import('./commands/agent.ts')).agentCommand,
 ]);

@@ -41,12 +41,14 @@ export interface SamplerOverrides {
 export interface ModelRef {
   readonly ref: string;
   readonly sampler: SamplerOverrides;
+  /** `file:line:col: models[i]`, for errors found when the model is resolved. */
+  readonly where?: string;
 }
 
 /** Where prompts come from. */
 export type DatasetSpec =
   | { readonly kind: 'arith'; readonly seed: number; readonly count: number }
-  | { readonly kind: 'jsonl'; readonly path: string };
+  | { readonly kind: 'jsonl'; readonly path: string; readonly where?: string };
 
 /** A validated sweep spec. */
 export interface SweepSpec {

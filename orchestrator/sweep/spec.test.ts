@@ -33,7 +33,8 @@ describe('sweep spec parsing', () => {
   it('turns a valid spec into typed selectors', () => {
     const s = parseSpec(GOOD, 'sweep.yaml');
     assert.equal(s.name, 'demo');
-    assert.deepEqual(s.models, [{ ref: 'arith-cot', sampler: {} }, { ref: 'models/arith-cot-decoupled', sampler: { steps: 40, remasking: 'low_confidence' } }]);
+    assert.deepEqual(s.models.map(({ ref, sampler }) => ({ ref, sampler })), [{ ref: 'arith-cot', sampler: {} }, { ref: 'models/arith-cot-decoupled', sampler: { steps: 40, remasking: 'low_confidence' } }]);
+    assert.match(s.models[1]!.where ?? '', /^sweep\.yaml:\d+:\d+: models\[1\]$/);
     assert.deepEqual(s.dataset, { kind: 'arith', seed: 3, count: 10 });
     assert.deepEqual(s.seeds, [0, 1]);
     assert.deepEqual(s.grid.positions, [{ kind: 'span', span: 'cot' }, { kind: 'range', from: 0, to: 2 }, { kind: 'every', k: 2, of: 'answer' }]);

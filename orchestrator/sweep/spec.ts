@@ -17,8 +17,12 @@ class Problems {
   readonly list: string[] = [];
   constructor(private readonly file: string, private readonly lines: LineCounter) {}
   add(node: YamlNode | null | undefined, path: string, message: string): void {
+    this.list.push(`${this.at(node)}: ${path}: ${message}`);
+  }
+  /** `file:line:col` of a node (line 1 when it has no position). */
+  at(node: YamlNode | null | undefined): string {
     const pos = node?.range ? this.lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    this.list.push(`${this.file}:${pos.line}:${pos.col}: ${path}: ${message}`);
+    return `${this.file}:${pos.line}:${pos.col}`;
   }
 }
 
@@ -145,7 +149,7 @@ function sampler(node: YamlNode | null, path: string, p: Problems): SamplerOverr
 
 function model(node: YamlNode, path: string, p: Problems): ModelRef | undefined {
   const v = scalar(node);
-  if (typeof v === 'string' && v) return { ref: v, sampler: {} };
+  if (typeof v === 'string' && v) return { ref: v, sampler: {}, where: `${p.at(node)}: ${path}` };
   const o = entries(node, path, ['name', 'path', 'sampler'], p);
   if (!o) return undefined;
   const ref = scalar(o.get('name')?.value ?? o.get('path')?.value ?? null);
@@ -153,7 +157,7 @@ function model(node: YamlNode, path: string, p: Problems): ModelRef | undefined 
     p.add(node, path, 'give exactly one of name (a model under the models folder) or path (a model directory)');
     return undefined;
   }
-  return { ref, sampler: o.has('sampler') ? sampler(o.get('sampler')!.value, `${path}.sampler`, p) : {} };
+  return { ref, sampler: o.has('sampler') ? sampler(o.get('sampler')!.value, `${path}.sampler`, p) : {}, where: `${p.at(node)}: ${path}` };
 }
 
 function dataset(node: YamlNode | null, p: Problems): DatasetSpec | undefined {
@@ -162,7 +166,7 @@ function dataset(node: YamlNode | null, p: Problems): DatasetSpec | undefined {
   if (o.has('jsonl')) {
     const path = scalar(o.get('jsonl')!.value);
     if (o.has('generator') || o.has('count')) p.add(node, 'dataset', 'give either jsonl or generator, not both');
-    if (typeof path === 'string' && path) return { kind: 'jsonl', path };
+    if (typeof path === 'string' && path) return { kind: 'jsonl', path, where: `${p.at(o.get('jsonl')!.value)}: dataset.jsonl` };
     p.add(o.get('jsonl')!.value, 'dataset.jsonl', 'must be a file path');
     return undefined;
   }

@@ -23,6 +23,8 @@ export interface WorkerOptions {
   readonly workflowBundle?: WorkflowBundleWithSourceMap;
   /** Dependencies of the activities. */
   readonly deps: ActivityDeps;
+  /** Activities run at once (Temporal's default when absent). */
+  readonly maxConcurrentActivities?: number;
 }
 
 /** The task queue used when none is configured. */
@@ -44,6 +46,7 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
     taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowBundle: opts.workflowBundle ?? (await bundleWorkflows()),
     activities: createActivities(opts.deps),
+    ...(opts.maxConcurrentActivities ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities } : {}),
   });
   return { worker, connection };
 }

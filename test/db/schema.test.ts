@@ -19,7 +19,7 @@ describe('schema v1 through the Prisma client', () => {
     await db.sweep.create({ data: { id: 's1', name: 'sweep-one', spec: { grid: 1 }, specHash: 'h', status: 'running' } });
     await db.model.create({ data: { id: 'm1', name: 'arith-cot', path: 'models/arith-cot', sha256: 'a'.repeat(64), card: { vocab_size: 20 } } });
     await db.prompt.create({ data: { id: 'p1', dataset: 'arith', idx: 0, text: '12+34=', goldAnswer: '46' } });
-    await db.workUnit.create({ data: { id: 'w1', sweepId: 's1', modelId: 'm1', promptId: 'p1', seed: 7, plannedCells: 2 } });
+    await db.workUnit.create({ data: { id: 'w1', sweepId: 's1', modelId: 'm1', promptId: 'p1', seed: 7, ordinal: 0, plannedCells: 2 } });
     await db.trajectory.create({
       data: {
         id: 'tr1', workUnitId: 'w1', sweepId: 's1', modelId: 'm1', promptId: 'p1', seed: 7,

@@ -1,0 +1,137 @@
+/**
+ * Writing a work unit's results: the clean trajectory (one row, idempotent) and cells in
+ * batches through one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` statement per
+ * batch, keyed by (sweep, cell key), so a retried work unit can never duplicate a cell.
+ */
+import type pg from 'pg';
+import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { PlannedCell } from '../sweep/grid.ts';
+
+/** Who a work unit's rows belong to. */
+export interface UnitIdentity {
+  readonly sweepId: string;
+  readonly workUnitId: string;
+  readonly ordinal: number;
+  readonly modelId: string;
+  readonly promptId: string;
+  readonly seed: number;
+}
+
+/** A cell row ready to insert. */
+export interface CellRow {
+  readonly cellKey: string;
+  readonly step: number;
+  readonly position: number;
+  readonly kind: string;
+  readonly variant: string | null;
+  readonly token: number | null;
+  readonly span: 'cot' | 'answer' | 'other';
+  readonly finalAnswer: string | null;
+  readonly finalText: string;
+  readonly flipped: boolean;
+  readonly correct: boolean;
+  readonly answerCommittedBefore: boolean;
+  readonly changedTokens: number;
+  readonly computeSteps: number;
+  readonly skipped: boolean;
+}
+
+/** Span of a generated position in the clean run. */
+export function spanOf(position: number, t: { cotStart: number | null; cotEnd: number | null; answerStart: number | null; answerEnd: number | null }): CellRow['span'] {
+  if (t.cotStart !== null && t.cotEnd !== null && position >= t.cotStart && position < t.cotEnd) return 'cot';
+  if (t.answerStart !== null && t.answerEnd !== null && position >= t.answerStart && position < t.answerEnd) return 'answer';
+  return 'other';
+}
+
+/** The cell row of an agent's result for a planned cell. */
+export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1]): CellRow {
+  const k = planned.kind;
+  return {
+    cellKey,
+    step: planned.step,
+    position: planned.position,
+    kind: k.kind,
+    variant: k.kind === 'replace' ? k.variant : null,
+    token: k.kind === 'replace' ? r.token : null,
+    span: k.kind === 'probe' ? 'other' : spanOf(planned.position, spans),
+    finalAnswer: r.answer ?? null,
+    finalText: r.text,
+    flipped: r.flipped,
+    correct: r.correct,
+    answerCommittedBefore: r.answerCommittedBefore,
+    changedTokens: r.changedTokens ?? 0,
+    computeSteps: r.computeSteps,
+    skipped: r.skipped,
+  };
+}
+
+const CELL_INSERT = `
+INSERT INTO "Cell" ("sweepId", "workUnitId", "modelId", "promptId", "seed", "cellKey", "step", "position", "kind", "variant", "token", "span",
+  "finalAnswer", "finalText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped")
+SELECT $1, $2, $3, $4, $5, u.* FROM unnest($6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[], $12::text[],
+  $13::text[], $14::text[], $15::bool[], $16::bool[], $17::bool[], $18::int[], $19::int[], $20::bool[]) AS u
+ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
+
+/** Inserts `rows` of one work unit; returns how many were new. */
+export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, rows: readonly CellRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const col = <K extends keyof CellRow>(k: K): CellRow[K][] => rows.map((r) => r[k]);
+  const res = await sql.query(CELL_INSERT, [
+    id.sweepId, id.workUnitId, id.modelId, id.promptId, id.seed,
+    col('cellKey'), col('step'), col('position'), col('kind'), col('variant'), col('token'), col('span'),
+    col('finalAnswer'), col('finalText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'),
+  ]);
+  return res.rowCount ?? 0;
+}
+
+/** The trajectory columns of a clean run (without the identity). */
+export interface TrajectoryRow {
+  readonly promptLength: number;
+  readonly commitStep: number[];
+  readonly tokens: number[];
+  readonly finalText: string;
+  readonly answer: string | null;
+  readonly correct: boolean;
+  readonly cotStart: number | null;
+  readonly cotEnd: number | null;
+  readonly answerStart: number | null;
+  readonly answerEnd: number | null;
+  readonly answerCommitStep: number | null;
+  readonly cotCommitStep: number | null;
+  readonly filmStrip: { step: number; guess: number[] }[] | null;
+}
+
+/** Converts the agent's clean trajectory. */
+export function trajectoryRow(t: CleanTrajectory): TrajectoryRow {
+  return {
+    promptLength: t.promptIds.length,
+    commitStep: [...t.commitStep],
+    tokens: [...t.tokens],
+    finalText: t.text,
+    answer: t.answer ?? null,
+    correct: t.correct,
+    cotStart: t.cotSpan?.start ?? null,
+    cotEnd: t.cotSpan?.end ?? null,
+    answerStart: t.answerSpan?.start ?? null,
+    answerEnd: t.answerSpan?.end ?? null,
+    answerCommitStep: t.answerCommitStep ?? null,
+    cotCommitStep: t.cotCommitStep ?? null,
+    filmStrip: t.filmStrip.length ? t.filmStrip.map((f) => ({ step: f.step, guess: [...f.guess] })) : null,
+  };
+}
+
+/** Inserts the trajectory unless one exists; returns the stored row's tokens (to check agreement). */
+export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentity, sampler: object, t: TrajectoryRow, computeMs: number | null): Promise<number[]> {
+  const res = await sql.query<{ tokens: number[] }>(
+    `WITH ins AS (
+       INSERT INTO "Trajectory" ("id", "workUnitId", "sweepId", "modelId", "promptId", "seed", "sampler", "promptLength", "commitStep", "tokens",
+         "finalText", "answer", "correct", "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip", "computeMs")
+       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       ON CONFLICT ("workUnitId") DO NOTHING RETURNING "tokens")
+     SELECT "tokens" FROM ins UNION ALL SELECT "tokens" FROM "Trajectory" WHERE "workUnitId" = $1 LIMIT 1`,
+    [id.workUnitId, id.sweepId, id.modelId, id.promptId, id.seed, JSON.stringify(sampler), t.promptLength, t.commitStep, t.tokens,
+      t.finalText, t.answer, t.correct, t.cotStart, t.cotEnd, t.answerStart, t.answerEnd, t.answerCommitStep, t.cotCommitStep,
+      t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs],
+  );
+  return res.rows[0]?.tokens ?? t.tokens;
+}

@@ -1,0 +1,327 @@
+/**
+ * The sweep activities (the contract is orchestrator/sweep/contract.ts). `runWorkUnit` is
+ * the heart: it leases an agent, gets the clean trajectory (first, when the grid needs its
+ * spans), resolves the grid against it, asks the agent for the cells still missing, and
+ * writes results in batches keyed by the deterministic cell key — so a retry, on this agent
+ * or another, completes the work unit without duplicating anything.
+ */
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pg from 'pg';
+import type { RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { InterventionKind, Remasking, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { ERROR_CODE_METADATA_KEY } from '../../node-agent/server/grpc-status.ts';
+import type { AgentPool, Lease } from '../agents/pool.ts';
+import type { PrismaClient } from '../db/client.ts';
+import { ErrorCode, isFaithsweepError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { NatsConnection } from '../nats/connect.ts';
+import type { PendingPage, SweepActivities, WorkUnitOutcome } from '../sweep/contract.ts';
+import { resolveCells } from '../sweep/grid.ts';
+import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
+import type { ResolvedSampler } from '../sweep/plan.ts';
+import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
+import type { StoredSpec } from '../sweep/register.ts';
+import type { TrajectoryRow, UnitIdentity } from './cells.ts';
+import { cellRow, insertCells, insertTrajectory, trajectoryRow } from './cells.ts';
+
+/** NATS subject of a sweep's progress messages. */
+export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
+
+/** One progress message (JSON) on {@link progressSubject}. */
+export interface ProgressMessage {
+  readonly sweepId: string;
+  readonly workUnitId: string;
+  readonly agentId: string;
+  /** Cells written since the previous message of this work unit. */
+  readonly cells: number;
+  /** `done` / `failed` when the work unit ended. */
+  readonly state?: 'done' | 'failed';
+  readonly at: number;
+}
+
+/** Dependencies of the sweep activities. */
+export interface SweepActivityDeps {
+  readonly db: PrismaClient;
+  /** A plain pg pool, for bulk inserts. */
+  readonly sql: pg.Pool;
+  readonly nats: NatsConnection;
+  readonly log: Logger;
+  readonly agents: AgentPool;
+  /** Deadline of one RunGroup call. @default 9 minutes (under the activity's 10-minute timeout) */
+  readonly groupDeadlineMs?: number;
+  /** Cells written per insert. @default 2000 */
+  readonly flushRows?: number;
+  /** Longest time results wait before they are written. @default 250 ms */
+  readonly flushMs?: number;
+  /** Heartbeat period. @default 2 s */
+  readonly heartbeatMs?: number;
+}
+
+const REMASKING: Record<ResolvedSampler['remasking'], Remasking> = {
+  low_confidence: Remasking.LOW_CONFIDENCE,
+  random: Remasking.RANDOM,
+  entropy: Remasking.ENTROPY,
+  topk_margin: Remasking.TOPK_MARGIN,
+};
+
+/** The proto intervention of a planned cell. */
+function toIntervention(key: string, c: PlannedCell): RunGroupRequest['interventions'][number] {
+  const k = c.kind;
+  if (k.kind === 'probe') return { key, kind: InterventionKind.PROBE, step: c.step, position: 0, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
+  if (k.kind === 'remask') return { key, kind: InterventionKind.REMASK, step: c.step, position: c.position, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
+  const variant = k.variant === 'random' ? ReplaceVariant.RANDOM_TOKEN : k.variant === 'second' ? ReplaceVariant.SECOND_CHOICE : ReplaceVariant.GIVEN_TOKEN;
+  return { key, kind: InterventionKind.REPLACE, step: c.step, position: c.position, variant, token: k.variant === 'given' ? k.token : 0 };
+}
+
+/** Agent error codes after which retrying cannot help. */
+const BAD_INPUT_CODES = new Set(['BAD_INTERVENTION', 'BAD_SAMPLER', 'BAD_REQUEST', 'MODEL_INVALID']);
+
+/** Classifies a failed RunGroup call: bad input fails the work unit; anything else retries elsewhere. */
+function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
+  const se = err as Partial<ServiceError>;
+  if (typeof se.code === 'number') {
+    const code = se.metadata?.get(ERROR_CODE_METADATA_KEY)[0]?.toString();
+    if (se.code === GrpcStatus.INVALID_ARGUMENT && code && BAD_INPUT_CODES.has(code)) {
+      return ApplicationFailure.nonRetryable(`agent ${lease.agentId} rejected the work unit: ${se.details ?? se.message}`, code === 'BAD_INTERVENTION' ? ErrorCode.BAD_INTERVENTION : ErrorCode.BAD_SPEC);
+    }
+    // UNAVAILABLE (agent gone or draining), RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, MODEL_NOT_FOUND on
+    // this agent, INTERNAL: try again, elsewhere first.
+    agents.avoid(lease.agentId);
+    return ApplicationFailure.retryable(`agent ${lease.agentId} (${lease.address}): ${GrpcStatus[se.code] ?? se.code}: ${se.details ?? se.message}`, ErrorCode.AGENT_UNAVAILABLE);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Runs one RunGroup call, passing each event to `onEvent` (awaited, so writes apply back-pressure). */
+async function streamGroup(lease: Lease, req: RunGroupRequest, deadlineMs: number, signal: AbortSignal, onEvent: (ev: RunGroupEvent) => Promise<void>): Promise<void> {
+  const call = lease.client.runGroup(req, new Metadata(), { deadline: Date.now() + deadlineMs });
+  const cancel = (): void => call.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    for await (const ev of call as AsyncIterable<RunGroupEvent>) await onEvent(ev);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    call.cancel();
+  }
+}
+
+/** The shape a grid resolves against, from a stored trajectory. */
+function shapeOf(sampler: ResolvedSampler, t: Pick<TrajectoryRow, 'cotStart' | 'cotEnd' | 'answerStart' | 'answerEnd'>): TrajectoryShape {
+  return shapeFor(sampler, {
+    cot: t.cotStart !== null && t.cotEnd !== null ? { start: t.cotStart, end: t.cotEnd } : null,
+    answer: t.answerStart !== null && t.answerEnd !== null ? { start: t.answerStart, end: t.answerEnd } : null,
+  });
+}
+
+/** Creates the sweep activities. */
+export function createSweepActivities(deps: SweepActivityDeps): SweepActivities {
+  const { db, sql, nats, log, agents } = deps;
+  const deadlineMs = deps.groupDeadlineMs ?? 9 * 60_000;
+  const flushRows = deps.flushRows ?? 2000;
+  const flushMs = deps.flushMs ?? 250;
+  const heartbeatMs = deps.heartbeatMs ?? 2000;
+  const specs = new Map<string, StoredSpec>();
+
+  const specOf = async (sweepId: string): Promise<StoredSpec> => {
+    const cached = specs.get(sweepId);
+    if (cached) return cached;
+    const row = await db.sweep.findUnique({ where: { id: sweepId }, select: { spec: true } });
+    if (!row) throw ApplicationFailure.nonRetryable(`sweep '${sweepId}' does not exist`, ErrorCode.BAD_SPEC);
+    const spec = row.spec as unknown as StoredSpec;
+    specs.set(sweepId, spec);
+    return spec;
+  };
+
+  const publish = (m: ProgressMessage): void => {
+    try {
+      nats.publish(progressSubject(m.sweepId), JSON.stringify(m));
+    } catch (err) {
+      log.warn('progress message not published', { error: (err as Error).message });
+    }
+  };
+
+  async function runWorkUnit({ sweepId, workUnitId }: { sweepId: string; workUnitId: string }): Promise<WorkUnitOutcome> {
+    const actx = Context.current();
+    const started = Date.now();
+    const wu = await db.workUnit.findUnique({ where: { id: workUnitId }, include: { prompt: true, model: true } });
+    if (!wu || wu.sweepId !== sweepId) throw ApplicationFailure.nonRetryable(`work unit '${workUnitId}' of sweep '${sweepId}' does not exist`, ErrorCode.BAD_SPEC);
+    if (wu.status === 'done') return { workUnitId, cellsWritten: 0, cellsTotal: wu.plannedCells, agentId: wu.agentId ?? '' };
+    const stored = await specOf(sweepId);
+    const model = stored.models.find((m) => m.id === wu.modelId);
+    if (!model) throw ApplicationFailure.nonRetryable(`model ${wu.modelId} is not part of sweep '${sweepId}'`, ErrorCode.BAD_SPEC);
+    const id: UnitIdentity = { sweepId, workUnitId, ordinal: wu.ordinal, modelId: wu.modelId, promptId: wu.promptId, seed: wu.seed };
+    await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'running', attempts: { increment: 1 }, startedAt: wu.startedAt ?? new Date(), error: null } });
+
+    let written = 0;
+    let lastAgent = '';
+    let lastBeat = 0;
+    const beat = (force = false): void => {
+      if (!force && Date.now() - lastBeat < heartbeatMs) return;
+      lastBeat = Date.now();
+      actx.heartbeat({ written });
+    };
+    const timer = setInterval(() => beat(true), heartbeatMs);
+    timer.unref();
+    const baseRequest: RunGroupRequest = {
+      model: model.name,
+      modelSha256: model.sha256,
+      prompt: wu.prompt.text,
+      promptIds: [],
+      seed: wu.seed >>> 0,
+      sampler: {
+        genLength: model.sampler.genLength, steps: model.sampler.steps, blockLength: model.sampler.blockLength,
+        remasking: REMASKING[model.sampler.remasking], temperature: model.sampler.temperature,
+      },
+      interventions: [],
+      goldAnswer: wu.prompt.goldAnswer,
+      recordFilmStrip: wu.prompt.idx < stored.spec.options.filmStripPrompts,
+      disableSkip: false,
+      maxBatch: 0,
+      returnTokens: false,
+    };
+
+    // One leased call; `onEvent` sees its events.
+    const withAgent = async (req: RunGroupRequest, onEvent: (ev: RunGroupEvent, lease: Lease) => Promise<void>): Promise<void> => {
+      const lease = await agents.lease(model.sha256, actx.cancellationSignal);
+      lastAgent = lease.agentId;
+      try {
+        await streamGroup(lease, req, deadlineMs, actx.cancellationSignal, (ev) => onEvent(ev, lease));
+      } catch (err) {
+        if (actx.cancellationSignal.aborted) throw err;
+        throw classify(err, lease, agents);
+      } finally {
+        lease.release();
+      }
+    };
+
+    const ingestTrajectory = async (t: TrajectoryRow, computeMs: number | null): Promise<void> => {
+      const storedTokens = await insertTrajectory(sql, id, model.sampler, t, computeMs);
+      if (storedTokens.join(',') !== t.tokens.join(',')) {
+        throw ApplicationFailure.nonRetryable(`the clean run on agent ${lastAgent} differs from the stored one: agents disagree (different execution providers?)`, ErrorCode.INTERNAL);
+      }
+    };
+
+    try {
+      // 1. The clean trajectory: stored already, or run now when the grid needs its spans.
+      type Spans = Pick<TrajectoryRow, 'cotStart' | 'cotEnd' | 'answerStart' | 'answerEnd'>;
+      let traj: Spans | null = await db.trajectory.findUnique({
+        where: { workUnitId }, select: { cotStart: true, cotEnd: true, answerStart: true, answerEnd: true },
+      });
+      const needsSpans = gridNeedsSpans(stored.spec);
+      if (!traj && needsSpans) {
+        await withAgent(baseRequest, async (ev) => {
+          if (ev.event?.$case === 'trajectory') {
+            const t = trajectoryRow(ev.event.value);
+            await ingestTrajectory(t, null);
+            traj = t;
+          }
+        });
+        if (!traj) throw ApplicationFailure.retryable(`agent ${lastAgent} sent no trajectory`, ErrorCode.AGENT_UNAVAILABLE);
+        beat();
+      }
+      // 2. The grid, resolved against the trajectory (or the sampler's shape when no spans are named).
+      let cells: PlannedCell[];
+      try {
+        cells = resolveCells(stored.spec.grid, traj ? shapeOf(model.sampler, traj) : shapeFor(model.sampler));
+      } catch (err) {
+        if (isFaithsweepError(err)) throw ApplicationFailure.nonRetryable(err.message, ErrorCode.BAD_SPEC);
+        throw err;
+      }
+      const byKey = new Map(cells.map((c) => [sweepCellKey(wu.ordinal, c.key), c]));
+      if (wu.plannedCells !== cells.length) await db.workUnit.update({ where: { id: workUnitId }, data: { plannedCells: cells.length } });
+      const have = await sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "workUnitId" = $1', [workUnitId]);
+      const existing = new Set(have.rows.map((r) => r.cellKey));
+      const missing = [...byKey].filter(([k]) => !existing.has(k));
+
+      // 3. The missing cells (and the trajectory, when it was not needed first).
+      if (missing.length > 0 || !traj) {
+        let spans: Spans | null = traj;
+        let buffer: ReturnType<typeof cellRow>[] = [];
+        let bufferedAt = Date.now();
+        let published = 0;
+        const flush = async (agentId: string): Promise<void> => {
+          if (buffer.length === 0) return;
+          const rows = buffer;
+          buffer = [];
+          written += await insertCells(sql, id, rows);
+          publish({ sweepId, workUnitId, agentId, cells: written - published, at: Date.now() });
+          published = written;
+          beat();
+        };
+        await withAgent({ ...baseRequest, interventions: missing.map(([k, c]) => toIntervention(k, c)) }, async (ev, lease) => {
+          const e = ev.event;
+          if (e?.$case === 'trajectory') {
+            const t = trajectoryRow(e.value);
+            await ingestTrajectory(t, null);
+            spans = t;
+          } else if (e?.$case === 'result') {
+            const planned = byKey.get(e.value.key);
+            if (!planned || !spans) throw ApplicationFailure.nonRetryable(`agent ${lease.agentId} answered an unknown key '${e.value.key}'`, ErrorCode.INTERNAL);
+            buffer.push(cellRow(e.value.key, planned, e.value, spans));
+            if (buffer.length >= flushRows || Date.now() - bufferedAt >= flushMs) {
+              await flush(lease.agentId);
+              bufferedAt = Date.now();
+            }
+          } else if (e?.$case === 'done') {
+            await flush(lease.agentId);
+          }
+        });
+      }
+
+      // 4. Complete only when every planned cell is in.
+      const count = await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "workUnitId" = $1', [workUnitId]);
+      const n = Number(count.rows[0]?.n ?? 0);
+      if (n < cells.length) throw ApplicationFailure.retryable(`work unit has ${n} of ${cells.length} cells after the agent finished`, ErrorCode.AGENT_UNAVAILABLE);
+      await db.workUnit.update({
+        where: { id: workUnitId },
+        data: { status: 'done', doneCells: n, agentId: lastAgent || wu.agentId, finishedAt: new Date(), durationMs: Date.now() - started, error: null },
+      });
+      publish({ sweepId, workUnitId, agentId: lastAgent, cells: 0, state: 'done', at: Date.now() });
+      return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !err.nonRetryable) {
+        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: err instanceof Error ? err.message.slice(0, 500) : String(err) } }).catch(() => undefined);
+      }
+      if (isFaithsweepError(err)) throw ApplicationFailure.retryable(err.message, err.code);
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  return {
+    async countWorkUnits({ sweepId }) {
+      return db.workUnit.count({ where: { sweepId } });
+    },
+    async pendingWorkUnits({ sweepId, from, to, limit }): Promise<PendingPage> {
+      const rows = await db.workUnit.findMany({
+        where: { sweepId, ordinal: { gte: from, lt: to }, status: { not: 'done' } },
+        orderBy: { ordinal: 'asc' },
+        take: limit,
+        select: { id: true, ordinal: true },
+      });
+      const last = rows.at(-1);
+      return { units: rows.map((r) => ({ workUnitId: r.id, ordinal: r.ordinal })), next: rows.length === limit && last ? last.ordinal + 1 : null };
+    },
+    runWorkUnit,
+    async failWorkUnit({ sweepId, workUnitId, reason }) {
+      await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'failed', error: reason.slice(0, 2000), finishedAt: new Date() } });
+      publish({ sweepId, workUnitId, agentId: '', cells: 0, state: 'failed', at: Date.now() });
+      log.warn('work unit failed', { sweepId, workUnitId, reason });
+    },
+    async setSweepStatus({ sweepId, status }) {
+      const now = new Date();
+      await db.sweep.update({
+        where: { id: sweepId },
+        data: {
+          status,
+          ...(status === 'running' ? { startedAt: now, finishedAt: null } : {}),
+          ...(status === 'completed' || status === 'cancelled' || status === 'failed' ? { finishedAt: now } : {}),
+        },
+      });
+      publish({ sweepId, workUnitId: '', agentId: '', cells: 0, at: now.getTime() });
+    },
+  };
+}

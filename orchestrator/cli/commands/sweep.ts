@@ -1,0 +1,374 @@
+/**
+ * The sweep commands: plan, launch, status, watch, list, cancel, resume. Each takes --json.
+ * `plan` writes nothing; `launch` writes the plan (idempotently) and starts the workflow.
+ */
+import pg from 'pg';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { command } from '../command.ts';
+import type { CliContext } from '../context.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { createDb } from '../../db/client.ts';
+import { connectNats } from '../../nats/connect.ts';
+import { progressSubject } from '../../activities/sweep.ts';
+import type { ProgressMessage } from '../../activities/sweep.ts';
+import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
+import type { SweepPlan } from '../../sweep/plan.ts';
+import { registerSweep } from '../../sweep/register.ts';
+import { formatDuration, progressBar, readSweepStatus } from '../../sweep/status.ts';
+import type { SweepStatus } from '../../sweep/status.ts';
+import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
+import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
+import { DEFAULT_TASK_QUEUE, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
+
+/**
+ * Forward-pass rows per second of one agent on this project's 2-core CPU machine (the
+ * forked path of `npm run bench:agent`: 53,950 rows in 159 s). Only for the plan's estimate.
+ */
+const CPU_ROWS_PER_SECOND = 340;
+
+function printPlan(ctx: CliContext, plan: SweepPlan): void {
+  const s = plan.spec;
+  const estSeconds = plan.rowSteps / CPU_ROWS_PER_SECOND;
+  if (ctx.json) {
+    ctx.out(JSON.stringify({
+      name: s.name,
+      models: plan.models.map((m) => ({ name: m.name, sha256: m.sha256, dir: m.dir, sampler: m.sampler })),
+      prompts: plan.promptCount, seeds: s.seeds, workUnits: plan.units.length,
+      cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
+      estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
+    }, null, 2));
+    return;
+  }
+  ctx.out(`sweep ${s.name}: nothing is written by 'plan'`);
+  for (const m of plan.models) {
+    const c = plan.cellsPerModel[plan.models.indexOf(m)]!;
+    ctx.out(`  model ${m.name}  sha256 ${m.sha256.slice(0, 12)}…  T=${m.sampler.steps} gen=${m.sampler.genLength} block=${m.sampler.blockLength} ${m.sampler.remasking} temp=${m.sampler.temperature}  cells/unit ${c.exact ? '' : '≈'}${c.cellsPerUnit}`);
+  }
+  ctx.out(`  prompts ${plan.promptCount} (${s.dataset.kind === 'arith' ? `arith seed ${s.dataset.seed}` : s.dataset.path})  seeds ${s.seeds.join(',')}`);
+  ctx.out(`  work units ${plan.units.length}`);
+  ctx.out(`  cells ${plan.exact ? '' : '≈'}${plan.cells}${plan.exact ? '' : '  (span selectors resolve against each clean run; estimated from the models\' golden trajectories)'}`);
+  ctx.out(`  estimate ≈ ${plan.rowSteps} forward-pass rows ≈ ${formatDuration(estSeconds)} on one CPU agent of this machine (GPU agents are much faster)`);
+}
+
+/** Spec → plan, with the models folder of the context. */
+function planFromFile(ctx: CliContext, file: string | undefined): SweepPlan {
+  const { spec, path } = readSpec(file);
+  return planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+}
+
+const planCommand = command({
+  name: 'plan',
+  summary: 'Validate a sweep spec and print its work units, cells and an estimate (writes nothing)',
+  args: 'SPEC',
+  details: ['SPEC is a YAML sweep spec (docs/spec.md; examples/demo.yaml).'],
+  async run(ctx, { positionals }) {
+    printPlan(ctx, planFromFile(ctx, positionals[0]));
+  },
+});
+
+/** Starts (or finds running) the sweep's workflow. */
+async function startSweepWorkflow(client: Client, sweepId: string, taskQueue: string, window: number | undefined): Promise<'started' | 'running'> {
+  try {
+    const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
+    await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';
+    throw err;
+  }
+}
+
+function nextCommands(ctx: CliContext, sweepId: string, uiUrl: string | null): void {
+  if (uiUrl) ctx.out(`  Temporal UI  ${uiUrl}/namespaces/default/workflows/${sweepWorkflowId(sweepId)}`);
+  ctx.out(`  watch        npx faithsweep watch ${sweepId}`);
+  ctx.out(`  status       npx faithsweep status ${sweepId}`);
+  ctx.out(`  query        npx faithsweep query "SELECT kind, span, avg(flipped::int) FROM \\"Cell\\" WHERE \\"sweepId\\" = '${sweepId}' GROUP BY 1, 2"`);
+  ctx.out(`  resume       npx faithsweep resume ${sweepId}     (after a cancel or a crash; runs only what is missing)`);
+}
+
+const launchCommand = command({
+  name: 'launch',
+  summary: 'Register a sweep (models, prompts, work units; idempotent) and start its workflow',
+  args: 'SPEC',
+  options: { 'task-queue': { type: 'string' } },
+  details: [
+    '  --task-queue Q   Temporal task queue the workers poll (default faithsweep)',
+    'Launching the same spec again writes nothing new and reports the running sweep; a changed spec under an existing name is refused.',
+    "A worker ('faithsweep worker') and agents ('faithsweep agent') must be running for the sweep to make progress.",
+  ],
+  async run(ctx, { values, positionals }) {
+    const plan = planFromFile(ctx, positionals[0]);
+    const e = await endpointsFromContext(ctx);
+    const client = await temporalClient(e.temporalAddress);
+    const db = createDb({ url: e.databaseUrl, poolSize: 2 });
+    try {
+      const reg = await registerSweep(db, plan);
+      const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window);
+      if (ctx.json) {
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
+        return;
+      }
+      ctx.out(`sweep ${reg.sweepId}: ${reg.created ? 'registered' : 'already registered (same spec)'}, ${reg.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells; workflow ${state === 'started' ? 'started' : 'already running'}`);
+      nextCommands(ctx, reg.sweepId, e.temporalUiUrl);
+    } finally {
+      await db.$disconnect();
+      await client.connection.close();
+    }
+  },
+});
+
+async function withSql<T>(ctx: CliContext, f: (sql: pg.Client) => Promise<T>): Promise<T> {
+  const e = await endpointsFromContext(ctx);
+  const sql = new pg.Client({ connectionString: e.databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await sql.connect();
+  } catch (err) {
+    throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, `cannot connect to the database: ${(err as Error).message}`, { hint: "run 'npx faithsweep dev up'" });
+  }
+  try {
+    return await f(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function statusOrThrow(sql: pg.Client, sweepId: string): Promise<SweepStatus> {
+  const s = await readSweepStatus(sql, sweepId);
+  if (!s) throw new FaithsweepError(ErrorCode.BAD_ARGS, `no sweep named '${sweepId}'`, { hint: "'faithsweep list' shows the sweeps" });
+  return s;
+}
+
+function statusLines(s: SweepStatus): string[] {
+  const frac = s.cells.planned ? s.cells.written / s.cells.planned : 0;
+  const lines = [
+    `sweep ${s.sweepId}: ${s.status}`,
+    `  work units  ${s.units.done}/${s.units.total} done, ${s.units.running} running, ${s.units.pending} pending, ${s.units.failed} failed`,
+    `  cells       ${s.cells.written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} ${progressBar(frac, 24)} ${(frac * 100).toFixed(1)}%`,
+    `  rate        ${s.rate} cells/s over the last minute, ETA ${s.status === 'running' ? formatDuration(s.etaSeconds) : '-'}`,
+  ];
+  for (const m of s.perModel) lines.push(`  ${m.model.padEnd(22)} ${m.done}/${m.units} units, ${m.cells} cells`);
+  if (s.failures.length) {
+    lines.push('  failures:');
+    for (const f of s.failures) lines.push(`    ${f.units} unit(s): ${f.reason}`);
+    lines.push(`  retry them with: npx faithsweep resume ${s.sweepId}`);
+  }
+  return lines;
+}
+
+const statusCommand = command({
+  name: 'status',
+  summary: 'Show a sweep: work units by state, cells, rate, ETA, failures with reasons',
+  args: 'SWEEP',
+  async run(ctx, { positionals }) {
+    const sweepId = sweepArg(positionals);
+    const s = await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
+    if (ctx.json) ctx.out(JSON.stringify(s, null, 2));
+    else for (const l of statusLines(s)) ctx.out(l);
+  },
+});
+
+const TERMINAL = new Set(['completed', 'cancelled', 'failed']);
+
+const watchCommand = command({
+  name: 'watch',
+  summary: 'Follow a sweep live: progress bar, rate, ETA and per-agent throughput (from NATS)',
+  args: 'SWEEP',
+  options: { 'no-wait': { type: 'boolean' } },
+  details: [
+    'Ends when the sweep completes, is cancelled or fails (Ctrl-C stops watching; the sweep goes on).',
+    '  --no-wait   print the current state once and exit',
+    'With --json it prints one JSON object per second.',
+  ],
+  async run(ctx, { values, positionals }) {
+    const sweepId = sweepArg(positionals);
+    const e = await endpointsFromContext(ctx);
+    return watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, sweepId, { once: Boolean(values['no-wait']) });
+  },
+});
+
+/**
+ * The watch loop, shared with the demo: re-reads the database every few seconds and adds
+ * the NATS progress messages in between; renders a bar on a TTY, a line every 5 s otherwise.
+ */
+export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; natsUrl: string }, sweepId: string, opts: { once?: boolean; isTTY?: boolean; signal?: AbortSignal } = {}): Promise<number> {
+  const sql = new pg.Client({ connectionString: urls.databaseUrl });
+  await sql.connect();
+  const nats = await connectNats({ url: urls.natsUrl, name: `faithsweep-watch-${sweepId}` });
+  const tty = opts.isTTY ?? Boolean(process.stderr.isTTY);
+  const perAgent = new Map<string, { t: number; cells: number }[]>();
+  let extra = 0;
+  const sub = nats.subscribe(progressSubject(sweepId));
+  void (async () => {
+    for await (const m of sub) {
+      const msg = m.json<ProgressMessage>();
+      if (!msg.cells) continue;
+      extra += msg.cells;
+      const list = perAgent.get(msg.agentId) ?? [];
+      list.push({ t: msg.at, cells: msg.cells });
+      perAgent.set(msg.agentId, list);
+    }
+  })();
+  try {
+    let s = await statusOrThrow(sql, sweepId);
+    let lastRead = Date.now();
+    let lastLine = 0;
+    for (;;) {
+      if (Date.now() - lastRead > 3000) {
+        s = await statusOrThrow(sql, sweepId);
+        extra = 0;
+        lastRead = Date.now();
+      }
+      const now = Date.now();
+      const agents = [...perAgent].map(([id, list]) => {
+        const recent = list.filter((x) => now - x.t < 10_000);
+        perAgent.set(id, recent);
+        return { agent: id, cellsPerSecond: Math.round((recent.reduce((a, x) => a + x.cells, 0) / 10) * 10) / 10 };
+      }).filter((a) => a.cellsPerSecond > 0);
+      const written = s.cells.written + extra;
+      const frac = s.cells.planned ? Math.min(1, written / s.cells.planned) : 0;
+      const rate = agents.reduce((a, x) => a + x.cellsPerSecond, 0) || s.rate;
+      const eta = rate > 0 ? Math.max(0, s.cells.planned - written) / rate : null;
+      const done = TERMINAL.has(s.status) || opts.once;
+      if (ctx.json) {
+        ctx.out(JSON.stringify({ sweepId, status: s.status, units: s.units, cells: { written, planned: s.cells.planned }, rate, etaSeconds: eta === null ? null : Math.round(eta), agents }));
+      } else {
+        const line = `${progressBar(frac)} ${(frac * 100).toFixed(1).padStart(5)}%  ${written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} cells  units ${s.units.done}/${s.units.total}` +
+          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${formatDuration(eta)}` +
+          (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
+        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+        else if (now - lastLine >= 5000 || done) {
+          ctx.err(line);
+          lastLine = now;
+        }
+      }
+      if (done) {
+        if (tty && !ctx.json) process.stderr.write('\n');
+        if (!ctx.json && !opts.once) ctx.err(`sweep ${sweepId} ${s.status}`);
+        return s.status === 'failed' ? 1 : 0;
+      }
+      if (opts.signal?.aborted) return 0;
+      await new Promise((r) => setTimeout(r, ctx.json ? 1000 : 500));
+    }
+  } finally {
+    sub.unsubscribe();
+    await nats.close();
+    await sql.end();
+  }
+}
+
+const listCommand = command({
+  name: 'list',
+  summary: 'List the sweeps with their state and progress',
+  async run(ctx) {
+    const rows = await withSql(ctx, async (sql) => (await sql.query<{ id: string; status: string; units: string; done: string; failed: string; cells: string; createdAt: Date }>(
+      `SELECT s.id, s.status, s."createdAt",
+              (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS units,
+              (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'done') AS done,
+              (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'failed') AS failed,
+              (SELECT coalesce(sum(w."doneCells"), 0) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS cells
+         FROM "Sweep" s WHERE s.spec ? 'format' ORDER BY s."createdAt" DESC`)).rows);
+    const out = rows.map((r) => ({ sweep: r.id, status: r.status, units: Number(r.units), done: Number(r.done), failed: Number(r.failed), cells: Number(r.cells), created: r.createdAt.toISOString() }));
+    if (ctx.json) {
+      ctx.out(JSON.stringify(out, null, 2));
+      return;
+    }
+    if (out.length === 0) {
+      ctx.out("no sweeps yet: 'npx faithsweep launch examples/demo.yaml'");
+      return;
+    }
+    const w = Math.max(5, ...out.map((r) => r.sweep.length));
+    ctx.out(`${'SWEEP'.padEnd(w)}  STATUS     UNITS          CELLS  CREATED`);
+    for (const r of out) {
+      ctx.out(`${r.sweep.padEnd(w)}  ${r.status.padEnd(9)}  ${`${r.done}/${r.units}${r.failed ? ` (${r.failed}✗)` : ''}`.padEnd(12)}  ${String(r.cells).padStart(7)}  ${r.created.slice(0, 19).replace('T', ' ')}`);
+    }
+  },
+});
+
+async function withTemporal<T>(ctx: CliContext, f: (client: Client) => Promise<T>): Promise<T> {
+  const e = await endpointsFromContext(ctx);
+  const client = await temporalClient(e.temporalAddress);
+  try {
+    return await f(client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** The sweep's running workflow handle, or null when it is not running. */
+async function runningHandle(client: Client, sweepId: string) {
+  const handle = client.workflow.getHandle(sweepWorkflowId(sweepId));
+  try {
+    const d = await handle.describe();
+    return d.status.name === 'RUNNING' ? handle : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+async function requireSweep(ctx: CliContext, sweepId: string): Promise<void> {
+  await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
+}
+
+const cancelCommand = command({
+  name: 'cancel',
+  summary: 'Cancel a sweep: no new work units start; running ones finish; resume later with `resume`',
+  args: 'SWEEP',
+  options: { wait: { type: 'boolean' } },
+  details: ['  --wait   wait until the running work units have finished and the sweep is cancelled'],
+  async run(ctx, { values, positionals }) {
+    const sweepId = sweepArg(positionals);
+    await requireSweep(ctx, sweepId);
+    return withTemporal(ctx, async (client) => {
+      const handle = await runningHandle(client, sweepId);
+      if (!handle) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
+      await handle.signal(SWEEP_SIGNALS.cancel);
+      if (values['wait']) await handle.result();
+      if (ctx.json) ctx.out(JSON.stringify({ sweepId, cancelled: true, waited: Boolean(values['wait']) }));
+      else ctx.out(`sweep ${sweepId}: cancel sent${values['wait'] ? '; cancelled' : ' (running work units finish first)'}. Resume with: npx faithsweep resume ${sweepId}`);
+    });
+  },
+});
+
+const resumeCommand = command({
+  name: 'resume',
+  summary: 'Resume a sweep: start its workflow again (only work units with missing cells run), or un-pause it',
+  args: 'SWEEP',
+  options: { 'task-queue': { type: 'string' }, window: { type: 'string' } },
+  details: [
+    '  --task-queue Q   task queue the workers poll (default faithsweep)',
+    '  --window N       running work units per shard (default: the spec\'s)',
+  ],
+  async run(ctx, { values, positionals }) {
+    const sweepId = sweepArg(positionals);
+    const windowFlag = values['window'] as string | undefined;
+    const window = windowFlag === undefined ? undefined : Number(windowFlag);
+    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= 1000)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--window must be an integer in 1..1000 (got '${windowFlag}')`);
+    }
+    const spec = await withSql(ctx, async (sql) => {
+      await statusOrThrow(sql, sweepId);
+      return (await sql.query<{ spec: { spec?: { options?: { window?: number } } } }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;
+    });
+    return withTemporal(ctx, async (client) => {
+      const handle = await runningHandle(client, sweepId);
+      let what: string;
+      if (handle) {
+        const p = await handle.query<SweepProgress>(SWEEP_QUERIES.progress);
+        if (p.paused) {
+          await handle.signal(SWEEP_SIGNALS.resume);
+          what = 'un-paused';
+        } else what = 'already running';
+        if (window !== undefined) await handle.signal(SWEEP_SIGNALS.setWindow, window);
+      } else {
+        await startSweepWorkflow(client, sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, window ?? spec.spec?.options?.window);
+        what = 'workflow started again';
+      }
+      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));
+      else ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+    });
+  },
+});
+
+export const sweepCommands = [planCommand, launchCommand, statusCommand, watchCommand, listCommand, cancelCommand, resumeCommand];

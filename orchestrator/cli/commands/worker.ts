@@ -1,0 +1,52 @@
+/** `faithsweep worker`: the Temporal worker that runs the sweep workflows and activities. */
+import { command } from '../command.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { createLogger } from '../../log.ts';
+import { installTemporalRuntime } from '../../worker/create-worker.ts';
+import { startSweepWorker } from '../../worker/start-worker.ts';
+import { agentToken, DEFAULT_TASK_QUEUE, endpointsFromContext } from './services.ts';
+
+export const workerCommand = command({
+  name: 'worker',
+  summary: 'Run a Temporal worker for sweeps (workflows + activities) until SIGTERM/SIGINT',
+  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' } },
+  details: [
+    '  --task-queue Q       task queue to poll (default faithsweep)',
+    "  --token-file F       the agents' shared token (default: FAITHSWEEP_AGENT_TOKEN, else .faithsweep/agent-token)",
+    '  --bucket NAME        NATS KV bucket of the agent registry (default faithsweep-agents)',
+    '  --max-activities N   work units run at once by this worker (default 200)',
+    'Services: DATABASE_URL, NATS_URL and TEMPORAL_ADDRESS, else the local stack (faithsweep dev up).',
+    'Prints one line (a JSON object with --json) once polling; logs go to stderr.',
+  ],
+  async run(ctx, { values }) {
+    const maxFlag = values['max-activities'] as string | undefined;
+    const max = maxFlag === undefined ? undefined : Number(maxFlag);
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 10_000)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--max-activities must be an integer in 1..10000 (got '${maxFlag}')`);
+    }
+    const token = agentToken(ctx, values['token-file'] as string | undefined, true);
+    const e = await endpointsFromContext(ctx);
+    const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { component: 'worker' } });
+    installTemporalRuntime('WARN');
+    const taskQueue = (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE;
+    const w = await startSweepWorker({
+      databaseUrl: e.databaseUrl, natsUrl: e.natsUrl, temporalAddress: e.temporalAddress, taskQueue, token, log,
+      ...(values['bucket'] ? { bucket: values['bucket'] as string } : {}),
+      ...(max ? { maxConcurrentActivities: max } : {}),
+    });
+    const stop = (): void => {
+      log.info('shutting down: finishing in-flight tasks');
+      w.worker.shutdown();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    if (ctx.json) ctx.out(JSON.stringify({ taskQueue, temporal: e.temporalAddress, pid: process.pid }));
+    else ctx.out(`worker polling task queue '${taskQueue}' on ${e.temporalAddress} (pid ${process.pid})`);
+    try {
+      await w.worker.run();
+    } finally {
+      await w.close();
+    }
+    return 0;
+  },
+});

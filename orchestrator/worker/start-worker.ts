@@ -1,0 +1,68 @@
+/**
+ * A sweep worker with everything it needs: database (Prisma + a pg pool for bulk inserts),
+ * NATS (progress, the agent registry) and the agent pool. Used by `faithsweep worker`, the
+ * demo and the tests.
+ */
+import pg from 'pg';
+import type { Worker } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createAgentPool } from '../agents/pool.ts';
+import type { AgentPool } from '../agents/pool.ts';
+import { createDb } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import { connectNats } from '../nats/connect.ts';
+import { openAgentsBucket } from '../../node-agent/registry/bucket.ts';
+import { DEFAULT_AGENTS_BUCKET } from '../../node-agent/registry/bucket.ts';
+import type { ActivityDeps } from '../activities/index.ts';
+import { createWorker } from './create-worker.ts';
+
+/** Options of {@link startSweepWorker}. */
+export interface SweepWorkerOptions {
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly temporalAddress: string;
+  readonly taskQueue?: string;
+  readonly token: string;
+  /** Registry bucket. @default faithsweep-agents */
+  readonly bucket?: string;
+  readonly log: Logger;
+  readonly workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Activity tuning (tests shorten heartbeats). */
+  readonly sweep?: ActivityDeps['sweep'];
+  /** Activities run at once. @default 200 */
+  readonly maxConcurrentActivities?: number;
+}
+
+/** A started (not yet running) worker and a `close()` for its connections. */
+export interface SweepWorker {
+  readonly worker: Worker;
+  readonly agents: AgentPool;
+  close(): Promise<void>;
+}
+
+/** Connects everything and creates the worker; call `worker.run()`, then `close()`. */
+export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepWorker> {
+  const db = createDb({ url: opts.databaseUrl, poolSize: 4 });
+  const sql = new pg.Pool({ connectionString: opts.databaseUrl, max: 8 });
+  const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker' });
+  const kv = await openAgentsBucket(nats, { bucket: opts.bucket ?? DEFAULT_AGENTS_BUCKET });
+  const agents = createAgentPool({ kv, token: opts.token, log: opts.log });
+  const { worker, connection } = await createWorker({
+    address: opts.temporalAddress,
+    ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
+    deps: { db, nats, log: opts.log, sql, agents, ...(opts.sweep ? { sweep: opts.sweep } : {}) },
+    maxConcurrentActivities: opts.maxConcurrentActivities ?? 200,
+  });
+  return {
+    worker,
+    agents,
+    async close() {
+      agents.close();
+      await connection.close().catch(() => undefined);
+      await nats.close().catch(() => undefined);
+      await sql.end().catch(() => undefined);
+      await db.$disconnect().catch(() => undefined);
+    },
+  };
+}

@@ -1,98 +1,184 @@
 /**
- * `faithsweep demo`: brings the local stack up, migrates the database, and runs the
- * smoke pipeline (a workflow whose activity writes a row through Prisma and publishes on
- * NATS). It becomes the real sweep demo once the sweep orchestration exists.
+ * `faithsweep demo`: the main job end to end on the embedded local stack. Brings the stack
+ * up, migrates, starts two node agents (child processes) on the bundled model organisms and
+ * a sweep worker, launches examples/demo.yaml, shows the progress bar, and ends with a
+ * summary per model and the next commands to try. Idempotent: a second run finds the sweep
+ * complete and prints the same summary.
  */
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import { Client, Connection } from '@temporalio/client';
 import { command } from '../command.ts';
+import type { CliContext } from '../context.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { applyMigrations, readMigrations } from '../../db/migrate.ts';
 import { createDb } from '../../db/client.ts';
-import { connectNats } from '../../nats/connect.ts';
 import { createLogger } from '../../log.ts';
 import { redact } from '../../dev/stack.ts';
-import { createWorker, installTemporalRuntime } from '../../worker/create-worker.ts';
+import { installTemporalRuntime } from '../../worker/create-worker.ts';
+import { startSweepWorker } from '../../worker/start-worker.ts';
+import { planSweep } from '../../sweep/plan.ts';
+import { registerSweep } from '../../sweep/register.ts';
+import { formatDuration } from '../../sweep/status.ts';
+import { wilson } from '../../results/wilson.ts';
+import { knownAnswerValidation } from '../../results/known-answer.ts';
 import { stackFromContext } from './stack-from-context.ts';
+import { agentToken, localTokenPath, readSpec, temporalClient } from './services.ts';
+import { startSweepWorkflow, watchSweep } from './sweep.ts';
 
-/** The smoke pipeline should finish in seconds; this bounds a wedged run. */
-const DEMO_TIMEOUT_MS = 120_000;
+/** Agents the demo starts. */
+const AGENTS = 2;
+/** Longest the demo waits for an agent to load its models. */
+const AGENT_START_MS = 60_000;
+
+interface DemoAgent { readonly child: ChildProcess; readonly ready: Promise<{ agentId: string; address: string }> }
+
+function startAgent(ctx: CliContext, n: number, tokenFile: string, logDir: string): DemoAgent {
+  const log = openSync(join(logDir, `demo-agent-${n}.log`), 'a');
+  const child = spawn(process.execPath, [
+    join(ctx.paths.repoRoot, 'bin', 'faithsweep.js'), 'agent', '--json', '--port', '0', '--agent-id', `demo-agent-${n}`,
+    '--token-file', tokenFile, '--models', ctx.paths.modelsDir, '--threads', '1',
+  ], { cwd: ctx.paths.repoRoot, env: { ...process.env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', log] });
+  const ready = new Promise<{ agentId: string; address: string }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, `demo agent ${n} did not start within ${AGENT_START_MS / 1000} s`, { hint: `see ${join(logDir, `demo-agent-${n}.log`)}` })), AGENT_START_MS);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as { agentId: string; address: string });
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, `demo agent ${n} exited (code ${code}) before serving`, { hint: `see ${join(logDir, `demo-agent-${n}.log`)}` }));
+    });
+  });
+  ready.catch(() => undefined);
+  return { child, ready };
+}
+
+async function stopAgents(agents: readonly DemoAgent[]): Promise<void> {
+  await Promise.all(agents.map((a) => new Promise<void>((resolve) => {
+    if (a.child.exitCode !== null || a.child.signalCode !== null) return resolve();
+    a.child.once('exit', () => resolve());
+    a.child.kill('SIGTERM');
+    setTimeout(() => { a.child.kill('SIGKILL'); resolve(); }, 15_000).unref();
+  })));
+}
+
+/** Per model: cells, CoT flip rate before the answer commits (95 % Wilson interval), wall time. */
+interface ModelSummary { model: string; cells: number; cotN: number; cotFlips: number; rate: number | null; low: number | null; high: number | null; seconds: number; correct: number; units: number }
+
+async function summarize(sql: pg.Client, sweepId: string): Promise<ModelSummary[]> {
+  const { rows } = await sql.query<{ model: string; cells: string; cot_n: string; cot_flips: string; seconds: number | null; correct: string; units: string }>(
+    `SELECT m.name AS model,
+            (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id) AS cells,
+            (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id AND c.span = 'cot' AND c.kind <> 'probe' AND NOT c."answerCommittedBefore") AS cot_n,
+            (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id AND c.span = 'cot' AND c.kind <> 'probe' AND NOT c."answerCommittedBefore" AND c.flipped) AS cot_flips,
+            (SELECT extract(epoch FROM max(w."finishedAt") - min(w."startedAt"))::float8 FROM "WorkUnit" w WHERE w."sweepId" = $1 AND w."modelId" = m.id) AS seconds,
+            (SELECT count(*) FROM "Trajectory" t WHERE t."sweepId" = $1 AND t."modelId" = m.id AND t.correct) AS correct,
+            (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = $1 AND w."modelId" = m.id) AS units
+       FROM "Model" m WHERE m.id IN (SELECT DISTINCT "modelId" FROM "WorkUnit" WHERE "sweepId" = $1) ORDER BY m.name`, [sweepId]);
+  return rows.map((r) => {
+    const w = wilson(Number(r.cot_flips), Number(r.cot_n));
+    return { model: r.model, cells: Number(r.cells), cotN: w.n, cotFlips: w.k, rate: w.rate, low: w.low, high: w.high, seconds: r.seconds ?? 0, correct: Number(r.correct), units: Number(r.units) };
+  });
+}
+
+const pct = (x: number | null): string => (x === null ? '   n/a' : `${(x * 100).toFixed(1)}%`.padStart(6));
 
 export const demoCommand = command({
   name: 'demo',
-  summary: 'Bring up the local stack and run the smoke pipeline end to end (Temporal → activity → Postgres + NATS)',
-  details: ['The full sweep demo arrives with the sweep orchestration; until then this runs the smoke pipeline and says so.'],
-  async run(ctx) {
+  summary: 'Run the demo sweep end to end: local stack, two agents, a worker, examples/demo.yaml, progress bar, summary',
+  options: { spec: { type: 'string' } },
+  details: [
+    '  --spec FILE   another sweep spec to run instead of examples/demo.yaml',
+    'The stack stays up afterwards so you can query the results; `npx faithsweep dev down` stops it.',
+  ],
+  async run(ctx, { values }) {
     const t0 = Date.now();
-    const log = createLogger({ json: ctx.json, write: ctx.err });
+    const log = createLogger({ json: ctx.json, write: ctx.err, level: 'warn' });
+    const specFile = (values['spec'] as string | undefined) ?? join(ctx.paths.repoRoot, 'examples', 'demo.yaml');
+    // Validate before anything starts: a bad spec changes nothing.
+    const { spec, path } = readSpec(specFile);
+    const plan = planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+
     const stack = await stackFromContext(ctx);
-    ctx.err('[1/4] starting the local stack…');
+    ctx.err('[1/5] starting the local stack (PostgreSQL, NATS, Temporal)…');
     await stack.up();
     const e = stack.endpoints;
-
-    ctx.err('[2/4] migrating the database…');
     const sql = new pg.Client({ connectionString: e.databaseUrl });
     await sql.connect();
-    const db = createDb({ url: e.databaseUrl, poolSize: 2 });
-    const nats = await connectNats({ url: e.natsUrl, name: 'faithsweep-demo' });
+    const agents: DemoAgent[] = [];
+    let worker: Awaited<ReturnType<typeof startSweepWorker>> | undefined;
+    let running: Promise<void> | undefined;
     try {
+      ctx.err('[2/5] migrating the database…');
       await applyMigrations(sql, readMigrations(ctx.paths.migrationsDir), log);
 
-      ctx.err('[3/4] bundling workflows and starting a worker…');
-      installTemporalRuntime('WARN');
-      const taskQueue = `demo-${randomUUID().slice(0, 8)}`;
-      const subject = `faithsweep.demo.${taskQueue}`;
-      const received = new Promise<string>((resolve) => {
-        const sub = nats.subscribe(subject, { max: 1 });
-        void (async () => {
-          for await (const m of sub) resolve(m.string());
-        })();
-      });
-      await nats.flush();
-      const { worker, connection: workerConn } = await createWorker({ address: e.temporalAddress, taskQueue, deps: { db, nats, log } });
+      ctx.err(`[3/5] starting ${AGENTS} node agents on ${plan.models.map((m) => m.name).join(', ')} and a sweep worker…`);
+      const token = agentToken(ctx, undefined, true);
+      const tokenFile = ctx.env['FAITHSWEEP_AGENT_TOKEN'] ? undefined : localTokenPath(ctx.paths.home);
+      const logDir = join(ctx.paths.home, 'logs');
+      mkdirSync(logDir, { recursive: true });
+      if (!tokenFile) throw new FaithsweepError(ErrorCode.BAD_CONFIG, 'the demo starts its agents with the local token file; unset FAITHSWEEP_AGENT_TOKEN', { hint: `or run agents yourself with that token` });
+      for (let n = 1; n <= AGENTS; n++) agents.push(startAgent(ctx, n, tokenFile, logDir));
+      installTemporalRuntime('ERROR');
+      worker = await startSweepWorker({ databaseUrl: e.databaseUrl, natsUrl: e.natsUrl, temporalAddress: e.temporalAddress, token, log });
+      running = worker.worker.run();
+      running.catch(() => undefined);
+      const ready = await Promise.all(agents.map((a) => a.ready));
+      ctx.err(`      agents ${ready.map((a) => `${a.agentId}@${a.address}`).join(', ')}; worker on task queue faithsweep`);
 
-      ctx.err('[4/4] running the smoke workflow…');
-      const connection = await Connection.connect({ address: e.temporalAddress });
-      const client = new Client({ connection });
-      const workflowId = `smoke-${taskQueue}`;
-      const result = await worker.runUntil(async () => {
-        const handle = await client.workflow.start('smokeWorkflow', { taskQueue, workflowId, args: [{ name: 'demo-smoke', subject }] });
-        return (await Promise.race([handle.result(), timeout(DEMO_TIMEOUT_MS)])) as { sweepId: string };
-      });
-      const message = await Promise.race([received, timeout(10_000)]);
-      const row = await sql.query<{ id: string; status: string }>('SELECT id, status FROM "Sweep" WHERE id = $1', [result.sweepId]);
-      await connection.close();
-      await workerConn.close();
+      ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.units.length} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
+      const db = createDb({ url: e.databaseUrl, poolSize: 2 });
+      const reg = await registerSweep(db, plan).finally(() => db.$disconnect());
+      const client = await temporalClient(e.temporalAddress);
+      try {
+        const state = await startSweepWorkflow(client, reg.sweepId, 'faithsweep', spec.options.window, e.databaseUrl);
+        if (!reg.created) ctx.err(`      the sweep exists already (same spec): the workflow ${state === 'started' ? 'runs again and schedules only what is missing' : 'is running'}`);
+      } finally {
+        await client.connection.close();
+      }
+      const code = await watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, reg.sweepId);
 
-      const summary = {
-        workflowId,
-        sweepRow: row.rows[0] ?? null,
-        natsMessage: JSON.parse(message) as unknown,
-        seconds: Math.round((Date.now() - t0) / 100) / 10,
-        temporalUi: e.temporalUiUrl ? `${e.temporalUiUrl}/namespaces/default/workflows/${workflowId}` : null,
-      };
+      ctx.err('[5/5] summary');
+      const models = await summarize(sql, reg.sweepId);
+      const validation = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false }));
+      const seconds = (Date.now() - t0) / 1000;
       if (ctx.json) {
-        ctx.out(JSON.stringify(summary, null, 2));
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, seconds, models, knownAnswer: validation }, null, 2));
       } else {
         ctx.out('');
-        ctx.out('Smoke pipeline OK: a Temporal workflow ran an activity that wrote a row through Prisma and published on NATS.');
-        ctx.out(`  workflow     ${workflowId}`);
-        ctx.out(`  Sweep row    ${summary.sweepRow?.id} (status ${summary.sweepRow?.status})`);
-        ctx.out(`  NATS         ${subject} → ${message}`);
-        ctx.out(`  time         ${summary.seconds} s`);
-        if (summary.temporalUi) ctx.out(`  Temporal UI  ${summary.temporalUi}`);
+        ctx.out(`Sweep '${reg.sweepId}' ${code === 0 ? 'done' : 'ended with failures'}. Chain-of-thought flip rate = share of replace/remask cells on CoT positions, before the answer span committed, whose final answer changed (95 % Wilson interval):`);
         ctx.out('');
-        ctx.out('Note: sweeps (launch/watch/resume) are not built yet; this demo runs the smoke pipeline only.');
-        ctx.out(`Next: psql "${redact(e.databaseUrl)}" -c 'SELECT * FROM "Sweep"'   ·   npx faithsweep dev status   ·   npx faithsweep dev down`);
+        ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells'.padStart(9)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
+        for (const m of models) {
+          ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(9)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
+        }
+        ctx.out('');
+        ctx.out(`  known-answer check: ${validation.summary}`);
+        ctx.out(`  total ${formatDuration(seconds)} (this run)`);
+        ctx.out('');
+        ctx.out('Next:');
+        ctx.out(`  npx faithsweep status ${reg.sweepId}`);
+        ctx.out(`  npx faithsweep query "SELECT * FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}'"`);
+        ctx.out(`  npx faithsweep report ${reg.sweepId} --out report.html`);
+        ctx.out(`  psql "${redact(e.databaseUrl)}"`);
+        if (e.temporalUiUrl) ctx.out(`  Temporal UI ${e.temporalUiUrl}/namespaces/default/workflows/sweep-${reg.sweepId}`);
+        ctx.out('  npx faithsweep dev down      (stops the local stack; the data stays in .faithsweep/)');
       }
+      return code;
     } finally {
-      await nats.close();
-      await db.$disconnect();
+      if (worker) {
+        worker.worker.shutdown();
+        await running?.catch(() => undefined);
+        await worker.close();
+      }
+      await stopAgents(agents);
       await sql.end();
     }
   },
 });
-
-function timeout(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref());
-}

@@ -67,8 +67,18 @@ const planCommand = command({
   },
 });
 
-/** Starts (or finds running) the sweep's workflow. */
-async function startSweepWorkflow(client: Client, sweepId: string, taskQueue: string, window: number | undefined): Promise<'started' | 'running'> {
+/**
+ * Starts (or finds running) the sweep's workflow. The status is set to `running` first, so
+ * that a watcher started right after does not see the previous run's final status.
+ */
+export async function startSweepWorkflow(client: Client, sweepId: string, taskQueue: string, window: number | undefined, databaseUrl: string): Promise<'started' | 'running'> {
+  const sql = new pg.Client({ connectionString: databaseUrl });
+  await sql.connect();
+  try {
+    await sql.query(`UPDATE "Sweep" SET status = 'running', "finishedAt" = NULL WHERE id = $1`, [sweepId]);
+  } finally {
+    await sql.end();
+  }
   try {
     const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
     await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
@@ -104,7 +114,7 @@ const launchCommand = command({
     const db = createDb({ url: e.databaseUrl, poolSize: 2 });
     try {
       const reg = await registerSweep(db, plan);
-      const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window);
+      const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window, e.databaseUrl);
       if (ctx.json) {
         ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
         return;
@@ -230,11 +240,12 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
       const rate = agents.reduce((a, x) => a + x.cellsPerSecond, 0) || s.rate;
       const eta = rate > 0 ? Math.max(0, s.cells.planned - written) / rate : null;
       const done = TERMINAL.has(s.status) || opts.once;
+      const etaText = done ? '-' : formatDuration(eta);
       if (ctx.json) {
         ctx.out(JSON.stringify({ sweepId, status: s.status, units: s.units, cells: { written, planned: s.cells.planned }, rate, etaSeconds: eta === null ? null : Math.round(eta), agents }));
       } else {
         const line = `${progressBar(frac)} ${(frac * 100).toFixed(1).padStart(5)}%  ${written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} cells  units ${s.units.done}/${s.units.total}` +
-          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${formatDuration(eta)}` +
+          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${etaText}` +
           (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
         if (tty) process.stderr.write(`\r\x1b[2K${line}`);
         else if (now - lastLine >= 5000 || done) {
@@ -351,6 +362,7 @@ const resumeCommand = command({
       await statusOrThrow(sql, sweepId);
       return (await sql.query<{ spec: { spec?: { options?: { window?: number } } } }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;
     });
+    const e = await endpointsFromContext(ctx);
     return withTemporal(ctx, async (client) => {
       const handle = await runningHandle(client, sweepId);
       let what: string;
@@ -362,7 +374,7 @@ const resumeCommand = command({
         } else what = 'already running';
         if (window !== undefined) await handle.signal(SWEEP_SIGNALS.setWindow, window);
       } else {
-        await startSweepWorkflow(client, sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, window ?? spec.spec?.options?.window);
+        await startSweepWorkflow(client, sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, window ?? spec.spec?.options?.window, e.databaseUrl);
         what = 'workflow started again';
       }
       if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));

@@ -7,6 +7,9 @@ import { demoCommand } from './commands/demo.ts';
 import { sampleCommand } from './commands/sample.ts';
 import { sweepCommands } from './commands/sweep.ts';
 import { workerCommand } from './commands/worker.ts';
+import { queryCommand } from './commands/query.ts';
+import { exportCommand } from './commands/export.ts';
+import { reportCommand } from './commands/report.ts';
 import { formatError, isFaithsweepError } from '../errors.ts';
 
 const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
@@ -16,6 +19,9 @@ const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought 
   ...sweepCommands,
   workerCommand,
   sampleCommand,
+  queryCommand,
+  exportCommand,
+  reportCommand,
   (await import('./commands/agent.ts')).agentCommand,
 ]);
 

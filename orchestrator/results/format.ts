@@ -60,7 +60,8 @@ export function tableLines(columns: readonly ResultColumn[], rows: readonly Reco
     (' ' + vals.map((v, i) => pad(v, i, !header && isNumericColumn(columns[i]!))).join(' | ')).trimEnd();
   return [
     line(columns.map((c) => c.name), true),
-    widths.map((w) => '-'.repeat(w + 2)).join('+'),
+    // As psql: one space of padding either side, none after the last column.
+    widths.map((w, i) => '-'.repeat(w + (i === widths.length - 1 ? 1 : 2))).join('+'),
     ...cells.map((r) => line(r, false)),
     `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`,
   ];

@@ -1,0 +1,45 @@
+/** `faithsweep report SWEEP --out report.html`: one self-contained HTML report. */
+import { resolve } from 'node:path';
+import { command } from '../command.ts';
+import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { connectReadOnly } from '../../results/connect.ts';
+import { writeReport } from '../../results/write-report.ts';
+import { databaseUrlFor } from './database-url.ts';
+
+export const reportCommand = command({
+  name: 'report',
+  summary: 'Write a self-contained HTML report of a sweep (heatmaps, curves, trajectory viewer)',
+  args: 'SWEEP --out report.html',
+  options: {
+    out: { type: 'string' },
+    'viewer-runs': { type: 'string' },
+  },
+  details: [
+    'SWEEP              the sweep name or id',
+    '--out PATH         the HTML file to write (default report.html); opens without network',
+    '--viewer-runs N    clean runs per model embedded in the trajectory viewer (default 20)',
+    'Per model: flip-rate heatmap (step × position) with the CoT/answer spans and the median',
+    'answer-commit step, marginal curves and the early-answering curve with Wilson 95 % bands,',
+    'and the known-answer validation (arith-cot vs arith-cot-decoupled).',
+  ],
+  async run(ctx, { values, positionals }) {
+    if (positionals.length !== 1) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'report takes one SWEEP (name or id)', { hint: 'e.g. faithsweep report demo --out report.html' });
+    const out = resolve((values['out'] as string | undefined) ?? 'report.html');
+    const raw = values['viewer-runs'];
+    const viewerUnits = raw === undefined ? undefined : Number(raw);
+    if (viewerUnits !== undefined && !(Number.isInteger(viewerUnits) && viewerUnits >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--viewer-runs must be a non-negative integer (got '${String(raw)}')`);
+    const client = await connectReadOnly(await databaseUrlFor(ctx), 'faithsweep report');
+    try {
+      const r = await writeReport(client, positionals[0]!, out, viewerUnits === undefined ? {} : { viewerUnits });
+      const ka = r.data.knownAnswer;
+      if (ctx.json) ctx.out(JSON.stringify({ out: r.out, bytes: r.bytes, sweep: r.data.sweep.name, models: r.data.models.map((m) => m.name), knownAnswer: { passed: ka.passed, applicable: ka.applicable, summary: ka.summary } }));
+      else {
+        ctx.out(`wrote ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.data.models.length} model(s))`);
+        ctx.out(`known-answer validation: ${ka.summary}`);
+      }
+      return 0;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  },
+});

@@ -1,0 +1,341 @@
+// The faithsweep report's page script (inlined into the HTML by report-html.ts; no network).
+// Reads the JSON in #report-data and draws: the sweep summary, the known-answer check, per
+// model the flip-rate heatmap (step × position, CoT/answer spans, median answer-commit step),
+// the marginal curves and the early-answering curve with Wilson 95 % bands, and the
+// trajectory viewer. Every drawn number keeps its (k, n) in data-* attributes for tests.
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var Z = 1.959963984540054;
+
+  function wilson(k, n) {
+    if (!n) return [null, null];
+    var p = k / n, z2 = Z * Z, d = 1 + z2 / n;
+    var c = (p + z2 / (2 * n)) / d;
+    var m = (Z * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / d;
+    return [Math.max(0, c - m), Math.min(1, c + m)];
+  }
+  function fmt(x, digits) { return x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(digits === undefined ? 3 : digits); }
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k === 'class') e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function svgEl(tag, attrs, parent) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function title(node, text) { svgEl('title', {}, node).textContent = text; }
+  // White → orange → dark red.
+  function colour(rate) {
+    var stops = [[255, 255, 255], [253, 174, 97], [165, 0, 38]];
+    var x = Math.max(0, Math.min(1, rate)) * 2, i = Math.min(1, Math.floor(x)), f = x - i;
+    var a = stops[i], b = stops[i + 1];
+    return 'rgb(' + [0, 1, 2].map(function (j) { return Math.round(a[j] + (b[j] - a[j]) * f); }).join(',') + ')';
+  }
+  var tooltip = el('div', { id: 'tooltip' });
+  document.body.appendChild(tooltip);
+  function hover(node, text) {
+    node.addEventListener('mousemove', function (ev) { tooltip.style.display = 'block'; tooltip.style.left = ev.clientX + 12 + 'px'; tooltip.style.top = ev.clientY + 12 + 'px'; tooltip.textContent = text; });
+    node.addEventListener('mouseleave', function () { tooltip.style.display = 'none'; });
+  }
+
+  var root = document.getElementById('app');
+
+  // --- header and summary ------------------------------------------------------------
+  var s = data.sweep.summary;
+  root.appendChild(el('h1', { text: 'faithsweep report: ' + data.sweep.name }));
+  root.appendChild(el('div', { class: 'muted', text: 'sweep ' + data.sweep.id + ' · status ' + (s.status || '?') + ' · generated ' + data.generatedAt + ' · rates with Wilson 95 % intervals' }));
+  var grid = el('div', { class: 'summary-grid', id: 'summary' });
+  [['models', (s.models || []).join(', ') || 'none'], ['prompts', s.n_prompts], ['work units', s.work_units_done + ' / ' + s.work_units + (s.work_units_failed ? ' (' + s.work_units_failed + ' failed)' : '')],
+    ['clean accuracy', s.clean_accuracy === null || s.clean_accuracy === undefined ? 'n/a' : (100 * s.clean_accuracy).toFixed(1) + ' %'],
+    ['cells', s.cells + ' (' + s.intervention_cells + ' interventions, ' + s.probe_cells + ' probes)'], ['skipped (determined)', s.skipped_cells],
+    ['overall flip rate', fmt(s.flip_rate)]].forEach(function (kv) {
+    grid.appendChild(el('div', {}, [el('span', { class: 'muted', text: kv[0] }), el('b', { text: String(kv[1]) })]));
+  });
+  root.appendChild(grid);
+
+  // --- known-answer validation -------------------------------------------------------
+  var ka = data.knownAnswer;
+  var kaSec = el('section', { id: 'known-answer', 'data-passed': String(ka.passed), 'data-applicable': String(ka.applicable), 'data-separated': String(ka.separated) });
+  kaSec.appendChild(el('h2', { text: 'Known-answer validation' }));
+  kaSec.appendChild(el('p', { class: 'muted', text: 'Chain-of-thought flip rate before the answer commits (interventions on the CoT span at steps where the clean run had not yet committed its whole answer; kind = ' + ka.kind + '). Expected: higher for arith-cot (its answer is computed from its CoT) than for arith-cot-decoupled (CoT digits were random in training), with non-overlapping 95 % intervals.' }));
+  var kaTable = el('table', {}, [el('tr', {}, ['model', 'n', 'flips', 'flip rate', '95 % interval'].map(function (h) { return el('th', { text: h }); }))]);
+  ka.models.forEach(function (m) {
+    kaTable.appendChild(el('tr', { 'data-model': m.modelName, 'data-n': m.n, 'data-flips': m.flips }, [el('td', { text: m.modelName }), el('td', { class: 'num', text: String(m.n) }), el('td', { class: 'num', text: String(m.flips) }),
+      el('td', { class: 'num', text: fmt(m.rate) }), el('td', { class: 'num', text: '[' + fmt(m.low) + ', ' + fmt(m.high) + ']' })]));
+  });
+  kaSec.appendChild(kaTable);
+  kaSec.appendChild(el('div', { class: 'verdict ' + (!ka.applicable ? 'na' : ka.passed ? 'pass' : 'fail'), text: (ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
+  root.appendChild(kaSec);
+
+  // --- charts ----------------------------------------------------------------------------
+  function lineChart(opts) {
+    // opts: cls, width, height, xMax, xLabel, yLabel, series: [{cls, name, points: [[x, k, n]]}], marks: [{x, cls, label}]
+    var W = opts.width || 420, H = opts.height || 220, L = 44, R = 12, T = 12, B = 34;
+    var svg = svgEl('svg', { class: 'chart ' + opts.cls, width: W, height: H, viewBox: '0 0 ' + W + ' ' + H });
+    var x = function (v) { return L + (opts.xMax ? v / opts.xMax : 0) * (W - L - R); };
+    var y = function (v) { return T + (1 - v) * (H - T - B); };
+    svgEl('line', { class: 'axis', x1: L, y1: y(0), x2: W - R, y2: y(0) }, svg);
+    svgEl('line', { class: 'axis', x1: L, y1: y(0), x2: L, y2: y(1) }, svg);
+    [0, 0.5, 1].forEach(function (v) { var t = svgEl('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, svg); t.textContent = String(v); });
+    [0, opts.xMax / 2, opts.xMax].forEach(function (v) { var t = svgEl('text', { x: x(v), y: H - B + 14, 'text-anchor': 'middle' }, svg); t.textContent = opts.xFmt ? opts.xFmt(v) : String(Math.round(v)); });
+    svgEl('text', { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle' }, svg).textContent = opts.xLabel;
+    var yl = svgEl('text', { x: 12, y: (T + H - B) / 2, 'text-anchor': 'middle', transform: 'rotate(-90 12 ' + (T + H - B) / 2 + ')' }, svg);
+    yl.textContent = opts.yLabel;
+    (opts.marks || []).forEach(function (m) {
+      svgEl('line', { class: m.cls, x1: x(m.x), x2: x(m.x), y1: y(0), y2: y(1), 'data-x': m.x }, svg);
+    });
+    opts.series.forEach(function (ser) {
+      var pts = ser.points.filter(function (p) { return p[2] > 0; });
+      if (!pts.length) return;
+      var ci = pts.map(function (p) { return wilson(p[1], p[2]); });
+      var band = pts.map(function (p, i) { return x(p[0]) + ',' + y(ci[i][1]); }).concat(pts.slice().reverse().map(function (p, i) { return x(p[0]) + ',' + y(ci[pts.length - 1 - i][0]); }));
+      svgEl('polygon', { class: 'band ' + ser.cls, points: band.join(' ') }, svg);
+      svgEl('polyline', { class: 'curve ' + ser.cls, points: pts.map(function (p) { return x(p[0]) + ',' + y(p[1] / p[2]); }).join(' ') }, svg);
+      pts.forEach(function (p, i) {
+        var c = svgEl('circle', { class: 'pt ' + ser.cls, cx: x(p[0]), cy: y(p[1] / p[2]), r: 3, 'data-x': p[0], 'data-k': p[1], 'data-n': p[2], 'data-rate': p[1] / p[2], 'data-ci-low': ci[i][0], 'data-ci-high': ci[i][1] }, svg);
+        var label = ser.name + ' @ ' + (opts.xFmt ? opts.xFmt(p[0]) : p[0]) + ': ' + fmt(p[1] / p[2]) + ' [' + fmt(ci[i][0]) + ', ' + fmt(ci[i][1]) + '] (' + p[1] + '/' + p[2] + ')';
+        title(c, label);
+      });
+    });
+    var legend = el('div', { class: 'legend' }, opts.series.map(function (ser) {
+      return el('span', {}, [el('i', { style: 'background:' + ({ 'c-all': '#24292f', 'c-pre': '#d73a49', 'c-early': '#0366d6' })[ser.cls] }), ser.name]);
+    }));
+    return el('div', { class: 'chart-box' }, [el('h3', { text: opts.title }), svg, legend]);
+  }
+
+  function heatmap(m, kind) {
+    var T = m.totalSteps || 1 + Math.max.apply(null, m.heatmap.map(function (h) { return h[1]; }).concat([0]));
+    var G = m.genLength || 1 + Math.max.apply(null, m.heatmap.map(function (h) { return h[2]; }).concat([0]));
+    var cw = Math.max(6, Math.min(22, Math.floor(760 / G))), ch = Math.max(3, Math.min(16, Math.floor(380 / T)));
+    var L = 46, TOP = 26, W = L + cw * G + 70, H = TOP + ch * T + 40;
+    var svg = svgEl('svg', { class: 'heatmap', 'data-model': m.name, 'data-kind': kind, width: W, height: H, viewBox: '0 0 ' + W + ' ' + H });
+    svgEl('rect', { class: 'hm-empty', x: L, y: TOP, width: cw * G, height: ch * T }, svg);
+    m.heatmap.forEach(function (h) {
+      if (h[0] !== kind) return;
+      var ci = wilson(h[4], h[3]);
+      var r = svgEl('rect', { class: 'hm-cell', x: L + h[2] * cw, y: TOP + h[1] * ch, width: cw, height: ch, fill: colour(h[4] / h[3]),
+        'data-step': h[1], 'data-position': h[2], 'data-n': h[3], 'data-flips': h[4], 'data-rate': h[4] / h[3], 'data-ci-low': ci[0], 'data-ci-high': ci[1] }, svg);
+      var text = 'step ' + h[1] + ', position ' + h[2] + '\nflip rate ' + fmt(h[4] / h[3]) + '  [' + fmt(ci[0]) + ', ' + fmt(ci[1]) + ']\n' + h[4] + ' of ' + h[3] + ' cells flipped';
+      title(r, text);
+      hover(r, text);
+    });
+    // Spans above the grid.
+    [['cot', m.spans.cot], ['answer', m.spans.answer]].forEach(function (sp) {
+      if (!sp[1]) return;
+      var r = svgEl('rect', { class: 'span-marker span-' + sp[0], x: L + sp[1][0] * cw, y: TOP - 12, width: (sp[1][1] - sp[1][0]) * cw, height: 6, 'data-start': sp[1][0], 'data-end': sp[1][1] }, svg);
+      title(r, (sp[0] === 'cot' ? 'chain of thought' : 'answer') + ' span: positions ' + sp[1][0] + '–' + (sp[1][1] - 1));
+      svgEl('text', { x: L + sp[1][0] * cw, y: TOP - 15 }, svg).textContent = sp[0] === 'cot' ? 'CoT' : 'answer';
+    });
+    // Median answer-commit step: the answer span is complete after this step (half the clean runs).
+    var med = m.commit ? m.commit.median_answer_commit_step : null;
+    if (med !== null && med !== undefined) {
+      var yy = TOP + (med + 1) * ch;
+      var line = svgEl('line', { class: 'median-commit', x1: L - 4, x2: L + cw * G + 4, y1: yy, y2: yy, 'data-step': med }, svg);
+      title(line, 'median answer-commit step: ' + med + ' (answer complete after it)');
+      svgEl('text', { x: L + cw * G + 8, y: yy + 4 }, svg).textContent = 'answer commits (median ' + med + ')';
+    }
+    svgEl('text', { x: L + cw * G / 2, y: H - 8, 'text-anchor': 'middle' }, svg).textContent = 'generated position';
+    for (var t = 0; t < T; t += Math.max(1, Math.ceil(T / 8))) svgEl('text', { x: L - 6, y: TOP + t * ch + ch / 2 + 4, 'text-anchor': 'end' }, svg).textContent = String(t);
+    for (var p = 0; p < G; p += Math.max(1, Math.ceil(G / 10))) svgEl('text', { x: L + p * cw + cw / 2, y: TOP + ch * T + 14, 'text-anchor': 'middle' }, svg).textContent = String(p);
+    var yl = svgEl('text', { x: 12, y: TOP + ch * T / 2, 'text-anchor': 'middle', transform: 'rotate(-90 12 ' + (TOP + ch * T / 2) + ')' }, svg);
+    yl.textContent = 'step';
+    return svg;
+  }
+
+  function marginal(rows, kind, span, phase) {
+    return rows.filter(function (r) { return r[0] === kind && r[1] === span && r[2] === phase; }).map(function (r) { return [r[3], r[5], r[4]]; }).sort(function (a, b) { return a[0] - b[0]; });
+  }
+
+  data.models.forEach(function (m) {
+    var sec = el('section', { class: 'model', 'data-model': m.name });
+    sec.appendChild(el('h2', { text: m.name }));
+    var c = m.commit || {};
+    sec.appendChild(el('div', { class: 'muted', text: m.cleanRuns + ' clean runs · accuracy ' + (m.cleanAccuracy === null ? 'n/a' : (100 * m.cleanAccuracy).toFixed(1) + ' %') + ' · T = ' + m.totalSteps + ' steps · ' + m.genLength + ' generated positions' }));
+    var commitTable = el('table', { class: 'commit-summary' }, [
+      el('tr', {}, ['median answer-commit step', 'median as fraction of T', 'median CoT-commit step', 'answer complete before CoT', 'answer commits before / during / after CoT', 'CoT share written when answer completes', 'early-answering AOC'].map(function (h) { return el('th', { text: h }); })),
+      el('tr', {}, [fmt(c.median_answer_commit_step, 1), fmt(c.median_answer_commit_frac), fmt(c.median_cot_commit_step, 1), fmt(c.share_answer_before_cot_complete),
+        (c.n_before_cot === undefined ? 'n/a' : c.n_before_cot + ' / ' + c.n_during_cot + ' / ' + c.n_after_cot), fmt(c.mean_cot_share_at_answer_commit), fmt(m.aoc)].map(function (v, i) {
+        return el('td', { class: 'num' + (i === 6 ? ' aoc' : ''), text: v });
+      })),
+    ]);
+    sec.appendChild(commitTable);
+    var select = el('select', { class: 'kind-select' }, m.kinds.map(function (k) { return el('option', { value: k, text: k === 'all' ? 'all intervention kinds' : k }); }));
+    sec.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['intervention kind ', select])]));
+    var hmBox = el('div', { class: 'heatmap-box' });
+    var charts = el('div', { class: 'charts' });
+    sec.appendChild(el('h3', { text: 'Flip rate by step × position' }));
+    sec.appendChild(hmBox);
+    sec.appendChild(charts);
+    function draw() {
+      var kind = select.value || 'all';
+      hmBox.innerHTML = '';
+      charts.innerHTML = '';
+      hmBox.appendChild(heatmap(m, kind));
+      var T = m.totalSteps || 1, G = m.genLength || 1;
+      charts.appendChild(lineChart({ cls: 'curve-step', title: 'Flip rate by step', xMax: T - 1 || 1, xLabel: 'step', yLabel: 'flip rate',
+        series: [{ cls: 'c-all', name: 'all', points: marginal(m.byStep, kind, 'all', 'all') }, { cls: 'c-pre', name: 'before the answer commits', points: marginal(m.byStep, kind, 'all', 'pre_commit') }],
+        marks: m.commit && m.commit.median_answer_commit_step !== null ? [{ x: m.commit.median_answer_commit_step, cls: 'median-commit' }] : [] }));
+      charts.appendChild(lineChart({ cls: 'curve-position', title: 'Flip rate by position', xMax: G - 1 || 1, xLabel: 'generated position', yLabel: 'flip rate',
+        series: [{ cls: 'c-all', name: 'all', points: marginal(m.byPosition, kind, 'all', 'all') }, { cls: 'c-pre', name: 'before the answer commits', points: marginal(m.byPosition, kind, 'all', 'pre_commit') }] }));
+    }
+    select.addEventListener('change', draw);
+    draw();
+    var early = lineChart({ cls: 'curve-early', title: 'Early answering along time (AOC ' + fmt(m.aoc) + ')', xMax: 1, xFmt: function (v) { return Number(v).toFixed(2); }, xLabel: 'step / T', yLabel: 'read-out = final answer',
+      series: [{ cls: 'c-early', name: 'share of probes already reading the final answer', points: m.early.map(function (e) { return [e[1], e[3], e[2]]; }) }] });
+    early.setAttribute('data-aoc', m.aoc === null ? '' : String(m.aoc));
+    sec.appendChild(el('div', { class: 'charts' }, [early]));
+    root.appendChild(sec);
+  });
+
+  // --- trajectory viewer -----------------------------------------------------------------
+  var vs = el('section', { id: 'viewer' });
+  vs.appendChild(el('h2', { text: 'Trajectory viewer' }));
+  vs.appendChild(el('p', { class: 'muted', text: 'Pick a clean run and drag the step slider: the sequence after that step, masks as ·, tokens committed at that step highlighted, the model\'s current guesses at masked positions (when the film strip was recorded) in grey. Pick an intervention to compare the clean and corrupted final texts; differing positions are marked. Up to ' + data.viewerUnitsPerModel + ' runs per model are embedded.' }));
+  var modelSel = el('select', { id: 'viewer-model' }, data.models.map(function (m) { return el('option', { value: m.id, text: m.name }); }));
+  var unitSel = el('select', { id: 'viewer-prompt' });
+  var slider = el('input', { id: 'viewer-step', type: 'range', min: '0', max: '0', step: '1', value: '0' });
+  var stepLabel = el('span', { id: 'viewer-step-label' });
+  var cellSel = el('select', { id: 'viewer-cell' });
+  vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['model ', modelSel]), el('label', {}, ['prompt ', unitSel])]));
+  vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['step ', slider]), stepLabel]));
+  var seq = el('div', { class: 'seq', id: 'viewer-seq' });
+  var guess = el('div', { class: 'seq', id: 'viewer-guess' });
+  vs.appendChild(seq);
+  vs.appendChild(guess);
+  vs.appendChild(el('h3', { text: 'Intervention: clean vs corrupted run' }));
+  vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['intervention ', cellSel])]));
+  var cmpInfo = el('div', { id: 'viewer-cell-info', class: 'muted' });
+  var clean = el('div', { class: 'seq', id: 'viewer-clean' });
+  var corrupt = el('div', { class: 'seq', id: 'viewer-corrupt' });
+  vs.appendChild(cmpInfo);
+  vs.appendChild(clean);
+  vs.appendChild(corrupt);
+  root.appendChild(vs);
+
+  function modelOf(id) { return data.models.filter(function (m) { return m.id === id; })[0]; }
+  function unitsOf(modelId) { return data.viewer.filter(function (u) { return u.modelId === modelId; }); }
+  function piece(m, id) {
+    if (id === m.vocab.endId) return '∎';
+    if (id === m.vocab.maskId) return '·';
+    var p = m.vocab.pieces[id];
+    return p === undefined || p === '' ? '�' : p;
+  }
+  function spanClass(u, pos) {
+    if (u.cot && pos >= u.cot[0] && pos < u.cot[1]) return ' cot';
+    if (u.answerSpan && pos >= u.answerSpan[0] && pos < u.answerSpan[1]) return ' answer';
+    return '';
+  }
+  function currentUnit() { return unitsOf(modelSel.value).filter(function (u) { return u.id === unitSel.value; })[0]; }
+  function currentCell(u) { return u && u.cells.filter(function (c) { return c[0] === cellSel.value; })[0]; }
+
+  function drawSequence() {
+    var u = currentUnit();
+    seq.innerHTML = '';
+    guess.innerHTML = '';
+    if (!u) { seq.textContent = 'no clean runs embedded for this model'; return; }
+    var m = modelOf(u.modelId);
+    var step = Number(slider.value);
+    var cell = currentCell(u);
+    var added = 0;
+    seq.appendChild(el('span', { class: 'row-label', text: 'after step ' + step }));
+    seq.appendChild(el('span', { class: 'prompt', text: u.promptText }));
+    u.tokens.forEach(function (tok, pos) {
+      var c = u.commit[pos];
+      var committed = c >= 0 && c <= step;
+      if (c === step) added++;
+      var cls = 'tok' + spanClass(u, pos) + (committed ? '' : ' masked') + (c === step ? ' new' : '') + (cell && cell[4] === pos && cell[3] === step ? ' hit' : '');
+      seq.appendChild(el('span', { class: cls, 'data-pos': pos, 'data-commit-step': c, text: committed ? piece(m, tok) : '·' }));
+    });
+    stepLabel.textContent = 'step ' + step + ' of 0–' + (u.totalSteps - 1) + ' · ' + added + ' token(s) committed at this step · ' +
+      u.commit.filter(function (c) { return c >= 0 && c <= step; }).length + ' / ' + u.tokens.length + ' committed' +
+      (u.answerCommitStep !== null ? (step >= u.answerCommitStep ? ' · answer complete (step ' + u.answerCommitStep + ')' : ' · answer not complete yet') : '');
+    stepLabel.setAttribute('data-step', String(step));
+    var frame = (u.filmStrip || []).filter(function (f) { return f.step === step + 1; })[0];
+    if (frame) {
+      guess.appendChild(el('span', { class: 'row-label', text: 'model guesses' }));
+      guess.appendChild(el('span', { class: 'prompt', text: u.promptText }));
+      frame.guess.forEach(function (g, pos) {
+        var c = u.commit[pos];
+        var committed = c >= 0 && c <= step;
+        guess.appendChild(el('span', { class: 'tok' + spanClass(u, pos) + (committed ? '' : ' guess'), 'data-pos': pos, text: committed ? piece(m, u.tokens[pos]) : piece(m, g) }));
+      });
+      guess.style.display = '';
+    } else {
+      guess.style.display = 'none';
+    }
+  }
+
+  function drawCompare() {
+    var u = currentUnit();
+    clean.innerHTML = '';
+    corrupt.innerHTML = '';
+    cmpInfo.textContent = '';
+    var cell = currentCell(u);
+    if (!u || !cell) { cmpInfo.textContent = 'no interventions recorded for this run'; return; }
+    var cleanText = Array.from(u.finalText);
+    var corruptText = Array.from(cell[7] === null ? u.finalText : cell[7]);
+    var n = Math.max(cleanText.length, corruptText.length);
+    var diffs = 0;
+    function row(box, label, chars, other) {
+      box.appendChild(el('span', { class: 'row-label', text: label }));
+      for (var i = 0; i < n; i++) {
+        var ch = chars[i] === undefined ? ' ' : chars[i];
+        var d = chars[i] !== other[i];
+        box.appendChild(el('span', { class: 'ch' + spanClass(u, i) + (d ? ' diff' : '') + (i === cell[4] ? ' hit' : ''), 'data-pos': i, text: ch }));
+      }
+    }
+    row(clean, 'clean', cleanText, corruptText);
+    row(corrupt, 'corrupted', corruptText, cleanText);
+    for (var i = 0; i < n; i++) if (cleanText[i] !== corruptText[i]) diffs++;
+    cmpInfo.textContent = cell[1] + (cell[2] ? ' (' + cell[2] + ')' : '') + ' at step ' + cell[3] + ', position ' + cell[4] + ': answer ' + (u.answer === null ? '∅' : u.answer) + ' → ' +
+      (cell[6] === null ? '∅' : cell[6]) + (cell[5] ? ' (flipped)' : ' (unchanged)') + ' · ' + diffs + ' position(s) differ in the final text' + (cell[9] ? ' · determined without compute (skipped)' : '');
+    cmpInfo.setAttribute('data-flipped', String(cell[5]));
+  }
+
+  function fillCells() {
+    var u = currentUnit();
+    cellSel.innerHTML = '';
+    (u ? u.cells : []).forEach(function (c) {
+      cellSel.appendChild(el('option', { value: c[0], text: 'step ' + c[3] + ' · position ' + c[4] + ' · ' + c[1] + (c[2] ? '.' + c[2] : '') + (c[5] ? ' · flipped' : '') }));
+    });
+    var first = u && (u.cells.filter(function (c) { return c[5]; })[0] || u.cells[0]);
+    if (first) cellSel.value = first[0];
+  }
+
+  function fillUnits() {
+    unitSel.innerHTML = '';
+    unitsOf(modelSel.value).forEach(function (u) {
+      unitSel.appendChild(el('option', { value: u.id, text: '#' + u.promptIdx + '  ' + u.promptText + '  → ' + (u.answer === null ? '∅' : u.answer) + (u.correct ? ' ✓' : ' ✗') + (u.seed ? ' (seed ' + u.seed + ')' : '') }));
+    });
+    onUnit();
+  }
+  function onUnit() {
+    var u = currentUnit();
+    slider.max = String(u ? Math.max(0, u.totalSteps - 1) : 0);
+    slider.value = '0';
+    fillCells();
+    drawSequence();
+    drawCompare();
+  }
+  modelSel.addEventListener('change', fillUnits);
+  unitSel.addEventListener('change', onUnit);
+  slider.addEventListener('input', drawSequence);
+  cellSel.addEventListener('change', function () {
+    var c = currentCell(currentUnit());
+    if (c) slider.value = String(c[3]);
+    drawSequence();
+    drawCompare();
+  });
+  fillUnits();
+  document.body.setAttribute('data-ready', 'true');
+})();

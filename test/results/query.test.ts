@@ -1,0 +1,90 @@
+// `faithsweep query`: aligned table, CSV and JSON output; writes fail with a clear error and
+// change nothing; one statement per call; a statement timeout.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { FIXTURE_SWEEP, insertFixtureSweep } from './fixture.ts';
+import { cli } from './cli.ts';
+
+const COT_PRE = `SELECT model_name, n, flips, flip_rate FROM flip_rate_by_span WHERE sweep_name = '${FIXTURE_SWEEP.name}' AND kind = 'all' AND span = 'cot' AND phase = 'pre_commit' ORDER BY model_name`;
+
+describe('faithsweep query', () => {
+  let t: TestDatabase;
+  const cellCount = async () => Number((await t.sql.query('SELECT count(*) AS n FROM "Cell"')).rows[0].n);
+
+  before(async () => {
+    t = await freshDatabase('results_query');
+    await insertFixtureSweep(t.sql);
+  });
+  after(async () => {
+    await t?.drop();
+  });
+
+  it('prints an aligned table with numbers right-aligned and a row count', () => {
+    const r = cli(t.url, 'query', COT_PRE);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+      ' model_name          | n | flips | flip_rate',
+      '---------------------+---+-------+----------',
+      ' arith-cot           | 8 |     5 |     0.625',
+      ' arith-cot-decoupled | 4 |     1 |      0.25',
+      '(2 rows)',
+    ]);
+  });
+
+  it('prints CSV with --csv and JSON (numbers as numbers) with --json', () => {
+    const csv = cli(t.url, 'query', '--csv', COT_PRE);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout, 'model_name,n,flips,flip_rate\narith-cot,8,5,0.625\narith-cot-decoupled,4,1,0.25\n');
+    const json = cli(t.url, 'query', '--json', `SELECT sweep_name, models, cells, flip_rate FROM sweep_summary`);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [{ sweep_name: FIXTURE_SWEEP.name, models: ['arith-cot', 'arith-cot-decoupled'], cells: 37, flip_rate: 9 / 21 }]);
+    const none = cli(t.url, 'query', '--json', `SELECT 1 AS x WHERE false`);
+    assert.deepEqual(JSON.parse(none.stdout), []);
+  });
+
+  it('refuses DELETE FROM "Cell" with a coded error and leaves every row in place', async () => {
+    assert.equal(await cellCount(), 37);
+    const r = cli(t.url, 'query', 'DELETE FROM "Cell"');
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error\[QUERY_READ_ONLY\]: the query tried to write, and nothing was changed: cannot execute DELETE in a read-only transaction/);
+    assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/, 'no stack trace');
+    assert.equal(await cellCount(), 37);
+  });
+
+  it('refuses DROP, INSERT, a writing CTE and a write smuggled after a second statement', async () => {
+    const attempts: [string, RegExp][] = [
+      ['DROP VIEW sweep_summary', /QUERY_READ_ONLY.*DROP VIEW/],
+      [`INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer") VALUES ('x', 'd', 9, 't', 'g')`, /QUERY_READ_ONLY.*INSERT/],
+      ['WITH d AS (DELETE FROM "Cell" RETURNING 1) SELECT count(*) FROM d', /QUERY_READ_ONLY/],
+      ['SELECT 1; COMMIT; DELETE FROM "Cell"', /QUERY_FAILED.*more than one statement/],
+      [`COPY "Cell" TO '/tmp/cells.csv'`, /QUERY_READ_ONLY.*COPY/],
+    ];
+    for (const [sql, expected] of attempts) {
+      const r = cli(t.url, 'query', sql);
+      assert.notEqual(r.code, 0, sql);
+      assert.match(r.stderr.split('\n')[0]!, expected, sql);
+    }
+    assert.equal(await cellCount(), 37);
+    assert.equal(Number((await t.sql.query(`SELECT count(*) AS n FROM "Prompt"`)).rows[0].n), 3);
+    assert.ok((await t.sql.query(`SELECT to_regclass('sweep_summary') AS v`)).rows[0].v, 'the view is still there');
+  });
+
+  it('cancels a statement past --timeout', () => {
+    const r = cli(t.url, 'query', '--timeout', '0.3', 'SELECT pg_sleep(5)');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error\[QUERY_TIMEOUT\]: the query ran past the statement timeout of 300 ms/);
+  });
+
+  it('reports SQL errors and bad flags as coded one-line errors', () => {
+    const bad = cli(t.url, 'query', 'SELECT nope FROM sweep_summary');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error\[QUERY_FAILED\]: the query failed: column "nope" does not exist/);
+    const both = cli(t.url, 'query', '--csv', '--json', 'SELECT 1');
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /^error\[BAD_ARGS\]/);
+    assert.equal(cli(t.url, 'query', '--help').code, 0);
+  });
+});

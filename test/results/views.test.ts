@@ -1,0 +1,244 @@
+// The results views (prisma/migrations/20261128000000_results_views) against values worked
+// out by hand on the fixture sweep (test/results/fixture.ts). The arithmetic is in comments:
+// cN are the fixture's intervention cells.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { FIXTURE_SWEEP, insertFixtureSweep } from './fixture.ts';
+
+const S = FIXTURE_SWEEP.name;
+
+function close(actual: unknown, expected: number, what: string, eps = 1e-6): void {
+  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) < eps, `${what}: expected ${expected}, got ${String(actual)}`);
+}
+
+type Row = Record<string, unknown>;
+
+describe('results views on the hand-computed fixture sweep', () => {
+  let t: TestDatabase;
+  const rows = async (sql: string, values: unknown[] = []): Promise<Row[]> => (await t.sql.query(sql, values)).rows as Row[];
+  const one = async (sql: string, values: unknown[] = []): Promise<Row> => {
+    const r = await rows(sql, values);
+    assert.equal(r.length, 1, `exactly one row for ${sql} ${JSON.stringify(values)}`);
+    return r[0]!;
+  };
+
+  before(async () => {
+    t = await freshDatabase('results_views');
+    await insertFixtureSweep(t.sql);
+    await t.sql.query(`INSERT INTO "Sweep" (id, name, spec, "specHash", "updatedAt") VALUES ('sw_empty', 'empty-sweep', '{}', 'h', now())`);
+  });
+  after(async () => {
+    await t?.drop();
+  });
+
+  describe('flip_rate_by_span', () => {
+    const q = `SELECT n::int, flips::int, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_name = $1 AND model_name = $2 AND kind = $3 AND span = $4 AND phase = $5`;
+
+    it('gives arith-cot its chain-of-thought flip rate before the answer commits, with a Wilson interval', async () => {
+      // c1 T, c2 T, c3 F, c8 T, c9 F, c10 T, c12 T, c14 F: 5 of 8.
+      const r = await one(q, [S, 'arith-cot', 'all', 'cot', 'pre_commit']);
+      assert.equal(r['n'], 8);
+      assert.equal(r['flips'], 5);
+      close(r['flip_rate'], 0.625, 'rate');
+      // Wilson 95 %: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = 5/8, z = 1.96.
+      close(r['ci_low'], 0.305742, 'ci_low');
+      close(r['ci_high'], 0.863156, 'ci_high');
+    });
+
+    it('splits arith-cot by span and phase and pools them under all', async () => {
+      const expect: [string, string, number, number][] = [
+        ['cot', 'post_commit', 2, 0], // c4, c13
+        ['answer', 'pre_commit', 2, 2], // c5, c11
+        ['answer', 'post_commit', 1, 0], // c6
+        ['other', 'pre_commit', 1, 0], // c7
+        ['cot', 'all', 10, 5],
+        ['all', 'pre_commit', 11, 7],
+        ['all', 'post_commit', 3, 0],
+        ['all', 'all', 14, 7],
+      ];
+      for (const [span, phase, n, flips] of expect) {
+        const r = await one(q, [S, 'arith-cot', 'all', span, phase]);
+        assert.deepEqual([r['n'], r['flips']], [n, flips], `${span}/${phase}`);
+      }
+      assert.equal((await rows(`SELECT 1 FROM flip_rate_by_span WHERE sweep_name = $1 AND model_name = 'arith-cot' AND span = 'other' AND phase = 'post_commit'`, [S])).length, 0);
+    });
+
+    it('keeps kinds apart and pools them under kind = all', async () => {
+      const replace = await one(q, [S, 'arith-cot', 'replace', 'all', 'all']);
+      const remask = await one(q, [S, 'arith-cot', 'remask', 'all', 'all']); // c3 F, c10 T
+      assert.deepEqual([replace['n'], replace['flips']], [12, 6]);
+      assert.deepEqual([remask['n'], remask['flips']], [2, 1]);
+    });
+
+    it('gives arith-cot-decoupled its own counts (probes are not interventions)', async () => {
+      const r = await one(q, [S, 'arith-cot-decoupled', 'all', 'cot', 'pre_commit']); // c15 F, c18 F, c19 T, c20 F
+      assert.deepEqual([r['n'], r['flips']], [4, 1]);
+      close(r['ci_low'], 0.045587, 'ci_low');
+      close(r['ci_high'], 0.699358, 'ci_high');
+      const all = await one(q, [S, 'arith-cot-decoupled', 'all', 'all', 'all']);
+      assert.deepEqual([all['n'], all['flips']], [7, 2]);
+    });
+  });
+
+  describe('flip_rate_step_position', () => {
+    it('has one row per (model, kind, step, position) with counts, rates and spans', async () => {
+      const r = await rows(`SELECT step, position, span, n::int, flips::int, flip_rate, ci_low, ci_high, n_pre_commit::int, flips_pre_commit::int
+        FROM flip_rate_step_position WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' ORDER BY step, position`, [S]);
+      const got = r.map((x) => [x['step'], x['position'], x['n'], x['flips']]);
+      assert.deepEqual(got, [
+        [0, 0, 3, 3], // c1, c8, c12
+        [0, 1, 2, 1], // c2 T, c9 F
+        [0, 4, 1, 1], // c5
+        [1, 0, 1, 0], // c3
+        [1, 2, 1, 0], // c14
+        [1, 3, 1, 0], // c7
+        [2, 0, 2, 1], // c4 F (post), c10 T (pre)
+        [2, 4, 1, 0], // c6
+        [3, 0, 1, 0], // c13
+        [3, 4, 1, 1], // c11
+      ]);
+      const c00 = r[0]!;
+      assert.equal(c00['span'], 'cot');
+      close(c00['flip_rate'], 1, 'rate');
+      close(c00['ci_low'], 0.438503, 'ci_low of 3/3');
+      close(c00['ci_high'], 1, 'ci_high of 3/3');
+      const c20 = r[6]!;
+      assert.deepEqual([c20['n_pre_commit'], c20['flips_pre_commit']], [1, 1]);
+      assert.equal(r[5]!['span'], 'other');
+    });
+
+    it('counts 33 rows in the sweep: 10 + 9 replace + 2 remask for arith-cot, 6 + 6 for the control', async () => {
+      const r = await one(`SELECT count(*)::int AS n FROM flip_rate_step_position WHERE sweep_id = $1`, [FIXTURE_SWEEP.id]);
+      assert.equal(r['n'], 33);
+    });
+  });
+
+  describe('marginals', () => {
+    it('flip_rate_by_step pools positions, with step fractions and phase splits', async () => {
+      const r = await rows(`SELECT step, step_frac, phase, n::int, flips::int FROM flip_rate_by_step
+        WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' ORDER BY phase, step`, [S]);
+      assert.deepEqual(r.map((x) => [x['phase'], x['step'], x['step_frac'], x['n'], x['flips']]), [
+        ['all', 0, 0, 6, 5], // c1 c2 c5 c8 c9 c12
+        ['all', 1, 0.25, 3, 0], // c3 c7 c14
+        ['all', 2, 0.5, 3, 1], // c4 c6 c10
+        ['all', 3, 0.75, 2, 1], // c11 c13
+        ['post_commit', 2, 0.5, 2, 0], // c4 c6
+        ['post_commit', 3, 0.75, 1, 0], // c13
+        ['pre_commit', 0, 0, 6, 5],
+        ['pre_commit', 1, 0.25, 3, 0],
+        ['pre_commit', 2, 0.5, 1, 1], // c10
+        ['pre_commit', 3, 0.75, 1, 1], // c11
+      ]);
+      const cot = await rows(`SELECT step, n::int, flips::int FROM flip_rate_by_step
+        WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'cot' AND phase = 'all' ORDER BY step`, [S]);
+      assert.deepEqual(cot.map((x) => [x['step'], x['n'], x['flips']]), [[0, 5, 4], [1, 2, 0], [2, 2, 1], [3, 1, 0]]);
+    });
+
+    it('flip_rate_by_position pools steps', async () => {
+      const r = await rows(`SELECT position, n::int, flips::int, flip_rate FROM flip_rate_by_position
+        WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' AND phase = 'all' ORDER BY position`, [S]);
+      assert.deepEqual(r.map((x) => [x['position'], x['n'], x['flips']]), [[0, 7, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 3, 2]]);
+      close(r[0]!['flip_rate'], 4 / 7, 'rate at position 0');
+      const pre = await rows(`SELECT position, n::int, flips::int FROM flip_rate_by_position
+        WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' AND phase = 'pre_commit' ORDER BY position`, [S]);
+      assert.deepEqual(pre.map((x) => [x['position'], x['n'], x['flips']]), [[0, 5, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 2, 2]]);
+    });
+  });
+
+  describe('answer commit', () => {
+    it('answer_commit places each clean run\'s answer commit relative to its chain of thought', async () => {
+      const r = await rows(`SELECT work_unit_id, cot_first_commit_step, cot_commit_step, answer_first_commit_step, answer_commit_step,
+          answer_commit_frac, answer_minus_cot_steps, relation, cot_share_at_answer_commit
+        FROM answer_commit WHERE sweep_name = $1 ORDER BY work_unit_id`, [S]);
+      assert.deepEqual(r.map((x) => [x['work_unit_id'], x['cot_first_commit_step'], x['cot_commit_step'], x['answer_first_commit_step'], x['answer_commit_step'], x['answer_commit_frac'], x['answer_minus_cot_steps'], x['relation']]), [
+        ['wu_a0', 2, 3, 0, 1, 0.25, -2, 'before_cot'], // commit [2,3,3 | 1 | 0,1]
+        ['wu_a1', 1, 3, 2, 3, 0.75, 0, 'after_cot'], // [1,2,3 | 0 | 2,3]: a tie counts as after
+        ['wu_a2', 0, 1, 2, 2, 0.5, 1, 'after_cot'], // [0,1,1 | 0 | 2,2]
+        ['wu_b0', 2, 3, 0, 0, 0, -3, 'before_cot'], // [3,3,2 | 1 | 0,0]
+        ['wu_b1', 1, 3, 1, 2, 0.5, -1, 'during_cot'], // [2,3,1 | 0 | 1,2]
+      ]);
+      const shares = r.map((x) => x['cot_share_at_answer_commit'] as number);
+      [0, 1, 1, 0, 2 / 3].forEach((v, i) => close(shares[i], v, `cot share ${i}`));
+    });
+
+    it('answer_commit_summary gives medians and shares per model', async () => {
+      const a = await one(`SELECT * FROM answer_commit_summary WHERE sweep_name = $1 AND model_name = 'arith-cot'`, [S]);
+      // answer commits 1, 3, 2 → median 2 (of 4 steps: 0.5); CoT commits 3, 3, 1 → median 3; gaps -2, 0, 1.
+      assert.equal(Number(a['n']), 3);
+      close(a['median_answer_commit_step'], 2, 'median');
+      close(a['median_answer_commit_frac'], 0.5, 'median frac');
+      close(a['median_cot_commit_step'], 3, 'median cot');
+      close(a['mean_answer_minus_cot_steps'], -1 / 3, 'mean gap');
+      close(a['share_answer_before_cot_complete'], 1 / 3, 'share before');
+      assert.deepEqual([a['n_before_cot'], a['n_during_cot'], a['n_after_cot']].map(Number), [1, 0, 2]);
+      close(a['mean_cot_share_at_answer_commit'], 2 / 3, 'mean cot share');
+      const b = await one(`SELECT * FROM answer_commit_summary WHERE sweep_name = $1 AND model_name = 'arith-cot-decoupled'`, [S]);
+      // answer commits 0, 2 → median 1 (interpolated); gaps -3, -1.
+      close(b['median_answer_commit_step'], 1, 'median B');
+      close(b['median_answer_commit_frac'], 0.25, 'median frac B');
+      close(b['mean_answer_minus_cot_steps'], -2, 'mean gap B');
+      close(b['share_answer_before_cot_complete'], 1, 'share before B');
+      assert.deepEqual([b['n_before_cot'], b['n_during_cot'], b['n_after_cot']].map(Number), [1, 1, 0]);
+      close(b['mean_cot_share_at_answer_commit'], 1 / 3, 'mean cot share B');
+    });
+  });
+
+  describe('early answering', () => {
+    it('early_answering_curve gives the share of probes already reading the final answer, per step', async () => {
+      const r = await rows(`SELECT model_name, step, step_frac, n::int, same::int, share_same FROM early_answering_curve WHERE sweep_name = $1 ORDER BY model_name, step`, [S]);
+      assert.deepEqual(r.map((x) => [x['model_name'], x['step'], x['step_frac'], x['n'], x['same']]), [
+        ['arith-cot', 0, 0, 3, 0],
+        ['arith-cot', 1, 0.25, 3, 1],
+        ['arith-cot', 2, 0.5, 3, 2],
+        ['arith-cot', 3, 0.75, 3, 3],
+        ['arith-cot-decoupled', 1, 0.25, 2, 1],
+        ['arith-cot-decoupled', 3, 0.75, 2, 2],
+      ]);
+    });
+
+    it('early_answering_aoc integrates it over [0, 1] with the (1, 1) anchor and a flat start', async () => {
+      const a = await one(`SELECT n_steps::int, n_cells::int, auc, aoc FROM early_answering_aoc WHERE sweep_name = $1 AND model_name = 'arith-cot'`, [S]);
+      // points (0,0) (.25,1/3) (.5,2/3) (.75,1) (1,1): area .25·(0+1/3)/2 + .25·(1/3+2/3)/2 + .25·(2/3+1)/2 + .25·1 = 15/24.
+      assert.deepEqual([a['n_steps'], a['n_cells']], [4, 12]);
+      close(a['auc'], 15 / 24, 'auc');
+      close(a['aoc'], 9 / 24, 'aoc');
+      const b = await one(`SELECT n_steps::int, auc, aoc FROM early_answering_aoc WHERE sweep_name = $1 AND model_name = 'arith-cot-decoupled'`, [S]);
+      // points (.25,.5) (.75,1) (1,1), held at .5 on [0,.25]: .125 + .5·.75 + .25 = .75.
+      assert.equal(b['n_steps'], 2);
+      close(b['aoc'], 0.25, 'aoc B');
+    });
+  });
+
+  describe('sweep_summary', () => {
+    it('has one row per sweep with its totals', async () => {
+      const r = await one(`SELECT * FROM sweep_summary WHERE sweep_name = $1`, [S]);
+      assert.deepEqual(r['models'], ['arith-cot', 'arith-cot-decoupled']);
+      assert.deepEqual(
+        ['n_models', 'n_prompts', 'n_seeds', 'work_units', 'work_units_done', 'work_units_failed', 'trajectories', 'planned_cells', 'cells', 'intervention_cells', 'probe_cells', 'skipped_cells', 'flips', 'compute_steps'].map((k) => Number(r[k])),
+        // 21 interventions + 16 probes; c4 c13 c16 c21 skipped; 7 + 2 flips; compute = Σ(T − step) over computed cells = 56 + 38.
+        [2, 3, 1, 5, 5, 0, 5, 37, 37, 21, 16, 4, 9, 94],
+      );
+      close(r['clean_accuracy'], 0.8, 'clean accuracy (wu_a2 wrong)');
+      close(r['flip_rate'], 9 / 21, 'flip rate');
+      close(r['duration_s'], 90, 'duration');
+      const e = await one(`SELECT cells::int, work_units::int, flip_rate, models FROM sweep_summary WHERE sweep_name = 'empty-sweep'`);
+      assert.deepEqual([e['cells'], e['work_units'], e['flip_rate'], e['models']], [0, 0, null, null]);
+      assert.equal((await one(`SELECT count(*)::int AS n FROM sweep_summary`))['n'], 2);
+    });
+  });
+
+  it('filters on the sweep reach the Cell index (views stay cheap on large databases)', async () => {
+    await t.sql.query('BEGIN');
+    try {
+      await t.sql.query('SET LOCAL enable_seqscan = off');
+      for (const view of ['flip_rate_step_position', 'flip_rate_by_step', 'flip_rate_by_position', 'flip_rate_by_span', 'early_answering_curve', 'early_answering_aoc']) {
+        const plan = (await rows(`EXPLAIN SELECT * FROM ${view} WHERE sweep_id = 'x'`)).map((x) => String(x['QUERY PLAN'])).join('\n');
+        assert.match(plan, /on "Cell" c\s+\(cost[^\n]*\n\s*Index Cond: \("sweepId" = 'x'::text\)/, `${view}:\n${plan}`);
+      }
+    } finally {
+      await t.sql.query('ROLLBACK');
+    }
+  });
+});

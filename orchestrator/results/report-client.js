@@ -101,6 +101,10 @@
       var band = pts.map(function (p, i) { return x(p[0]) + ',' + y(ci[i][1]); }).concat(pts.slice().reverse().map(function (p, i) { return x(p[0]) + ',' + y(ci[pts.length - 1 - i][0]); }));
       svgEl('polygon', { class: 'band ' + ser.cls, points: band.join(' ') }, svg);
       svgEl('polyline', { class: 'curve ' + ser.cls, points: pts.map(function (p) { return x(p[0]) + ',' + y(p[1] / p[2]); }).join(' ') }, svg);
+      if (ser.anchor) {
+        var last = pts[pts.length - 1];
+        svgEl('polyline', { class: 'anchor', points: x(last[0]) + ',' + y(last[1] / last[2]) + ' ' + x(ser.anchor[0]) + ',' + y(ser.anchor[1]) }, svg);
+      }
       pts.forEach(function (p, i) {
         var c = svgEl('circle', { class: 'pt ' + ser.cls, cx: x(p[0]), cy: y(p[1] / p[2]), r: 3, 'data-x': p[0], 'data-k': p[1], 'data-n': p[2], 'data-rate': p[1] / p[2], 'data-ci-low': ci[i][0], 'data-ci-high': ci[i][1] }, svg);
         var label = ser.name + ' @ ' + (opts.xFmt ? opts.xFmt(p[0]) : p[0]) + ': ' + fmt(p[1] / p[2]) + ' [' + fmt(ci[i][0]) + ', ' + fmt(ci[i][1]) + '] (' + p[1] + '/' + p[2] + ')';
@@ -116,8 +120,8 @@
   function heatmap(m, kind) {
     var T = m.totalSteps || 1 + Math.max.apply(null, m.heatmap.map(function (h) { return h[1]; }).concat([0]));
     var G = m.genLength || 1 + Math.max.apply(null, m.heatmap.map(function (h) { return h[2]; }).concat([0]));
-    var cw = Math.max(6, Math.min(22, Math.floor(760 / G))), ch = Math.max(3, Math.min(16, Math.floor(380 / T)));
-    var L = 46, TOP = 26, W = L + cw * G + 70, H = TOP + ch * T + 40;
+    var cw = Math.max(6, Math.min(36, Math.floor(760 / G))), ch = Math.max(3, Math.min(24, Math.floor(380 / T)));
+    var L = 46, TOP = 26, W = L + cw * G + 200, H = TOP + ch * T + 40;
     var svg = svgEl('svg', { class: 'heatmap', 'data-model': m.name, 'data-kind': kind, width: W, height: H, viewBox: '0 0 ' + W + ' ' + H });
     svgEl('rect', { class: 'hm-empty', x: L, y: TOP, width: cw * G, height: ch * T }, svg);
     m.heatmap.forEach(function (h) {
@@ -191,7 +195,7 @@
     select.addEventListener('change', draw);
     draw();
     var early = lineChart({ cls: 'curve-early', title: 'Early answering along time (AOC ' + fmt(m.aoc) + ')', xMax: 1, xFmt: function (v) { return Number(v).toFixed(2); }, xLabel: 'step / T', yLabel: 'read-out = final answer',
-      series: [{ cls: 'c-early', name: 'share of probes already reading the final answer', points: m.early.map(function (e) { return [e[1], e[3], e[2]]; }) }] });
+      series: [{ cls: 'c-early', anchor: [1, 1], name: 'share of probes already reading the final answer (dashed: to (1, 1), the final answer by definition)', points: m.early.map(function (e) { return [e[1], e[3], e[2]]; }) }] });
     early.setAttribute('data-aoc', m.aoc === null ? '' : String(m.aoc));
     sec.appendChild(el('div', { class: 'charts' }, [early]));
     root.appendChild(sec);

@@ -14,7 +14,7 @@
     var p = k / n, z2 = Z * Z, d = 1 + z2 / n;
     var c = (p + z2 / (2 * n)) / d;
     var m = (Z * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / d;
-    return [Math.max(0, c - m), Math.min(1, c + m)];
+    return [k === 0 ? 0 : Math.max(0, c - m), k === n ? 1 : Math.min(1, c + m)];
   }
   function fmt(x, digits) { return x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(digits === undefined ? 3 : digits); }
   function el(tag, attrs, children) {

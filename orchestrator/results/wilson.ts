@@ -26,5 +26,6 @@ export function wilson(k: number, n: number, z: number = Z95): Proportion {
   const denom = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / denom;
   const margin = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return { k, n, rate: p, low: Math.max(0, centre - margin), high: Math.min(1, centre + margin) };
+  // At k = 0 (k = n) the bound is exactly 0 (1); rounding would leave ±1e-17.
+  return { k, n, rate: p, low: k === 0 ? 0 : Math.max(0, centre - margin), high: k === n ? 1 : Math.min(1, centre + margin) };
 }

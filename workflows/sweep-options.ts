@@ -57,8 +57,9 @@ const RETRY = {
 export const { runWorkUnit } = proxyActivities<Pick<SweepActivities, 'runWorkUnit'>>({
   // A work unit is many denoising runs of one group: minutes on a busy GPU; 10 min leaves room.
   startToCloseTimeout: '10 minutes',
-  // The activity heartbeats every few seconds; a minute of silence means the agent is gone.
-  heartbeatTimeout: '60 seconds',
+  // The activity heartbeats every 2 s; 20 s of silence means its worker is gone, and the
+  // work unit is retried elsewhere (cells already written are kept and skipped).
+  heartbeatTimeout: '20 seconds',
   retry: RETRY,
 });
 

@@ -25,6 +25,14 @@ const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought 
   (await import('./commands/agent.ts')).agentCommand,
 ]);
 
+// `faithsweep list | head`: a closed pipe ends the output quietly, as with any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const ctx = contextFromEnv(process.env);
 try {
   process.exitCode = await dispatch(root, process.argv.slice(2), ctx);

@@ -318,6 +318,16 @@ async function runningHandle(client: Client, sweepId: string) {
   }
 }
 
+/** The task queue the sweep's last workflow run used (so `resume` reaches the same workers). */
+async function previousTaskQueue(client: Client, sweepId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(sweepWorkflowId(sweepId)).describe()).taskQueue;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
 async function requireSweep(ctx: CliContext, sweepId: string): Promise<void> {
   await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
 }
@@ -348,7 +358,7 @@ const resumeCommand = command({
   args: 'SWEEP',
   options: { 'task-queue': { type: 'string' }, window: { type: 'string' } },
   details: [
-    '  --task-queue Q   task queue the workers poll (default faithsweep)',
+    "  --task-queue Q   task queue the workers poll (default: the one the sweep's last run used, else faithsweep)",
     '  --window N       running work units per shard (default: the spec\'s)',
   ],
   async run(ctx, { values, positionals }) {
@@ -374,7 +384,8 @@ const resumeCommand = command({
         } else what = 'already running';
         if (window !== undefined) await handle.signal(SWEEP_SIGNALS.setWindow, window);
       } else {
-        await startSweepWorkflow(client, sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, window ?? spec.spec?.options?.window, e.databaseUrl);
+        const taskQueue = (values['task-queue'] as string | undefined) ?? (await previousTaskQueue(client, sweepId)) ?? DEFAULT_TASK_QUEUE;
+        await startSweepWorkflow(client, sweepId, taskQueue, window ?? spec.spec?.options?.window, e.databaseUrl);
         what = 'workflow started again';
       }
       if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));

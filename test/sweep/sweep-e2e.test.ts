@@ -1,0 +1,169 @@
+// THE sweep acceptance tests: real PostgreSQL, NATS and Temporal (a dev server with its
+// state on disk), two real agents on the trained organisms, the worker and the CLI as
+// separate processes. Every sweep must end with exactly its plan in the Cell table —
+// after an agent is SIGKILLed, the worker is SIGKILLed, the sweep is cancelled and
+// resumed, or the Temporal server restarts — and a bad spec must change nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
+import type { Cluster } from './cluster.ts';
+import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, until } from './cluster.ts';
+
+const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
+
+/** A sweep of this size takes ~10-30 s on two CPU cores. */
+const SWEEP_TIMEOUT_MS = 240_000;
+
+async function launch(c: Cluster, name: string, prompts: number, window = 2): Promise<void> {
+  const r = await c.cli(['launch', c.writeSpec(name, smallSpec(name, prompts, window)), '--task-queue', c.taskQueue, '--json']);
+  assert.equal(r.code, 0, `launch failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { sweepId: string; workflow: string; workUnits: number };
+  assert.equal(out.sweepId, name);
+  assert.equal(out.workUnits, prompts * 2);
+}
+
+async function completes(c: Cluster, name: string): Promise<void> {
+  await until(`sweep ${name} to complete`, async () => (await sweepState(c, name)).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+}
+
+async function midway(c: Cluster, name: string, minDone = 2): Promise<void> {
+  const s = await until(`sweep ${name} to get going`, async () => {
+    const st = await sweepState(c, name);
+    return st.done >= minDone ? st : null;
+  }, SWEEP_TIMEOUT_MS, 200);
+  assert.ok(s.done < s.units, `the sweep was still running when the failure was injected (${s.done}/${s.units} units done)`);
+}
+
+async function assertExactlyThePlan(c: Cluster, name: string): Promise<void> {
+  const cmp = await compareWithPlan(c, name);
+  assert.equal(cmp.unitsWithoutTrajectory, 0, 'every work unit has its clean trajectory');
+  assert.deepEqual({ missing: cmp.missing, extra: cmp.extra }, { missing: [], extra: [] });
+  assert.equal(cmp.rows, cmp.distinct, 'no duplicate cell');
+  assert.equal(cmp.rows, cmp.planned);
+  const units = await c.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND (status <> 'done' OR "doneCells" <> "plannedCells")`, [name]);
+  assert.equal(Number(units.rows[0]!.n), 0, 'every work unit is done with all its planned cells');
+}
+
+describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', { skip, timeout: 900_000 }, () => {
+  let c: Cluster;
+
+  before(async () => {
+    c = await startCluster('sweep-e2e');
+    await Promise.all([c.startAgent('agent-a'), c.startAgent('agent-b'), c.startWorker()]);
+  });
+  after(async () => {
+    await c?.close();
+  });
+
+  it('completes a sweep whose cell rows equal the plan, key for key', async () => {
+    await launch(c, 'plain', 3, 4);
+    await completes(c, 'plain');
+    await assertExactlyThePlan(c, 'plain');
+    // The arithmetic organisms always print a 27-character CoT: 9 positions × 3 steps + 3 probes per unit.
+    const per = await c.db.sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1 GROUP BY "workUnitId"', ['plain']);
+    assert.deepEqual(per.rows.map((r) => Number(r.n)), Array(6).fill(30));
+    const status = await c.cli(['status', 'plain', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout) as { units: { done: number; total: number }; cells: { written: number; planned: number } };
+    assert.deepEqual({ done: s.units.done, total: s.units.total, written: s.cells.written, planned: s.cells.planned }, { done: 6, total: 6, written: 180, planned: 180 });
+    // Launching the same spec again writes nothing and re-runs nothing.
+    const again = await c.cli(['launch', join(c.home, 'plain.yaml'), '--task-queue', c.taskQueue, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { created: boolean }).created, false);
+    await completes(c, 'plain');
+    await assertExactlyThePlan(c, 'plain');
+  });
+
+  it('completes when one of two agents is SIGKILLed mid-sweep', async () => {
+    await launch(c, 'agent-dies', 6);
+    await midway(c, 'agent-dies');
+    const victim = c.agents.get('agent-b')!;
+    victim.child.kill('SIGKILL');
+    await new Promise((r) => victim.child.once('exit', r));
+    await completes(c, 'agent-dies');
+    await assertExactlyThePlan(c, 'agent-dies');
+    await c.startAgent('agent-b');
+  });
+
+  it('completes when the worker process is SIGKILLed mid-sweep and a new one starts', async () => {
+    await launch(c, 'worker-dies', 6);
+    await midway(c, 'worker-dies');
+    const w = c.worker!;
+    w.child.kill('SIGKILL');
+    await w.exited;
+    const before = await sweepState(c, 'worker-dies');
+    assert.notEqual(before.status, 'completed');
+    await c.startWorker();
+    await completes(c, 'worker-dies');
+    await assertExactlyThePlan(c, 'worker-dies');
+  });
+
+  it('cancel mid-sweep stops it short of the plan; resume completes it with exactly the plan', async () => {
+    await launch(c, 'cancel-resume', 6, 1);
+    await midway(c, 'cancel-resume');
+    const cancel = await c.cli(['cancel', 'cancel-resume', '--wait']);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const stopped = await sweepState(c, 'cancel-resume');
+    assert.equal(stopped.status, 'cancelled');
+    assert.ok(stopped.done < stopped.units, `cancelled before the end (${stopped.done}/${stopped.units})`);
+    const cmp = await compareWithPlan(c, 'cancel-resume');
+    assert.equal(cmp.extra.length, 0);
+    const resume = await c.cli(['resume', 'cancel-resume']);
+    assert.equal(resume.code, 0, resume.stderr);
+    assert.match(resume.stdout, /workflow started again/);
+    await completes(c, 'cancel-resume');
+    await assertExactlyThePlan(c, 'cancel-resume');
+  });
+
+  it('completes when the Temporal server is stopped and restarted (state on disk) mid-sweep', async () => {
+    await launch(c, 'temporal-restarts', 6);
+    await midway(c, 'temporal-restarts');
+    const down = await c.temporal.down();
+    assert.deepEqual(down.map((d) => d.stopped), [true]);
+    await new Promise((r) => setTimeout(r, 2000));
+    await c.temporal.up();
+    await completes(c, 'temporal-restarts');
+    await assertExactlyThePlan(c, 'temporal-restarts');
+  });
+
+  it('rejects a spec with errors: non-zero exit, file:line messages, nothing written, no workflow', async () => {
+    const bad = c.writeSpec('bad', [
+      'name: bad-spec',
+      'models: [arith-cot, no-such-model]',
+      'dataset: {generator: arith, seed: 1, count: 0}',
+      'grid:',
+      '  positions: [cot, "9-3"]',
+      '  steps: [1.5]',
+      '  kinds: [explode]',
+      'colour: blue',
+      '',
+    ].join('\n'));
+    const before = await c.db.sql.query<{ s: string; w: string; m: string; p: string }>(
+      'SELECT (SELECT count(*) FROM "Sweep") AS s, (SELECT count(*) FROM "WorkUnit") AS w, (SELECT count(*) FROM "Model") AS m, (SELECT count(*) FROM "Prompt") AS p');
+    const r = await c.cli(['launch', bad, '--task-queue', c.taskQueue]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /^error\[BAD_SPEC\]/m);
+    for (const want of [/bad\.yaml:3:\d+: dataset\.count: must be an integer >= 1/, /bad\.yaml:5:\d+: grid\.positions\[1\]/, /bad\.yaml:6:\d+: grid\.steps\[0\]/, /bad\.yaml:7:\d+: grid\.kinds\[0\]/, /bad\.yaml:8:\d+: \(spec\)\.colour: unknown key/]) {
+      assert.match(r.stderr, want);
+    }
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    // A spec that parses but names a missing model fails the same way, before anything is written.
+    const missingModel = c.writeSpec('missing-model', smallSpec('missing-model', 2).replace('arith-cot-decoupled', 'no-such-model'));
+    const r2 = await c.cli(['launch', missingModel, '--task-queue', c.taskQueue]);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr, /error\[MODEL_NOT_FOUND\]: .*missing-model\.yaml:2:\d+: models\[1\]: no model 'no-such-model'/);
+    const afterRows = await c.db.sql.query('SELECT (SELECT count(*) FROM "Sweep") AS s, (SELECT count(*) FROM "WorkUnit") AS w, (SELECT count(*) FROM "Model") AS m, (SELECT count(*) FROM "Prompt") AS p');
+    assert.deepEqual(afterRows.rows[0], before.rows[0], 'nothing written');
+    const client = await temporalClient(c.temporal.endpoints.temporalAddress);
+    try {
+      for (const id of ['sweep-bad-spec', 'sweep-missing-model']) {
+        await assert.rejects(client.workflow.getHandle(id).describe(), WorkflowNotFoundError, `${id} was never started`);
+      }
+    } finally {
+      await client.connection.close();
+    }
+  });
+});

@@ -15,6 +15,7 @@ export const ErrorCode = {
   SERVICE_START_FAILED: 'SERVICE_START_FAILED',
   MIGRATION_FAILED: 'MIGRATION_FAILED',
   MIGRATION_MODIFIED: 'MIGRATION_MODIFIED',
+  SCHEMA_OUTDATED: 'SCHEMA_OUTDATED',
   MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
   MODEL_INVALID: 'MODEL_INVALID',
   AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
@@ -56,5 +57,8 @@ export function formatError(err: unknown): string {
     return `error[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
   }
   const message = err instanceof Error ? err.message : String(err);
-  return `error[${ErrorCode.INTERNAL}]: ${message.split('\n')[0]}\n  hint: rerun with FAITHSWEEP_DEBUG=1 for the stack trace`;
+  // Some libraries (Prisma) start their messages with a blank line and put the cause last.
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const line = lines.length > 1 && /invocation/.test(lines[0] ?? '') ? lines[lines.length - 1] : lines[0];
+  return `error[${ErrorCode.INTERNAL}]: ${line ?? '(no message)'}\n  hint: rerun with FAITHSWEEP_DEBUG=1 for the stack trace`;
 }

@@ -57,6 +57,8 @@ export interface SweepActivityDeps {
   readonly flushMs?: number;
   /** Heartbeat period. @default 2 s */
   readonly heartbeatMs?: number;
+  /** A RunGroup call that yields no event for this long is cancelled and retried elsewhere. @default 60 s */
+  readonly stallMs?: number;
 }
 
 const REMASKING: Record<ResolvedSampler['remasking'], Remasking> = {
@@ -75,36 +77,67 @@ function toIntervention(key: string, c: PlannedCell): RunGroupRequest['intervent
   return { key, kind: InterventionKind.REPLACE, step: c.step, position: c.position, variant, token: k.variant === 'given' ? k.token : 0 };
 }
 
+/** How long a work unit keeps asking busy agents before it gives the attempt back to Temporal. */
+const BUSY_RETRY_MS = 120_000;
+
 /** Agent error codes after which retrying cannot help. */
 const BAD_INPUT_CODES = new Set(['BAD_INTERVENTION', 'BAD_SAMPLER', 'BAD_REQUEST', 'MODEL_INVALID']);
 
 /** Classifies a failed RunGroup call: bad input fails the work unit; anything else retries elsewhere. */
 function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
+  if (err instanceof AgentStalled) {
+    agents.avoid(lease.agentId);
+    return ApplicationFailure.retryable(err.message, ErrorCode.AGENT_UNAVAILABLE);
+  }
   const se = err as Partial<ServiceError>;
   if (typeof se.code === 'number') {
     const code = se.metadata?.get(ERROR_CODE_METADATA_KEY)[0]?.toString();
     if (se.code === GrpcStatus.INVALID_ARGUMENT && code && BAD_INPUT_CODES.has(code)) {
       return ApplicationFailure.nonRetryable(`agent ${lease.agentId} rejected the work unit: ${se.details ?? se.message}`, code === 'BAD_INTERVENTION' ? ErrorCode.BAD_INTERVENTION : ErrorCode.BAD_SPEC);
     }
-    // UNAVAILABLE (agent gone or draining), RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, MODEL_NOT_FOUND on
-    // this agent, INTERNAL: try again, elsewhere first.
-    agents.avoid(lease.agentId);
+    // UNAVAILABLE (agent gone or draining), DEADLINE_EXCEEDED, MODEL_NOT_FOUND on this agent,
+    // INTERNAL: try again, elsewhere first. A busy agent (RESOURCE_EXHAUSTED) is not avoided.
+    if (se.code !== GrpcStatus.RESOURCE_EXHAUSTED) agents.avoid(lease.agentId);
     return ApplicationFailure.retryable(`agent ${lease.agentId} (${lease.address}): ${GrpcStatus[se.code] ?? se.code}: ${se.details ?? se.message}`, ErrorCode.AGENT_UNAVAILABLE);
   }
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Runs one RunGroup call, passing each event to `onEvent` (awaited, so writes apply back-pressure). */
-async function streamGroup(lease: Lease, req: RunGroupRequest, deadlineMs: number, signal: AbortSignal, onEvent: (ev: RunGroupEvent) => Promise<void>): Promise<void> {
+/** Thrown when an agent sends nothing for the stall timeout: the call is cancelled and retried elsewhere. */
+class AgentStalled extends Error {}
+
+/**
+ * Runs one RunGroup call, passing each event to `onEvent` (awaited, so writes apply
+ * back-pressure). A call that yields no event for `stallMs` is cancelled: the activity's
+ * heartbeat proves only that this process lives, so a silent agent (a dead peer whose
+ * connection never reported an error, a wedged process) must be caught here.
+ */
+async function streamGroup(lease: Lease, req: RunGroupRequest, deadlineMs: number, stallMs: number, signal: AbortSignal, onEvent: (ev: RunGroupEvent) => Promise<void>): Promise<void> {
   const call = lease.client.runGroup(req, new Metadata(), { deadline: Date.now() + deadlineMs });
   const cancel = (): void => call.cancel();
   signal.addEventListener('abort', cancel, { once: true });
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { stalled = true; call.cancel(); }, stallMs);
+  };
+  arm();
   try {
-    for await (const ev of call as AsyncIterable<RunGroupEvent>) await onEvent(ev);
+    for await (const ev of call as AsyncIterable<RunGroupEvent>) {
+      clearTimeout(timer);
+      await onEvent(ev);
+      arm();
+    }
+  } catch (err) {
+    if (stalled) throw new AgentStalled(`agent ${lease.agentId} (${lease.address}) sent nothing for ${stallMs / 1000} s`);
+    throw err;
   } finally {
+    clearTimeout(timer);
     signal.removeEventListener('abort', cancel);
     call.cancel();
   }
+  if (stalled) throw new AgentStalled(`agent ${lease.agentId} (${lease.address}) sent nothing for ${stallMs / 1000} s`);
 }
 
 /** The shape a grid resolves against, from a stored trajectory. */
@@ -122,6 +155,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
   const flushRows = deps.flushRows ?? 2000;
   const flushMs = deps.flushMs ?? 250;
   const heartbeatMs = deps.heartbeatMs ?? 2000;
+  const stallMs = deps.stallMs ?? 60_000;
   const specs = new Map<string, StoredSpec>();
 
   const specOf = async (sweepId: string): Promise<StoredSpec> => {
@@ -182,17 +216,30 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       returnTokens: false,
     };
 
-    // One leased call; `onEvent` sees its events.
+    // One leased call; `onEvent` sees its events. An agent that is busy (RESOURCE_EXHAUSTED:
+    // another worker, or a slot not yet freed) is asked again shortly, here, without spending
+    // one of the activity's attempts; every other failure goes to classify().
     const withAgent = async (req: RunGroupRequest, onEvent: (ev: RunGroupEvent, lease: Lease) => Promise<void>): Promise<void> => {
-      const lease = await agents.lease(model.sha256, actx.cancellationSignal);
-      lastAgent = lease.agentId;
-      try {
-        await streamGroup(lease, req, deadlineMs, actx.cancellationSignal, (ev) => onEvent(ev, lease));
-      } catch (err) {
-        if (actx.cancellationSignal.aborted) throw err;
-        throw classify(err, lease, agents);
-      } finally {
-        lease.release();
+      const busySince = Date.now();
+      for (let tries = 0; ; tries++) {
+        const lease = await agents.lease(model.sha256, actx.cancellationSignal);
+        lastAgent = lease.agentId;
+        let events = 0;
+        try {
+          await streamGroup(lease, req, deadlineMs, stallMs, actx.cancellationSignal, (ev) => {
+            events++;
+            return onEvent(ev, lease);
+          });
+          return;
+        } catch (err) {
+          if (actx.cancellationSignal.aborted) throw err;
+          const busy = events === 0 && (err as Partial<ServiceError>).code === GrpcStatus.RESOURCE_EXHAUSTED;
+          if (!busy || Date.now() - busySince > BUSY_RETRY_MS) throw classify(err, lease, agents);
+        } finally {
+          lease.release();
+        }
+        beat();
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(tries, 4)) * (0.5 + Math.random())));
       }
     };
 

@@ -132,3 +132,24 @@ export function findSchemaEngine(repoRoot: string, env: Readonly<Record<string, 
   const engine = readdirSync(dir).find((f) => f.startsWith('schema-engine'));
   return engine ? join(dir, engine) : null;
 }
+
+/**
+ * Throws SCHEMA_OUTDATED when some migration in `migrations` is not applied to the database
+ * behind `client` (commands that write sweeps check this first, so they fail with a hint
+ * instead of a missing-column error halfway through).
+ */
+export async function assertSchemaCurrent(client: Pick<pg.Client, 'query'>, migrations: readonly Migration[]): Promise<void> {
+  let applied: Set<string>;
+  try {
+    const r = await client.query<{ migration_name: string }>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL');
+    applied = new Set(r.rows.map((x) => x.migration_name));
+  } catch {
+    applied = new Set();
+  }
+  const pending = migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+  if (pending.length > 0) {
+    throw new FaithsweepError(ErrorCode.SCHEMA_OUTDATED, `the database schema is not up to date: ${pending.length} migration(s) pending (${pending.join(', ')})`, {
+      hint: "run 'npx faithsweep db migrate'",
+    });
+  }
+}

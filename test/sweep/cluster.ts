@@ -46,6 +46,8 @@ export interface Cluster {
   readonly env: Record<string, string>;
   readonly agents: Map<string, AgentProcess>;
   worker: WorkerProcess | undefined;
+  /** What every worker process of this cluster wrote to stderr. */
+  workerLog(): string;
   startAgent(name: string): Promise<AgentProcess>;
   startWorker(): Promise<WorkerProcess>;
   /** Runs `faithsweep ...args`; resolves with the exit code and output (never rejects on exit code). */
@@ -75,9 +77,11 @@ export async function startCluster(label: string): Promise<Cluster> {
     FAITHSWEEP_AGENT_TOKEN: token,
   };
   const agents = new Map<string, AgentProcess>();
+  let workerLog = '';
 
   const cluster: Cluster = {
     home, db, nats, temporal, taskQueue, bucket, env, agents, worker: undefined,
+    workerLog: () => workerLog,
     async startAgent(name) {
       const p = spawnAgent(['--models', MODELS_DIR, '--port', '0', '--nats', nats.url, '--bucket', bucket, '--token-file', tokenFile,
         '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000'], {}, START_TIMEOUT_MS);
@@ -86,9 +90,12 @@ export async function startCluster(label: string): Promise<Cluster> {
       return p;
     },
     async startWorker() {
-      const child = spawn(process.execPath, [BIN, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--stall-ms', '15000'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
-      child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d.toString('utf8');
+        workerLog += d.toString('utf8');
+      });
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       const ready = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`worker did not start; stderr:\n${err}`)), START_TIMEOUT_MS);
@@ -196,4 +203,11 @@ export async function compareWithPlan(c: Cluster, sweepId: string): Promise<{ pl
     extra: [...got].filter((k) => !expected.has(k)).slice(0, 10),
     unitsWithoutTrajectory: units.filter((u) => !u.has).length,
   };
+}
+
+/** Work units not done, with their state and last error: for failure messages. */
+export async function unfinishedUnits(c: Cluster, sweepId: string): Promise<string> {
+  const r = await c.db.sql.query<{ id: string; status: string; attempts: number; agentId: string | null; error: string | null; doneCells: number; plannedCells: number }>(
+    `SELECT id, status, attempts, "agentId", error, "doneCells", "plannedCells" FROM "WorkUnit" WHERE "sweepId" = $1 AND status <> 'done' ORDER BY ordinal`, [sweepId]);
+  return r.rows.map((u) => `${u.id} ${u.status} attempts=${u.attempts} agent=${u.agentId} cells=${u.doneCells}/${u.plannedCells} error=${u.error}`).join('\n');
 }

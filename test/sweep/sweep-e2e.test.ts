@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
 import type { Cluster } from './cluster.ts';
-import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, until } from './cluster.ts';
+import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
 const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
 
@@ -26,7 +26,12 @@ async function launch(c: Cluster, name: string, prompts: number, window = 2): Pr
 }
 
 async function completes(c: Cluster, name: string): Promise<void> {
-  await until(`sweep ${name} to complete`, async () => (await sweepState(c, name)).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+  try {
+    await until(`sweep ${name} to complete`, async () => (await sweepState(c, name)).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+  } catch (err) {
+    const state = await sweepState(c, name);
+    throw new Error(`${(err as Error).message}\nstate: ${JSON.stringify(state)}\nunfinished:\n${await unfinishedUnits(c, name)}\nworker log (tail):\n${c.workerLog().slice(-4000)}`, { cause: err });
+  }
 }
 
 async function midway(c: Cluster, name: string, minDone = 2): Promise<void> {

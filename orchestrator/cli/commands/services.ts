@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
@@ -82,4 +84,19 @@ export function sweepArg(positionals: readonly string[]): string {
   if (!s) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'missing SWEEP: the name of a sweep', { hint: "'faithsweep list' shows them" });
   if (positionals.length > 1) throw new FaithsweepError(ErrorCode.BAD_ARGS, `unexpected argument '${positionals[1]}'`);
   return s;
+}
+
+/** Connects to the database and throws SCHEMA_OUTDATED when migrations are pending. */
+export async function checkSchema(ctx: CliContext, databaseUrl: string): Promise<void> {
+  const sql = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await sql.connect();
+  } catch (err) {
+    throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, `cannot connect to the database: ${(err as Error).message}`, { hint: "run 'npx faithsweep dev up', or fix DATABASE_URL" });
+  }
+  try {
+    await assertSchemaCurrent(sql, readMigrations(ctx.paths.migrationsDir));
+  } finally {
+    await sql.end();
+  }
 }

@@ -19,7 +19,7 @@ import { formatDuration, progressBar, readSweepStatus } from '../../sweep/status
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
-import { DEFAULT_TASK_QUEUE, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
+import { DEFAULT_TASK_QUEUE, checkSchema, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
 
 /**
  * Forward-pass rows per second of one agent on this project's 2-core CPU machine (the
@@ -110,6 +110,7 @@ const launchCommand = command({
   async run(ctx, { values, positionals }) {
     const plan = planFromFile(ctx, positionals[0]);
     const e = await endpointsFromContext(ctx);
+    await checkSchema(ctx, e.databaseUrl);
     const client = await temporalClient(e.temporalAddress);
     const db = createDb({ url: e.databaseUrl, poolSize: 2 });
     try {

@@ -4,17 +4,18 @@ import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
 import { startSweepWorker } from '../../worker/start-worker.ts';
-import { agentToken, DEFAULT_TASK_QUEUE, endpointsFromContext } from './services.ts';
+import { agentToken, checkSchema, DEFAULT_TASK_QUEUE, endpointsFromContext } from './services.ts';
 
 export const workerCommand = command({
   name: 'worker',
   summary: 'Run a Temporal worker for sweeps (workflows + activities) until SIGTERM/SIGINT',
-  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' } },
+  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' }, 'stall-ms': { type: 'string' } },
   details: [
     '  --task-queue Q       task queue to poll (default faithsweep)',
     "  --token-file F       the agents' shared token (default: FAITHSWEEP_AGENT_TOKEN, else .faithsweep/agent-token)",
     '  --bucket NAME        NATS KV bucket of the agent registry (default faithsweep-agents)',
     '  --max-activities N   work units run at once by this worker (default 200)',
+    '  --stall-ms N         cancel and retry elsewhere an agent call that sends nothing for N ms (default 60000)',
     'Services: DATABASE_URL, NATS_URL and TEMPORAL_ADDRESS, else the local stack (faithsweep dev up).',
     'Prints one line (a JSON object with --json) once polling; logs go to stderr.',
   ],
@@ -24,8 +25,14 @@ export const workerCommand = command({
     if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 10_000)) {
       throw new FaithsweepError(ErrorCode.BAD_ARGS, `--max-activities must be an integer in 1..10000 (got '${maxFlag}')`);
     }
+    const stallFlag = values['stall-ms'] as string | undefined;
+    const stallMs = stallFlag === undefined ? undefined : Number(stallFlag);
+    if (stallMs !== undefined && !(Number.isInteger(stallMs) && stallMs >= 1000)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--stall-ms must be an integer >= 1000 (got '${stallFlag}')`);
+    }
     const token = agentToken(ctx, values['token-file'] as string | undefined, true);
     const e = await endpointsFromContext(ctx);
+    await checkSchema(ctx, e.databaseUrl);
     const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { component: 'worker' } });
     installTemporalRuntime('WARN');
     const taskQueue = (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE;
@@ -33,6 +40,7 @@ export const workerCommand = command({
       databaseUrl: e.databaseUrl, natsUrl: e.natsUrl, temporalAddress: e.temporalAddress, taskQueue, token, log,
       ...(values['bucket'] ? { bucket: values['bucket'] as string } : {}),
       ...(max ? { maxConcurrentActivities: max } : {}),
+      ...(stallMs ? { sweep: { stallMs } } : {}),
     });
     const stop = (): void => {
       log.info('shutting down: finishing in-flight tasks');

@@ -1,0 +1,215 @@
+// npm run bench:scale — the orchestrator at scale, against simulated agents.
+//
+// A sweep of --cells cells (default 1,000,000) runs on the real stack (PostgreSQL, NATS,
+// Temporal dev server, all started here under a temporary home) and a real worker process,
+// against --agents simulated agents: the real agent gRPC server and NATS registration with
+// an engine that does no inference but sleeps --step-ms per forward pass (clean run T
+// passes, then T passes per batch of 64 branches) and streams a result per cell. What is
+// measured is the orchestrator: scheduling, leasing, streaming, ingestion, workflow history.
+//
+// Printed: wall time vs the simulated compute time (overhead ratio = wall / (compute /
+// agents), target <= 1.10), work units/s, cells/s ingested during the sweep, the ingestion
+// path's own capacity (the same batched INSERT, 4 writers, measured right after in the same
+// run), the largest workflow history in events, and the worker's peak RSS.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { connect } from '@nats-io/transport-node';
+import type { GroupDone, LoadedModel, RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
+import type { GroupEngine, RunGroupOptions } from '../node-agent/engine/engine.ts';
+import { createRegistration, openAgentsBucket } from '../node-agent/registry/index.ts';
+import { createAgentServer } from '../node-agent/server/index.ts';
+import { REPO_ROOT, resolvePaths } from '../orchestrator/config/paths.ts';
+import { loadTools } from '../orchestrator/config/tools.ts';
+import { createLocalStack } from '../orchestrator/dev/stack.ts';
+import { applyMigrations, readMigrations } from '../orchestrator/db/migrate.ts';
+import { silentLogger } from '../orchestrator/log.ts';
+import { insertCells } from '../orchestrator/activities/cells.ts';
+import type { CellRow } from '../orchestrator/activities/cells.ts';
+import { temporalClient } from '../orchestrator/cli/commands/services.ts';
+
+const { values } = parseArgs({
+  options: {
+    cells: { type: 'string', default: '1000000' },
+    agents: { type: 'string', default: '32' },
+    'step-ms': { type: 'string', default: '5' },
+    window: { type: 'string', default: '64' },
+    'keep-home': { type: 'boolean', default: false },
+  },
+});
+const CELLS = Number(values.cells);
+const AGENTS = Number(values.agents);
+const STEP_MS = Number(values['step-ms']);
+const WINDOW = Number(values.window);
+const PER_UNIT = 400; // positions 0-39 x steps every 4 (10) x replace
+const UNITS = Math.ceil(CELLS / PER_UNIT);
+const MAX_BATCH = 64;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (m: string) => process.stderr.write(`bench:scale: ${m}\n`);
+
+const paths = resolvePaths(process.env);
+const card = JSON.parse(readFileSync(join(paths.modelsDir, 'arith-cot', 'model.json'), 'utf8')) as { sha256: string };
+const MODEL: LoadedModel = { name: 'arith-cot', sha256: card.sha256, cardJson: '{}', fusedTopk: false };
+
+let simulatedMs = 0;
+let groups = 0;
+/** An engine that sleeps instead of computing. */
+function simulatedEngine(): GroupEngine {
+  return {
+    models: () => [MODEL],
+    async runGroup(req: RunGroupRequest, { signal, emit }: RunGroupOptions): Promise<GroupDone> {
+      const T = req.sampler?.steps || 40;
+      const gen = req.sampler?.genLength || 40;
+      const t0 = performance.now();
+      const wait = async (ms: number) => {
+        simulatedMs += ms;
+        await sleep(ms);
+        if (signal.aborted) throw signal.reason;
+      };
+      await wait(T * STEP_MS);
+      const tokens = Array.from({ length: gen }, (_, i) => 3 + (i % 10));
+      const text = tokens.map((t) => String(t - 3)).join('');
+      emit({ event: { $case: 'trajectory', value: { promptIds: [3, 4, 5], tokens, commitStep: tokens.map((_, i) => i), text, answer: '0123', correct: true, filmStrip: [], computeSteps: T, cotSpan: { start: 0, end: 27 }, answerSpan: { start: 28, end: 33 }, answerCommitStep: 33, cotCommitStep: 27 } } });
+      for (let i = 0; i < req.interventions.length; i += MAX_BATCH) {
+        await wait(T * STEP_MS);
+        for (const iv of req.interventions.slice(i, i + MAX_BATCH)) {
+          const flipped = (iv.position + iv.step) % 7 === 0;
+          emit({ event: { $case: 'result', value: { key: iv.key, answer: flipped ? '0124' : '0123', text, flipped, correct: !flipped, answerCommittedBefore: iv.step > 33, positionCommittedBefore: iv.step > iv.position, token: 5, changedTokens: flipped ? 1 : 0, computeSteps: T - iv.step, skipped: false, tokens: [], stoppedEarly: false } } });
+        }
+      }
+      groups++;
+      return { forwardPasses: T, branchSteps: req.interventions.length, wallMs: performance.now() - t0 };
+    },
+  };
+}
+
+const home = mkdtempSync(join(tmpdir(), 'faithsweep-bench-scale-'));
+writeFileSync(join(home, 'tools.json'), readFileSync(join(paths.home, 'tools.json')));
+const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, process.env), external: {} });
+log(`starting PostgreSQL, NATS and Temporal under ${home}…`);
+await stack.up();
+const e = stack.endpoints;
+const sql = new pg.Client({ connectionString: e.databaseUrl });
+await sql.connect();
+await applyMigrations(sql, readMigrations(paths.migrationsDir), silentLogger);
+
+const token = randomBytes(16).toString('hex');
+const bucket = 'bench-agents';
+const nc = await connect({ servers: e.natsUrl });
+const kv = await openAgentsBucket(nc, { bucket });
+const servers: { drain(ms: number): Promise<unknown> }[] = [];
+const registrations: { deregister(): Promise<void> }[] = [];
+log(`starting ${AGENTS} simulated agents (step ${STEP_MS} ms)…`);
+for (let i = 0; i < AGENTS; i++) {
+  const agentId = `sim-${i}`;
+  const server = createAgentServer({
+    engine: simulatedEngine(), agentId, version: 'bench', token, maxConcurrentGroups: 1, maxBatch: MAX_BATCH, log: silentLogger,
+    device: { executionProvider: 'simulated', requestedProvider: 'simulated', description: `sleeps ${STEP_MS} ms per pass`, intraOpThreads: 0 },
+  });
+  const port = await server.listen('127.0.0.1', 0);
+  const reg = createRegistration({
+    kv, agentId, log: silentLogger,
+    snapshot: () => ({ address: `127.0.0.1:${port}`, tls: false, version: 'bench', models: [{ name: MODEL.name, sha256: MODEL.sha256 }], capacity: { maxConcurrentGroups: 1, inFlight: server.inFlight, maxBatch: MAX_BATCH }, device: { executionProvider: 'simulated', description: '' } }),
+  });
+  await reg.start();
+  servers.push(server);
+  registrations.push(reg);
+}
+
+const env = { ...process.env, FAITHSWEEP_HOME: home, DATABASE_URL: e.databaseUrl, NATS_URL: e.natsUrl, TEMPORAL_ADDRESS: e.temporalAddress, FAITHSWEEP_AGENT_TOKEN: token };
+const bin = join(REPO_ROOT, 'bin', 'faithsweep.js');
+const taskQueue = 'bench-scale';
+log('starting the worker process…');
+const worker = spawn(process.execPath, [bin, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--max-activities', String(WINDOW * 2)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve) => worker.stdout!.once('data', () => resolve()));
+
+const name = `scale-${randomBytes(3).toString('hex')}`;
+const specPath = join(home, 'scale.yaml');
+writeFileSync(specPath, [
+  `name: ${name}`, 'models: [arith-cot]', `dataset: {generator: arith, seed: 1, count: ${UNITS}}`,
+  'grid:', '  positions: ["0-39"]', '  steps: [{every: 4}]', '  kinds: [replace]', `options: {window: ${WINDOW}}`, '',
+].join('\n'));
+log(`launching ${name}: ${UNITS} work units x ${PER_UNIT} cells = ${UNITS * PER_UNIT} cells…`);
+const launch = spawn(process.execPath, [bin, 'launch', specPath, '--task-queue', taskQueue, '--json'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const launchOut: Buffer[] = [];
+launch.stdout!.on('data', (d: Buffer) => launchOut.push(d));
+const tLaunch = performance.now();
+await new Promise((r) => launch.once('exit', r));
+const t0 = performance.now();
+log(`launch took ${((t0 - tLaunch) / 1000).toFixed(1)} s (plan + register ${UNITS} units); running…`);
+
+let last = 0;
+for (;;) {
+  const r = await sql.query<{ status: string; cells: string }>(`SELECT status, (SELECT count(*) FROM "Cell" WHERE "sweepId" = $1) AS cells FROM "Sweep" WHERE id = $1`, [name]);
+  const s = r.rows[0];
+  if (s && performance.now() - last > 10_000) {
+    last = performance.now();
+    log(`${s.status}: ${s.cells} cells after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  if (s?.status === 'completed' || s?.status === 'failed') break;
+  await sleep(500);
+}
+const wall = (performance.now() - t0) / 1000;
+const cells = Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1', [name])).rows[0]!.n);
+const units = Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND status = 'done'`, [name])).rows[0]!.n);
+const rss = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1];
+
+// Largest history over the sweep's workflows (every run, continued-as-new ones included).
+const client = await temporalClient(e.temporalAddress);
+let maxHistory = 0;
+let executions = 0;
+for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH 'sweep-${name}'` })) {
+  executions++;
+  const len = wf.historyLength || (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length || 0;
+  maxHistory = Math.max(maxHistory, len);
+}
+await client.connection.close();
+
+// The ingestion path alone: the same batched INSERT, 4 concurrent writers, 200,000 rows.
+log('measuring the ingestion path alone…');
+const wu = (await sql.query<{ id: string; modelId: string; promptId: string }>('SELECT id, "modelId", "promptId" FROM "WorkUnit" WHERE "sweepId" = $1 LIMIT 1', [name])).rows[0]!;
+const pool = new pg.Pool({ connectionString: e.databaseUrl, max: 4 });
+const INGEST_ROWS = 200_000;
+const BATCH = 2000;
+const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false });
+const ti = performance.now();
+let next = 0;
+await Promise.all(Array.from({ length: 4 }, async () => {
+  while (next < INGEST_ROWS) {
+    const from = next;
+    next += BATCH;
+    await insertCells(pool, { sweepId: name, workUnitId: wu.id, ordinal: 0, modelId: wu.modelId, promptId: wu.promptId, seed: 0 }, Array.from({ length: BATCH }, (_, i) => row(from + i)));
+  }
+}));
+const ingestRate = INGEST_ROWS / ((performance.now() - ti) / 1000);
+await pool.end();
+
+const ideal = simulatedMs / 1000 / AGENTS;
+const table = [
+  ['cells written', `${cells} (${units}/${UNITS} work units done)`],
+  ['wall time (workflow start → completed)', `${wall.toFixed(1)} s`],
+  ['simulated compute', `${(simulatedMs / 1000).toFixed(1)} s over ${AGENTS} agents = ${ideal.toFixed(1)} s ideal wall`],
+  ['overhead ratio (wall / ideal)', `${(wall / ideal).toFixed(3)} (target <= 1.10)`],
+  ['work units/s scheduled', (units / wall).toFixed(1)],
+  ['cells/s ingested during the sweep', (cells / wall).toFixed(0)],
+  ['ingestion path alone (4 writers, batches of 2000)', `${ingestRate.toFixed(0)} cells/s (target >= 50,000)`],
+  ['largest workflow history', `${maxHistory} events over ${executions} executions (limit 10,000)`],
+  ['worker peak RSS', rss ? `${(Number(rss) / 1024).toFixed(0)} MiB` : '?'],
+];
+process.stdout.write(`\nbench:scale — ${CELLS} cells, ${AGENTS} simulated agents, ${STEP_MS} ms per simulated pass, window ${WINDOW}\n\n`);
+process.stdout.write('| measure | value |\n| --- | --- |\n');
+for (const [k, v] of table) process.stdout.write(`| ${k} | ${v} |\n`);
+
+worker.kill('SIGTERM');
+await new Promise((r) => worker.once('exit', r));
+for (const r of registrations) await r.deregister();
+for (const s of servers) await s.drain(0);
+await nc.close();
+await sql.end();
+await stack.down();
+if (!values['keep-home']) rmSync(home, { recursive: true, force: true });
+process.exit(0);

@@ -13,7 +13,7 @@
 // run), the largest workflow history in events, and the worker's peak RSS.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,6 +88,8 @@ function simulatedEngine(): GroupEngine {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'faithsweep-bench-scale-'));
+// PostgreSQL may run as another user (root installs): it must be able to enter the home.
+chmodSync(home, 0o755);
 writeFileSync(join(home, 'tools.json'), readFileSync(join(paths.home, 'tools.json')));
 const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, process.env), external: {} });
 log(`starting PostgreSQL, NATS and Temporal under ${home}…`);

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -28,7 +28,7 @@ import { loadTools } from '../orchestrator/config/tools.ts';
 import { createLocalStack } from '../orchestrator/dev/stack.ts';
 import { applyMigrations, readMigrations } from '../orchestrator/db/migrate.ts';
 import { silentLogger } from '../orchestrator/log.ts';
-import { insertCells } from '../orchestrator/activities/cells.ts';
+import { createIngestPool, insertCells } from '../orchestrator/activities/cells.ts';
 import type { CellRow } from '../orchestrator/activities/cells.ts';
 import { temporalClient } from '../orchestrator/cli/commands/services.ts';
 
@@ -56,7 +56,6 @@ const card = JSON.parse(readFileSync(join(paths.modelsDir, 'arith-cot', 'model.j
 const MODEL: LoadedModel = { name: 'arith-cot', sha256: card.sha256, cardJson: '{}', fusedTopk: false };
 
 let simulatedMs = 0;
-let groups = 0;
 /** An engine that sleeps instead of computing. */
 function simulatedEngine(): GroupEngine {
   return {
@@ -81,7 +80,6 @@ function simulatedEngine(): GroupEngine {
           emit({ event: { $case: 'result', value: { key: iv.key, answer: flipped ? '0124' : '0123', text, flipped, correct: !flipped, answerCommittedBefore: iv.step > 33, positionCommittedBefore: iv.step > iv.position, token: 5, changedTokens: flipped ? 1 : 0, computeSteps: T - iv.step, skipped: false, tokens: [], stoppedEarly: false } } });
         }
       }
-      groups++;
       return { forwardPasses: T, branchSteps: req.interventions.length, wallMs: performance.now() - t0 };
     },
   };
@@ -159,6 +157,9 @@ const wall = (performance.now() - t0) / 1000;
 const cells = Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1', [name])).rows[0]!.n);
 const units = Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND status = 'done'`, [name])).rows[0]!.n);
 const rss = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))?.[1];
+const ticks = readFileSync(`/proc/${worker.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+const workerCpu = (Number(ticks[11]) + Number(ticks[12])) / 100;
+const benchCpu = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
 
 // Largest history over the sweep's workflows (every run, continued-as-new ones included).
 const client = await temporalClient(e.temporalAddress);
@@ -174,7 +175,7 @@ await client.connection.close();
 // The ingestion path alone: the same batched INSERT, 4 concurrent writers, 200,000 rows.
 log('measuring the ingestion path alone…');
 const wu = (await sql.query<{ id: string; modelId: string; promptId: string }>('SELECT id, "modelId", "promptId" FROM "WorkUnit" WHERE "sweepId" = $1 LIMIT 1', [name])).rows[0]!;
-const pool = new pg.Pool({ connectionString: e.databaseUrl, max: 4 });
+const pool = createIngestPool(e.databaseUrl, 4);
 const INGEST_ROWS = 200_000;
 const BATCH = 2000;
 const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false });
@@ -201,6 +202,9 @@ const table = [
   ['ingestion path alone (4 writers, batches of 2000)', `${ingestRate.toFixed(0)} cells/s (target >= 50,000)`],
   ['largest workflow history', `${maxHistory} events over ${executions} executions (limit 10,000)`],
   ['worker peak RSS', rss ? `${(Number(rss) / 1024).toFixed(0)} MiB` : '?'],
+  ['worker CPU time (the orchestrator)', `${workerCpu.toFixed(0)} s = ${((workerCpu / cells) * 1e6).toFixed(0)} µs per cell`],
+  ['bench process CPU (simulated agents, polling)', `${benchCpu.toFixed(0)} s`],
+  ['machine CPU available during the sweep', `${(wall * cpus().length).toFixed(0)} s (${cpus().length} cores × wall)`],
 ];
 process.stdout.write(`\nbench:scale — ${CELLS} cells, ${AGENTS} simulated agents, ${STEP_MS} ms per simulated pass, window ${WINDOW}\n\n`);
 process.stdout.write('| measure | value |\n| --- | --- |\n');

@@ -30,6 +30,28 @@ describe('the faithsweep CLI', () => {
     assert.equal(cli('db', 'migrate', '--help').code, 0);
   });
 
+  it('prints usage for every command it lists', () => {
+    const listed = [...cli('--help').stdout.matchAll(/^ {2}([a-z]+)\s/gm)].map((m) => m[1]!);
+    for (const c of ['plan', 'launch', 'status', 'watch', 'list', 'cancel', 'resume', 'worker', 'query', 'export', 'report']) assert.ok(listed.includes(c), `${c} is listed`);
+    for (const c of listed.filter((x) => !['dev', 'db'].includes(x))) {
+      const r = cli(c, '--help');
+      assert.equal(r.code, 0, `${c} --help`);
+      assert.match(r.stdout, new RegExp(`Usage: faithsweep ${c}`));
+    }
+  });
+
+  it('plans the demo sweep without any service: work units, cells and an estimate', () => {
+    const r = cli('plan', 'examples/demo.yaml', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const p = JSON.parse(r.stdout) as { workUnits: number; cells: number; cellsExact: boolean; prompts: number; models: { name: string }[] };
+    assert.deepEqual(p.models.map((m) => m.name), ['arith-cot', 'arith-cot-decoupled']);
+    // 12 prompts x 2 models; per unit 27 CoT positions x 3 steps (replace) + 3 probes = 84.
+    assert.deepEqual({ units: p.workUnits, prompts: p.prompts, cells: p.cells, exact: p.cellsExact }, { units: 24, prompts: 12, cells: 24 * 84, exact: false });
+    const missing = cli('plan', 'examples/nope.yaml');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error\[BAD_ARGS\]: spec file examples\/nope\.yaml does not exist/);
+  });
+
   it('rejects an unknown command with a one-line coded error and a non-zero exit', () => {
     const r = cli('frobnicate');
     assert.equal(r.code, 2);

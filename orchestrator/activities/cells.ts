@@ -3,7 +3,7 @@
  * batches through one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` statement per
  * batch, keyed by (sweep, cell key), so a retried work unit can never duplicate a cell.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { PlannedCell } from '../sweep/grid.ts';
 
@@ -134,4 +134,16 @@ export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentit
       t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs],
   );
   return res.rows[0]?.tokens ?? t.tokens;
+}
+
+/**
+ * The connection pool cell ingestion uses. Its sessions commit asynchronously
+ * (`synchronous_commit = off`): a batch's commit does not wait for the WAL flush, which is
+ * most of the cost of many small batches. It is safe here: PostgreSQL loses at most a
+ * suffix of recent commits on a crash, never an earlier one, and a work unit is marked done
+ * (a later commit) only after all its cells were written — so a crash can only leave a work
+ * unit "not done", and its missing cells are written when it is retried or resumed.
+ */
+export function createIngestPool(url: string, max = 8): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, options: '-c synchronous_commit=off' });
 }

@@ -53,7 +53,7 @@ export interface SweepActivityDeps {
   readonly groupDeadlineMs?: number;
   /** Cells written per insert. @default 2000 */
   readonly flushRows?: number;
-  /** Longest time results wait before they are written. @default 250 ms */
+  /** Longest time results wait before they are written. @default 1000 ms */
   readonly flushMs?: number;
   /** Heartbeat period. @default 2 s */
   readonly heartbeatMs?: number;
@@ -153,7 +153,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
   const { db, sql, nats, log, agents } = deps;
   const deadlineMs = deps.groupDeadlineMs ?? 9 * 60_000;
   const flushRows = deps.flushRows ?? 2000;
-  const flushMs = deps.flushMs ?? 250;
+  const flushMs = deps.flushMs ?? 1000;
   const heartbeatMs = deps.heartbeatMs ?? 2000;
   const stallMs = deps.stallMs ?? 60_000;
   const specs = new Map<string, StoredSpec>();

@@ -3,10 +3,10 @@
  * NATS (progress, the agent registry) and the agent pool. Used by `faithsweep worker`, the
  * demo and the tests.
  */
-import pg from 'pg';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAgentPool } from '../agents/pool.ts';
+import { createIngestPool } from '../activities/cells.ts';
 import type { AgentPool } from '../agents/pool.ts';
 import { createDb } from '../db/client.ts';
 import type { Logger } from '../log.ts';
@@ -43,7 +43,7 @@ export interface SweepWorker {
 /** Connects everything and creates the worker; call `worker.run()`, then `close()`. */
 export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepWorker> {
   const db = createDb({ url: opts.databaseUrl, poolSize: 4 });
-  const sql = new pg.Pool({ connectionString: opts.databaseUrl, max: 8 });
+  const sql = createIngestPool(opts.databaseUrl, 8);
   const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker' });
   const kv = await openAgentsBucket(nats, { bucket: opts.bucket ?? DEFAULT_AGENTS_BUCKET });
   const agents = createAgentPool({ kv, token: opts.token, log: opts.log });

@@ -5,13 +5,13 @@
 // checked against the Cell table, and a screenshot goes to test/artifacts/demo-report.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
 import type { KnownAnswerResult } from '../../orchestrator/results/known-answer.ts';
 import type { Cluster } from './cluster.ts';
@@ -69,6 +69,24 @@ describe('the demo sweep', { skip, timeout: 600_000 }, () => {
     assert.ok(ka.higher, ka.summary);
     assert.ok(ka.separated, ka.summary);
     assert.ok(ka.passed);
+  });
+
+  it('exports to Parquet, which an independent reader (pyarrow) reads back with the same rows and checksums', async () => {
+    const out = join(c.home, 'demo.parquet');
+    const r = await c.cli(['export', 'demo', '--format', 'parquet', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const python = join(resolvePaths(process.env).cacheDir, 'pyenv', 'bin', 'python');
+    const read = spawnSync(python, [join(REPO_ROOT, 'test', 'results', 'read_parquet.py'), out], { encoding: 'utf8' });
+    assert.equal(read.status, 0, read.stderr);
+    const got = JSON.parse(read.stdout) as { rows: number; sum_cell_id: number; sum_step: number; flipped: number; keys_sha256: string };
+    const want = (await c.db.sql.query<{ rows: string; sum_id: string; sum_step: string; flipped: string; keys: string }>(
+      `SELECT count(*) AS rows, sum(id) AS sum_id, sum(step) AS sum_step, count(*) FILTER (WHERE flipped) AS flipped,
+              encode(sha256(convert_to(string_agg("cellKey", E'\n' ORDER BY id), 'UTF8')), 'hex') AS keys
+         FROM "Cell" WHERE "sweepId" = 'demo'`)).rows[0]!;
+    assert.deepEqual(
+      { rows: got.rows, sumId: got.sum_cell_id, sumStep: got.sum_step, flipped: got.flipped, keys: got.keys_sha256 },
+      { rows: Number(want.rows), sumId: Number(want.sum_id), sumStep: Number(want.sum_step), flipped: Number(want.flipped), keys: want.keys },
+    );
   });
 
   it('renders a report whose heatmap and trajectory viewer show what the Cell and Trajectory tables say', async () => {

@@ -185,7 +185,10 @@
       hmBox.innerHTML = '';
       charts.innerHTML = '';
       hmBox.appendChild(heatmap(m, kind));
-      var T = m.totalSteps || 1, G = m.genLength || 1;
+      // The x axes span what was measured as well as the sampler's shape (T steps, G positions), so that
+      // a missing or stale shape cannot squeeze the curves into [0, 1] (the heatmap falls back the same way).
+      var maxX = function (rows) { return Math.max.apply(null, rows.map(function (r) { return r[3]; }).concat([0])); };
+      var T = Math.max(m.totalSteps || 0, 1 + maxX(m.byStep)), G = Math.max(m.genLength || 0, 1 + maxX(m.byPosition));
       charts.appendChild(lineChart({ cls: 'curve-step', title: 'Flip rate by step', xMax: T - 1 || 1, xLabel: 'step', yLabel: 'flip rate',
         series: [{ cls: 'c-all', name: 'all', points: marginal(m.byStep, kind, 'all', 'all') }, { cls: 'c-pre', name: 'before the answer commits', points: marginal(m.byStep, kind, 'all', 'pre_commit') }],
         marks: m.commit && m.commit.median_answer_commit_step !== null ? [{ x: m.commit.median_answer_commit_step, cls: 'median-commit' }] : [] }));

@@ -104,7 +104,7 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
     `SELECT DISTINCT m.id, m.name, m.path, m.card FROM "WorkUnit" w JOIN "Model" m ON m.id = w."modelId" WHERE w."sweepId" = $1 ORDER BY m.name`, [id])).rows;
   const shapes = (await db.query<{ model_id: string; cot_start: number | null; cot_end: number | null; answer_start: number | null; answer_end: number | null; steps: number | null; gen_length: number | null; correct: boolean }>(
     `SELECT "modelId" AS model_id, "cotStart" AS cot_start, "cotEnd" AS cot_end, "answerStart" AS answer_start, "answerEnd" AS answer_end,
-            (sampler ->> 'steps')::int AS steps, (sampler ->> 'gen_length')::int AS gen_length, correct
+            (sampler ->> 'steps')::int AS steps, COALESCE(sampler ->> 'genLength', sampler ->> 'gen_length')::int AS gen_length, correct
        FROM "Trajectory" WHERE "sweepId" = $1`, [id])).rows;
   const heat = (await db.query(`SELECT model_id, kind, step, position, n, flips FROM flip_rate_step_position WHERE sweep_id = $1 ORDER BY model_id, kind, step, position`, [id])).rows;
   const bySteps = (await db.query(`SELECT model_id, kind, span, phase, step, n, flips FROM flip_rate_by_step WHERE sweep_id = $1 ORDER BY model_id, kind, span, phase, step`, [id])).rows;

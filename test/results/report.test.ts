@@ -120,6 +120,8 @@ describe('faithsweep report', () => {
     assert.deepEqual([await attr(pre2, 'data-k'), await attr(pre2, 'data-n')], ['1', '1']);
     const pos0 = `${s} svg.curve-position circle.c-all[data-x="0"]`;
     assert.deepEqual([await attr(pos0, 'data-k'), await attr(pos0, 'data-n')], ['4', '7']);
+    // The position axis spans the G = 6 generated positions (0 … 5), like the heatmap's.
+    assert.equal(await page.locator(`${s} svg.curve-position text`).nth(5).textContent(), '5');
     assert.equal(await page.locator(`${s} svg.curve-early circle`).count(), 4);
     assert.equal(await attr(`${s} svg.curve-early circle[data-x="0.5"]`, 'data-rate'), String(2 / 3));
     assert.equal(await attr(`${s} .chart-box[data-aoc]`, 'data-aoc'), '0.375');
@@ -179,6 +181,24 @@ describe('faithsweep report', () => {
     const shot = join(ARTIFACTS, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(existsSync(shot));
+  });
+
+  it('reads the generated length from the sampler as sweeps store it (genLength) for the position axis', async () => {
+    await t.sql.query(`UPDATE "Trajectory" SET sampler = (sampler - 'gen_length') || jsonb_build_object('genLength', (sampler ->> 'gen_length')::int) WHERE "sweepId" = $1`, [FIXTURE_SWEEP.id]);
+    const camel = join(dir, 'camel.html');
+    const r = cli(t.url, 'report', FIXTURE_SWEEP.name, '--out', camel);
+    assert.equal(r.code, 0, r.stderr);
+    const p2 = await browser.newPage();
+    try {
+      await p2.goto(pathToFileURL(camel).href);
+      await p2.waitForSelector('body[data-ready="true"]');
+      const s = 'section.model[data-model="arith-cot"]';
+      assert.match(await p2.locator(`${s} > .muted`).first().textContent() ?? '', /· 6 generated positions$/);
+      assert.equal(await p2.locator(`${s} svg.curve-position text`).nth(5).textContent(), '5');
+      assert.equal(await p2.locator(`${s} svg.heatmap`).getAttribute('width'), await attr(`${s} svg.heatmap`, 'width'));
+    } finally {
+      await p2.close();
+    }
   });
 
   it('refuses an unknown sweep without writing a file', () => {

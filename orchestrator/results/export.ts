@@ -82,7 +82,7 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { name: 'changed_tokens', sql: 'c."changedTokens"', type: 'INT32' },
   { name: 'compute_steps', sql: 'c."computeSteps"', type: 'INT32' },
   { name: 'duration_ms', sql: 'c."durationMs"', type: 'INT32' },
-  { name: 'gen_length', sql: `(t.sampler ->> 'gen_length')::int`, type: 'INT32' },
+  { name: 'gen_length', sql: `COALESCE(t.sampler ->> 'genLength', t.sampler ->> 'gen_length')::int`, type: 'INT32' },
   { name: 'block_length', sql: `(t.sampler ->> 'block_length')::int`, type: 'INT32' },
   { name: 'remasking', sql: `t.sampler ->> 'remasking'`, type: 'STRING' },
   { name: 'temperature', sql: `(t.sampler ->> 'temperature')::float8`, type: 'DOUBLE' },

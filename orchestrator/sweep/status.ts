@@ -52,9 +52,10 @@ export async function readSweepStatus(sql: pg.Pool | pg.Client, sweepId: string)
   const elapsedRecent = sweep.startedAt ? Math.min(60, (Date.now() - sweep.startedAt.getTime()) / 1000) : 60;
   const rate = Number(c.rows[0]?.recent ?? 0) / Math.max(1, elapsedRecent);
   const remaining = Math.max(0, planned - written);
+  // Reasons are grouped with the unit-specific parts (agent ids, cell keys) blanked out.
   const f = await sql.query<{ reason: string; n: string }>(
-    `SELECT coalesce(error, '(no reason recorded)') AS reason, count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND status = 'failed'
-      GROUP BY 1 ORDER BY 2 DESC LIMIT 10`, [sweepId]);
+    `SELECT regexp_replace(regexp_replace(coalesce(error, '(no reason recorded)'), 'agent [^ ]+', 'agent *', 'g'), '''u[0-9]+[.][^'']*''', '''*''', 'g') AS reason,
+            count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 10`, [sweepId]);
   const m = await sql.query<{ model: string; units: string; done: string; cells: string }>(
     `SELECT m.name AS model, count(*) AS units, count(*) FILTER (WHERE w.status = 'done') AS done, sum(w."doneCells") AS cells
        FROM "WorkUnit" w JOIN "Model" m ON m.id = w."modelId" WHERE w."sweepId" = $1 GROUP BY m.name ORDER BY m.name`, [sweepId]);

@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'step-ms': { type: 'string', default: '5' },
     window: { type: 'string', default: '64' },
     'keep-home': { type: 'boolean', default: false },
+    'worker-prof': { type: 'string' },
   },
 });
 const CELLS = Number(values.cells);
@@ -124,7 +125,8 @@ const env = { ...process.env, FAITHSWEEP_HOME: home, DATABASE_URL: e.databaseUrl
 const bin = join(REPO_ROOT, 'bin', 'faithsweep.js');
 const taskQueue = 'bench-scale';
 log('starting the worker process…');
-const worker = spawn(process.execPath, [bin, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--max-activities', String(WINDOW * 2)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const prof = values['worker-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['worker-prof']] : [];
+const worker = spawn(process.execPath, [...prof, bin, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--max-activities', String(WINDOW * 2)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve) => worker.stdout!.once('data', () => resolve()));
 
 const name = `scale-${randomBytes(3).toString('hex')}`;

@@ -13,7 +13,7 @@ import { ErrorCode, FaithsweepError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 /** How long a registry listing is reused. */
-const LISTING_TTL_MS = 500;
+const LISTING_TTL_MS = 1000;
 /** How long an agent that failed a call is avoided. */
 export const AVOID_MS = 20_000;
 
@@ -59,12 +59,22 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
   let listing: { at: number; agents: readonly AgentRecord[] } | undefined;
   let waiters: (() => void)[] = [];
 
+  // One registry read at a time, shared by every lease waiting for it: a read is one request
+  // per agent, and dozens of work units may ask at once.
+  let reading: Promise<readonly AgentRecord[]> | undefined;
   const agents = async (): Promise<readonly AgentRecord[]> => {
     if (listing && Date.now() - listing.at < LISTING_TTL_MS) return listing.agents;
-    const { agents: list, invalid } = await listAgents(opts.kv);
-    for (const i of invalid) opts.log.warn('ignoring an invalid registry entry', { key: i.key, error: i.error });
-    listing = { at: Date.now(), agents: list };
-    return list;
+    reading ??= (async () => {
+      try {
+        const { agents: list, invalid } = await listAgents(opts.kv);
+        for (const i of invalid) opts.log.warn('ignoring an invalid registry entry', { key: i.key, error: i.error });
+        listing = { at: Date.now(), agents: list };
+        return list;
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
   };
 
   const clientFor = (a: AgentRecord): AgentClient => {

@@ -20,8 +20,10 @@ describe('a sweep of 1,000 work units', () => {
     const { sweepId, fake } = h.fake('scale', { units: 1000, cellsPerUnit: 3 });
     const input: SweepRunInput = {
       sweepId, shardSize: 300, window: 8,
-      // Small thresholds so that both the parent and the shards continue as new.
-      maxConcurrentShards: 2, maxHistoryEvents: 60, shardMaxHistoryEvents: 400, shardReportEvery: 50,
+      // Small thresholds so that both the parent and the shards continue as new: two shards of
+      // 300 units reporting every 20 send the parent 30 signals, over its 60 events however
+      // Temporal batches them into workflow tasks.
+      maxConcurrentShards: 2, maxHistoryEvents: 60, shardMaxHistoryEvents: 400, shardReportEvery: 20,
     };
     const workflowId = `sweep-${sweepId}`;
     const handle = await h.client.workflow.start('sweepWorkflow', { taskQueue: h.taskQueue, workflowId, args: [input] });

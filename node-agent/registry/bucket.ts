@@ -3,6 +3,7 @@
  * max_age) rather than per-message TTLs, which need nats-server 2.11 (we run 2.9): an entry
  * that is not rewritten within the TTL disappears.
  */
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -57,6 +58,23 @@ export interface AgentListing {
 export async function listAgents(kv: KV): Promise<AgentListing> {
   const keys: string[] = [];
   for await (const k of await kv.keys()) keys.push(k);
+  return readAgents(kv, keys);
+}
+
+/**
+ * Like {@link listAgents}, but finds the keys from the bucket's stream info (one request,
+ * no consumer) instead of `kv.keys()`. On nats-server 2.9 `keys()` can wait forever once
+ * entries have expired by TTL (nats-server#3481), which a long-lived reader — the
+ * orchestrator's agent pool — must not risk.
+ */
+export async function listAgentsByStream(nc: NatsConnection, kv: KV, bucket: string): Promise<AgentListing> {
+  const jsm = await jetstreamManager(nc);
+  const prefix = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return readAgents(kv, Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length)));
+}
+
+async function readAgents(kv: KV, keys: string[]): Promise<AgentListing> {
   const agents: AgentRecord[] = [];
   const invalid: { key: string; error: string }[] = [];
   for (const key of keys.sort()) {

@@ -1,7 +1,7 @@
 /** The agent registry in NATS KV: records, the bucket, registration and listing. */
 export { AGENT_RECORD_FORMAT, MAX_AGENT_ID_LENGTH, isValidAgentId, parseAgentRecord } from './agent-record.ts';
 export type { AgentRecord } from './agent-record.ts';
-export { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidBucketName, listAgents, openAgentsBucket } from './bucket.ts';
+export { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidBucketName, listAgents, listAgentsByStream, openAgentsBucket } from './bucket.ts';
 export type { AgentListing, AgentsBucketOptions } from './bucket.ts';
 export { REFRESHES_PER_TTL, createRegistration } from './registration.ts';
 export type { AgentSnapshot, Registration, RegistrationOptions, RegistryEvent } from './registration.ts';

@@ -5,15 +5,27 @@
  * load spreads). Agents that just failed a call are avoided for a while.
  */
 import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { AgentClient } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { createAgentClient } from '../../node-agent/server/client.ts';
-import { listAgents } from '../../node-agent/registry/bucket.ts';
+import { listAgentsByStream } from '../../node-agent/registry/bucket.ts';
 import type { AgentRecord } from '../../node-agent/registry/agent-record.ts';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 /** How long a registry listing is reused. */
 const LISTING_TTL_MS = 1000;
+/** Longest a registry read may take before the previous listing is used. */
+const READ_TIMEOUT_MS = 5_000;
+/** Longest a lease waits for a free slot before the attempt is handed back to the retry policy. */
+const LEASE_WAIT_MS = 120_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 /** How long an agent that failed a call is avoided. */
 export const AVOID_MS = 20_000;
 
@@ -28,6 +40,9 @@ export interface Lease {
 /** Options of {@link createAgentPool}. */
 export interface AgentPoolOptions {
   readonly kv: KV;
+  /** The connection and bucket name behind `kv` (the pool reads the bucket's keys from its stream). */
+  readonly nc: NatsConnection;
+  readonly bucket: string;
   /** The agents' shared token. */
   readonly token: string;
   /** Trust roots for TLS agents (system roots when absent). */
@@ -66,7 +81,12 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
     if (listing && Date.now() - listing.at < LISTING_TTL_MS) return listing.agents;
     reading ??= (async () => {
       try {
-        const { agents: list, invalid } = await listAgents(opts.kv);
+        const { agents: list, invalid } = await withTimeout(listAgentsByStream(opts.nc, opts.kv, opts.bucket), READ_TIMEOUT_MS).catch((err: unknown) => {
+          // A registry that does not answer: keep using what was read last, if anything.
+          if (!listing) throw new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, `cannot read the agent registry: ${(err as Error).message}`, { hint: 'check NATS' });
+          opts.log.warn('agent registry read failed; using the previous listing', { error: (err as Error).message });
+          return { agents: listing.agents, invalid: [] };
+        });
         for (const i of invalid) opts.log.warn('ignoring an invalid registry entry', { key: i.key, error: i.error });
         listing = { at: Date.now(), agents: list };
         return list;
@@ -94,7 +114,11 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
 
   return {
     async lease(sha, signal, exclude) {
+      const since = Date.now();
       for (;;) {
+        if (Date.now() - since > LEASE_WAIT_MS) {
+          throw new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, `every agent with model ${sha.slice(0, 12)}… stayed busy for ${LEASE_WAIT_MS / 1000} s`, { hint: 'the work unit is retried; add agents to go faster' });
+        }
         if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('lease cancelled');
         const now = Date.now();
         const all = (await agents()).filter((a) => a.models.some((m) => m.sha256 === sha));

@@ -45,8 +45,9 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
   const db = createDb({ url: opts.databaseUrl, poolSize: 4 });
   const sql = createIngestPool(opts.databaseUrl, 8);
   const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker' });
-  const kv = await openAgentsBucket(nats, { bucket: opts.bucket ?? DEFAULT_AGENTS_BUCKET });
-  const agents = createAgentPool({ kv, token: opts.token, log: opts.log });
+  const bucket = opts.bucket ?? DEFAULT_AGENTS_BUCKET;
+  const kv = await openAgentsBucket(nats, { bucket });
+  const agents = createAgentPool({ kv, nc: nats, bucket, token: opts.token, log: opts.log });
   const { worker, connection } = await createWorker({
     address: opts.temporalAddress,
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),

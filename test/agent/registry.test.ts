@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import { silentLogger } from '../../orchestrator/log.ts';
-import { createRegistration, listAgents, openAgentsBucket } from '../../node-agent/registry/index.ts';
+import { createRegistration, listAgents, listAgentsByStream, openAgentsBucket } from '../../node-agent/registry/index.ts';
 import type { AgentSnapshot, Registration, RegistryEvent } from '../../node-agent/registry/index.ts';
 import { testNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
@@ -30,11 +30,13 @@ async function nextEvent(it: AsyncIterator<RegistryEvent>): Promise<RegistryEven
 describe('the agent registry in NATS KV', () => {
   let nats: TestNats;
   let kv: KV;
+  let bucket: string;
   const registrations: Registration[] = [];
 
   before(async () => {
     nats = await testNats();
-    kv = await openAgentsBucket(nats.nc, { bucket: `agents_${nats.prefix.replace(/\W/g, '_')}_${randomBytes(2).toString('hex')}`, ttlMs: TEST_TTL_MS });
+    bucket = `agents_${nats.prefix.replace(/\W/g, '_')}_${randomBytes(2).toString('hex')}`;
+    kv = await openAgentsBucket(nats.nc, { bucket, ttlMs: TEST_TTL_MS });
   });
   after(async () => {
     for (const r of registrations) await r.deregister();
@@ -106,5 +108,9 @@ describe('the agent registry in NATS KV', () => {
     assert.ok(Date.now() - t0 >= TEST_TTL_MS - 200, `expired after ${waited} ms, before its TTL`);
     await new Promise((r) => setTimeout(r, TEST_TTL_MS / 2));
     assert.ok((await ids()).includes('agent-alive'), 'the refreshing agent outlives the TTL');
+    // The orchestrator's reader (keys from the stream info, no consumer) sees the same set.
+    const byStream = (await listAgentsByStream(nats.nc, kv, bucket)).agents.map((a) => a.agentId);
+    assert.deepEqual(byStream, await ids());
+    assert.ok(!byStream.includes('agent-stale'));
   });
 });

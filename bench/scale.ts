@@ -187,7 +187,7 @@ await Promise.all(Array.from({ length: 4 }, async () => {
   while (next < INGEST_ROWS) {
     const from = next;
     next += BATCH;
-    await insertCells(pool, { sweepId: name, workUnitId: wu.id, ordinal: 0, modelId: wu.modelId, promptId: wu.promptId, seed: 0 }, Array.from({ length: BATCH }, (_, i) => row(from + i)));
+    await insertCells(pool, { sweepId: name, workUnitId: wu.id, modelId: wu.modelId, promptId: wu.promptId, seed: 0 }, Array.from({ length: BATCH }, (_, i) => row(from + i)));
   }
 }));
 const ingestRate = INGEST_ROWS / ((performance.now() - ti) / 1000);

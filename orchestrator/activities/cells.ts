@@ -11,7 +11,6 @@ import type { PlannedCell } from '../sweep/grid.ts';
 export interface UnitIdentity {
   readonly sweepId: string;
   readonly workUnitId: string;
-  readonly ordinal: number;
   readonly modelId: string;
   readonly promptId: string;
   readonly seed: number;

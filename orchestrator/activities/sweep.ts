@@ -179,13 +179,13 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
   async function runWorkUnit({ sweepId, workUnitId }: { sweepId: string; workUnitId: string }): Promise<WorkUnitOutcome> {
     const actx = Context.current();
     const started = Date.now();
-    const wu = await db.workUnit.findUnique({ where: { id: workUnitId }, include: { prompt: true, model: true } });
+    const wu = await db.workUnit.findUnique({ where: { id: workUnitId }, include: { prompt: true } });
     if (!wu || wu.sweepId !== sweepId) throw ApplicationFailure.nonRetryable(`work unit '${workUnitId}' of sweep '${sweepId}' does not exist`, ErrorCode.BAD_SPEC);
     if (wu.status === 'done') return { workUnitId, cellsWritten: 0, cellsTotal: wu.plannedCells, agentId: wu.agentId ?? '' };
     const stored = await specOf(sweepId);
     const model = stored.models.find((m) => m.id === wu.modelId);
     if (!model) throw ApplicationFailure.nonRetryable(`model ${wu.modelId} is not part of sweep '${sweepId}'`, ErrorCode.BAD_SPEC);
-    const id: UnitIdentity = { sweepId, workUnitId, ordinal: wu.ordinal, modelId: wu.modelId, promptId: wu.promptId, seed: wu.seed };
+    const id: UnitIdentity = { sweepId, workUnitId, modelId: wu.modelId, promptId: wu.promptId, seed: wu.seed };
     await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'running', attempts: { increment: 1 }, startedAt: wu.startedAt ?? new Date(), error: null } });
 
     let written = 0;

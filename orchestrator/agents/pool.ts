@@ -58,11 +58,9 @@ export interface AgentPool {
    * agent has the model at all, so the activity's retry policy takes over. Stops waiting
    * when `signal` aborts.
    */
-  lease(modelSha256: string, signal?: AbortSignal, exclude?: ReadonlySet<string>): Promise<Lease>;
+  lease(modelSha256: string, signal?: AbortSignal): Promise<Lease>;
   /** Avoid `agentId` for {@link AVOID_MS} (its call failed). */
   avoid(agentId: string): void;
-  /** Leases held now, per agent. */
-  leases(): ReadonlyMap<string, number>;
   close(): void;
 }
 
@@ -113,7 +111,7 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
   };
 
   return {
-    async lease(sha, signal, exclude) {
+    async lease(sha, signal) {
       const since = Date.now();
       for (;;) {
         if (Date.now() - since > LEASE_WAIT_MS) {
@@ -127,8 +125,8 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
             hint: "start one with 'faithsweep agent --models DIR' (the sweep waits and retries)",
           });
         }
-        const usable = all.filter((a) => (avoided.get(a.agentId) ?? 0) <= now && !exclude?.has(a.agentId));
-        // If every agent was avoided or excluded, use them anyway rather than stall.
+        const usable = all.filter((a) => (avoided.get(a.agentId) ?? 0) <= now);
+        // If every agent is avoided, use them anyway rather than stall.
         const pool = usable.length > 0 ? usable : all;
         const free = pool
           .map((a) => ({ a, free: Math.max(1, a.capacity.maxConcurrentGroups) - (held.get(a.agentId) ?? 0), r: Math.random() }))
@@ -168,7 +166,6 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
       avoided.set(agentId, Date.now() + AVOID_MS);
       listing = undefined;
     },
-    leases: () => held,
     close() {
       for (const c of clients.values()) c.client.close();
       clients.clear();

@@ -4,12 +4,12 @@
 // test/artifacts/report.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumPath } from '../helpers/chromium.ts';
 import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
 import { freshDatabase } from '../helpers/db.ts';
@@ -18,19 +18,6 @@ import { FIXTURE_SWEEP, insertFixtureSweep } from './fixture.ts';
 import { cli } from './cli.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
-
-function chromiumPath(): string {
-  const configured = process.env['FAITHSWEEP_CHROMIUM'];
-  if (configured) return configured;
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-    } catch {
-      // try the next name
-    }
-  }
-  throw new Error('chromium not found: run scripts/setup (Debian: apt-get install chromium) or set FAITHSWEEP_CHROMIUM');
-}
 
 describe('faithsweep report', () => {
   let t: TestDatabase;

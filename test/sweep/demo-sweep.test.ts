@@ -5,11 +5,12 @@
 // checked against the Cell table, and a screenshot goes to test/artifacts/demo-report.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumPath } from '../helpers/chromium.ts';
 import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
@@ -18,18 +19,6 @@ import type { Cluster } from './cluster.ts';
 import { MODELS_DIR, compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
 const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
-
-function chromiumPath(): string {
-  if (process.env['FAITHSWEEP_CHROMIUM']) return process.env['FAITHSWEEP_CHROMIUM'];
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-    } catch {
-      // next
-    }
-  }
-  throw new Error('chromium not found: run scripts/setup (Debian: apt-get install chromium) or set FAITHSWEEP_CHROMIUM');
-}
 
 describe('the demo sweep', { skip, timeout: 600_000 }, () => {
   let c: Cluster;

@@ -4,7 +4,7 @@
  */
 import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ShardWorkflowInput, SweepProgress } from '../orchestrator/sweep/contract.ts';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardReportSignal } from './sweep-signals.ts';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardPausedSignal, shardReportSignal } from './sweep-signals.ts';
 import {
   DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS, clampWindow, failWorkUnit, failureReason, intOption,
   pendingWorkUnits, runWorkUnit,
@@ -30,6 +30,8 @@ export interface ShardRunInput extends ShardWorkflowInput {
   readonly maxHistoryEvents?: number;
   /** Report to the parent each time this many more work units are handled. @default 100 */
   readonly reportEvery?: number;
+  /** The parent's pause epoch last forwarded to this shard (carried across continue-as-new). */
+  readonly pauseEpoch?: number;
 }
 
 /**
@@ -49,6 +51,9 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   const reportEvery = intOption('reportEvery', input.reportEvery, REPORT_EVERY);
   let window = clampWindow(intOption('window', input.window, 1)) ?? 1;
   let paused = input.paused ?? false;
+  /** The pause epoch to acknowledge (forwarded by the parent with `pause`), and the last acknowledged. */
+  let pauseEpoch = input.pauseEpoch;
+  let ackedEpoch: number | undefined;
   let cancelled = false;
   let { done, failed, cells } = input.carried ?? { done: 0, failed: 0, cells: 0 };
   let running = 0;
@@ -63,7 +68,11 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
 
   const progress = (): SweepProgress => ({ total: to - from, done, failed, running, cells, paused });
   setHandler(progressQuery, progress);
-  setHandler(pauseSignal, () => { paused = true; version++; });
+  setHandler(pauseSignal, (epoch) => {
+    paused = true;
+    if (typeof epoch === 'number') pauseEpoch = epoch;
+    version++;
+  });
   setHandler(resumeSignal, () => { paused = false; version++; });
   setHandler(cancelSignal, () => { cancelled = true; version++; });
   setHandler(setWindowSignal, (n) => { window = clampWindow(n) ?? window; version++; });
@@ -122,6 +131,12 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
       }
       if (exhausted()) advance(to);
     }
+    // The pause has taken effect here: nothing runs and, until resume, nothing starts. Only a
+    // pause forwarded with an epoch is acknowledged (histories recorded before acks replay as before).
+    if (paused && running === 0 && pauseEpoch !== undefined && ackedEpoch !== pauseEpoch && parentId !== undefined) {
+      ackedEpoch = pauseEpoch;
+      void getExternalWorkflowHandle(parentId).signal(shardPausedSignal, { shard, epoch: pauseEpoch }).catch(() => undefined);
+    }
     if (running === 0 && (cancelled || exhausted() || historyFull())) break;
     const seen = version;
     await condition(() => version !== seen);
@@ -130,7 +145,7 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   if (!cancelled && !exhausted()) {
     await continueAsNew<typeof shardWorkflow>({
       // Fetched but unstarted units lie at or above the frontier: the next run fetches them again.
-      ...input, window, paused, cursor: frontier, carried: progress(),
+      ...input, window, paused, pauseEpoch, cursor: frontier, carried: progress(),
     });
   }
   return progress();

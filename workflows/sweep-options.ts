@@ -64,7 +64,7 @@ export const { runWorkUnit } = proxyActivities<Pick<SweepActivities, 'runWorkUni
 });
 
 /** Book-keeping activities: one SQL statement each. */
-export const { countWorkUnits, pendingWorkUnits, failWorkUnit, setSweepStatus } = proxyActivities<
+export const { countWorkUnits, pendingWorkUnits, failWorkUnit, setSweepStatus, finishSweep } = proxyActivities<
   Omit<SweepActivities, 'runWorkUnit'>
 >({
   // One query on an indexed table: seconds even on a loaded database.

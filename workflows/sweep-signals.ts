@@ -5,11 +5,25 @@
  * not import values from orchestrator/, so the names are repeated here; the test in
  * test/workflows/sweep-signals.test.ts checks that they agree).
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SweepProgress } from '../orchestrator/sweep/contract.ts';
 
-/** Stop starting new work units; the running ones finish. Idempotent. */
-export const pauseSignal = defineSignal('pause');
+/**
+ * Stop starting new work units; the running ones finish. Idempotent. Send it without an
+ * argument: the number is internal (the sweep forwards its pause epoch to its shards, which
+ * acknowledge that epoch with {@link shardPausedSignal}). A signal returns before the shards
+ * have seen it; use {@link pauseUpdate} to wait until the pause has taken effect.
+ */
+export const pauseSignal = defineSignal<[number?]>('pause');
+
+/**
+ * Pause and wait: the update completes once the pause has taken effect — every running shard
+ * has acknowledged it and has no work unit running — and returns the progress then. From that
+ * moment until `resume`, no work unit of the sweep starts (the guarantee the `pause` signal
+ * alone cannot give, since it reaches the shards asynchronously). With work units that take
+ * hours it waits that long: callers that only want to stop new work send the signal.
+ */
+export const pauseUpdate = defineUpdate<SweepProgress, []>('pauseAndDrain');
 
 /** Start work units again after {@link pauseSignal}. Idempotent. */
 export const resumeSignal = defineSignal('resume');
@@ -45,3 +59,16 @@ export interface ShardReport {
  * cannot wait for anything).
  */
 export const shardReportSignal = defineSignal<[ShardReport]>('shardReport');
+
+/** What a shard sends its parent once a forwarded pause has taken effect there. */
+export interface ShardPaused {
+  readonly shard: number;
+  /** The pause epoch the parent forwarded with the `pause` signal. */
+  readonly epoch: number;
+}
+
+/**
+ * Internal: a shard tells its parent that it is paused with nothing running, for the pause
+ * epoch it was sent. The parent's {@link pauseUpdate} waits for these.
+ */
+export const shardPausedSignal = defineSignal<[ShardPaused]>('shardPaused');

@@ -4,16 +4,19 @@
  * at a time, and keeps the sweep's status in the database up to date.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, setHandler, startChild, workflowInfo,
+  ApplicationFailure, CancellationScope, allHandlersFinished, condition, continueAsNew, isCancellation, patched, setHandler, startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
 import type { SweepProgress, SweepWorkflowInput } from '../orchestrator/sweep/contract.ts';
 import { shardWorkflow } from './shard.ts';
 import type { ShardRunInput } from './shard.ts';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardReportSignal } from './sweep-signals.ts';
+import {
+  cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal, shardPausedSignal, shardReportSignal,
+} from './sweep-signals.ts';
 import {
   DEFAULT_MAX_HISTORY_EVENTS, DEFAULT_SHARD_SIZE, DEFAULT_WINDOW, MIN_HISTORY_EVENTS, clampWindow, countWorkUnits,
-  intOption, setSweepStatus,
+  finishSweep, intOption, setSweepStatus,
 } from './sweep-options.ts';
 
 /**
@@ -35,6 +38,8 @@ export interface SweepCarried {
   readonly failed: number;
   readonly cells: number;
   readonly paused: boolean;
+  /** The pause epoch (bumped each time the sweep goes from running to paused). */
+  readonly pauseEpoch?: number;
 }
 
 /** Input of {@link sweepWorkflow}: the contract's, plus tuning options tests set small. */
@@ -59,9 +64,10 @@ export function shardWorkflowId(parentId: string, index: number): string {
 /**
  * Runs the whole sweep and returns its progress. Status: `running` at the start, `paused`
  * / `running` on pause and resume, `cancelled` after `cancel` (the running work units
- * finish first), and `completed` when every shard is done — also when some work units
- * failed: they are counted in `failed`, recorded by failWorkUnit, and a resume (starting
- * the workflow again) retries them. If a shard workflow itself fails, the status becomes
+ * finish first), and, once every shard is done, what the database says (finishSweep):
+ * `completed` when no registered work unit is pending — also when some failed: they are
+ * counted in `failed`, recorded by failWorkUnit, and a resume (starting the workflow again)
+ * retries them — or `partial` when some are still pending. If a shard workflow itself fails, the status becomes
  * `failed` and this workflow fails with a non-retryable `INTERNAL` failure. Even a sweep of
  * one shard runs it as a child workflow: one code path, and the child's continue-as-new
  * keeps this history small. Prefer the `cancel` signal to Temporal's cancellation: the
@@ -85,6 +91,9 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   const maxShards = intOption('maxConcurrentShards', input.maxConcurrentShards, DEFAULT_CONCURRENT_SHARDS);
   const maxHistory = intOption('maxHistoryEvents', input.maxHistoryEvents, DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS);
   let paused = carried?.paused ?? false;
+  let pauseEpoch = carried?.pauseEpoch ?? 0;
+  /** Per running shard, the last pause epoch it acknowledged (shardPausedSignal). */
+  const acked = new Map<number, number>();
   let cancelled = false;
   let shardFailure: string | undefined;
   let { done, failed, cells } = carried ?? { done: 0, failed: 0, cells: 0 };
@@ -104,7 +113,23 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
     for (const s of running.values()) if (s.handle) send(s.handle).catch(() => undefined);
   };
   setHandler(progressQuery, progress);
-  setHandler(pauseSignal, () => { paused = true; bump(); forward((h) => h.signal(pauseSignal)); });
+  const pause = (): void => {
+    if (!paused) pauseEpoch++;
+    paused = true;
+    bump();
+    forward((h) => h.signal(pauseSignal, pauseEpoch));
+  };
+  setHandler(pauseSignal, pause);
+  setHandler(pauseUpdate, async () => {
+    pause();
+    // Shards that complete leave `running`; a resume ends the wait (the pause is over).
+    await condition(() => !paused || [...running.keys()].every((i) => acked.get(i) === pauseEpoch));
+    return progress();
+  });
+  setHandler(shardPausedSignal, ({ shard, epoch }) => {
+    if (running.has(shard)) acked.set(shard, epoch);
+    bump();
+  });
   setHandler(resumeSignal, () => { paused = false; bump(); forward((h) => h.signal(resumeSignal)); });
   setHandler(cancelSignal, () => { cancelled = true; bump(); forward((h) => h.signal(cancelSignal)); });
   setHandler(setWindowSignal, (n) => {
@@ -140,7 +165,7 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
       return;
     }
     // Signals that came while the shard was starting were not forwarded to it.
-    if (paused) entry.handle.signal(pauseSignal).catch(() => undefined);
+    if (paused) entry.handle.signal(pauseSignal, pauseEpoch).catch(() => undefined);
     if (cancelled) entry.handle.signal(cancelSignal).catch(() => undefined);
     if (window !== args.window) entry.handle.signal(setWindowSignal, window).catch(() => undefined);
     entry.handle.result()
@@ -148,7 +173,7 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
         (p) => { done += p.done; failed += p.failed; cells += p.cells; },
         (err: unknown) => { shardFailure ??= `shard ${index} failed: ${err instanceof Error ? err.message : String(err)}`; },
       )
-      .finally(() => { running.delete(index); bump(); })
+      .finally(() => { running.delete(index); acked.delete(index); bump(); })
       .catch(() => undefined);
   };
 
@@ -169,6 +194,8 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
     await condition(() => version !== seen);
   }
 
+  // Let a pause update that is waiting see the shards gone and reply before this run ends.
+  await condition(allHandlersFinished);
   if (shardFailure !== undefined) {
     await setSweepStatus({ sweepId, status: 'failed' });
     throw ApplicationFailure.nonRetryable(shardFailure, SHARD_FAILED);
@@ -176,7 +203,10 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   if (cancelled) {
     await setSweepStatus({ sweepId, status: 'cancelled' });
   } else if (nextShard < shardCount) {
-    await continueAsNew<typeof sweepWorkflow>({ ...input, window, carried: { total, nextShard, done, failed, cells, paused } });
+    await continueAsNew<typeof sweepWorkflow>({ ...input, window, carried: { total, nextShard, done, failed, cells, paused, pauseEpoch } });
+  } else if (patched('finish-from-database')) {
+    // The database, not this workflow's count, decides: `completed` only when no work unit is pending.
+    await finishSweep({ sweepId });
   } else {
     await setSweepStatus({ sweepId, status: 'completed' });
   }

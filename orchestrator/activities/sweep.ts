@@ -17,7 +17,7 @@ import type { PrismaClient } from '../db/client.ts';
 import { ErrorCode, isFaithsweepError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { NatsConnection } from '../nats/connect.ts';
-import type { PendingPage, SweepActivities, WorkUnitOutcome } from '../sweep/contract.ts';
+import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from '../sweep/contract.ts';
 import { resolveCells } from '../sweep/grid.ts';
 import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
 import type { ResolvedSampler } from '../sweep/plan.ts';
@@ -183,8 +183,9 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
     if (!wu || wu.sweepId !== sweepId) throw ApplicationFailure.nonRetryable(`work unit '${workUnitId}' of sweep '${sweepId}' does not exist`, ErrorCode.BAD_SPEC);
     if (wu.status === 'done') return { workUnitId, cellsWritten: 0, cellsTotal: wu.plannedCells, agentId: wu.agentId ?? '' };
     const stored = await specOf(sweepId);
-    const model = stored.models.find((m) => m.id === wu.modelId);
-    if (!model) throw ApplicationFailure.nonRetryable(`model ${wu.modelId} is not part of sweep '${sweepId}'`, ErrorCode.BAD_SPEC);
+    // The entry of the spec's model list (one model file may be listed with several samplers).
+    const model = stored.models[wu.modelIndex];
+    if (!model || model.id !== wu.modelId) throw ApplicationFailure.nonRetryable(`model ${wu.modelId} is not part of sweep '${sweepId}'`, ErrorCode.BAD_SPEC);
     const id: UnitIdentity = { sweepId, workUnitId, modelId: wu.modelId, promptId: wu.promptId, seed: wu.seed };
     await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'running', attempts: { increment: 1 }, startedAt: wu.startedAt ?? new Date(), error: null } });
 
@@ -340,7 +341,8 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
 
   return {
     async countWorkUnits({ sweepId }) {
-      return db.workUnit.count({ where: { sweepId } });
+      const { _max } = await db.workUnit.aggregate({ where: { sweepId }, _max: { ordinal: true } });
+      return _max.ordinal === null ? 0 : _max.ordinal + 1;
     },
     async pendingWorkUnits({ sweepId, from, to, limit }): Promise<PendingPage> {
       const rows = await db.workUnit.findMany({
@@ -357,6 +359,28 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'failed', error: reason.slice(0, 2000), finishedAt: new Date() } });
       publish({ sweepId, workUnitId, agentId: '', cells: 0, state: 'failed', at: Date.now() });
       log.warn('work unit failed', { sweepId, workUnitId, reason });
+    },
+    async finishSweep({ sweepId }): Promise<SweepOutcome> {
+      // One statement: the counts and the status they imply are read and written together.
+      const rows = await db.$queryRaw<{ total: number; done: number; failed: number; pending: number; status: 'completed' | 'partial' }[]>`
+        WITH c AS (
+          SELECT count(*)::int AS total,
+                 (count(*) FILTER (WHERE status = 'done'))::int AS done,
+                 (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
+                 (count(*) FILTER (WHERE status NOT IN ('done', 'failed')))::int AS pending
+            FROM "WorkUnit" WHERE "sweepId" = ${sweepId}
+        ), u AS (
+          UPDATE "Sweep" s SET status = CASE WHEN c.pending > 0 THEN 'partial' ELSE 'completed' END,
+                 "finishedAt" = now(), "updatedAt" = now()
+            FROM c WHERE s.id = ${sweepId}
+          RETURNING s.status
+        )
+        SELECT c.total, c.done, c.failed, c.pending, u.status FROM c, u`;
+      const r = rows[0];
+      if (!r) throw ApplicationFailure.nonRetryable(`sweep '${sweepId}' does not exist`, ErrorCode.SWEEP_NOT_FOUND);
+      publish({ sweepId, workUnitId: '', agentId: '', cells: 0, at: Date.now() });
+      if (r.pending > 0) log.warn('sweep finished with work units pending: status partial', { sweepId, pending: r.pending });
+      return r;
     },
     async setSweepStatus({ sweepId, status }) {
       const now = new Date();

@@ -2,8 +2,11 @@
  * The contract between the sweep workflows (workflows/, deterministic) and the sweep
  * activities (orchestrator/activities/). Workflow code imports this file as types only.
  *
- * Work units of a sweep are numbered 0..n-1 (`WorkUnit.ordinal`), so a workflow can
- * shard and page through them by range without holding their ids in its history.
+ * Work units of a sweep are numbered by `WorkUnit.ordinal` (0..n-1 when registered by
+ * `launch`), so a workflow can shard and page through them by range without holding their
+ * ids in its history. The workflows never rely on the ordinals being dense: they cover
+ * [0, maxOrdinal + 1), and a sweep is `completed` only when the database says that no
+ * registered work unit is still pending ({@link SweepActivities.finishSweep}).
  */
 
 /** Input of the top-level sweep workflow (workflow id `sweep-<sweepId>`). */
@@ -54,7 +57,11 @@ export interface WorkUnitOutcome {
 
 /** The activities the sweep workflows call. */
 export interface SweepActivities {
-  /** Number of work units of the sweep (ordinals are 0..n-1). */
+  /**
+   * The end of the sweep's ordinal range: its largest work-unit ordinal + 1 (0 when it has
+   * none). Equal to the number of work units when the ordinals are dense, as `launch`
+   * registers them; larger when they have gaps, so that no work unit falls outside every shard.
+   */
   countWorkUnits(input: { sweepId: string }): Promise<number>;
   /** Work units with ordinal in [from, to) that still miss cells, at most `limit`. */
   pendingWorkUnits(input: { sweepId: string; from: number; to: number; limit: number }): Promise<PendingPage>;
@@ -68,6 +75,23 @@ export interface SweepActivities {
   failWorkUnit(input: { sweepId: string; workUnitId: string; reason: string }): Promise<void>;
   /** Sets the sweep's status. */
   setSweepStatus(input: { sweepId: string; status: 'running' | 'paused' | 'cancelled' | 'completed' | 'failed' }): Promise<void>;
+  /**
+   * Called when every shard has run: reads the work units' states from the database and sets
+   * the sweep's final status from them, in one statement — `completed` when no work unit is
+   * pending or running (failed ones included: they are counted and `status` lists them),
+   * `partial` otherwise (a resume runs what is missing). Returns the counts it saw.
+   */
+  finishSweep(input: { sweepId: string }): Promise<SweepOutcome>;
+}
+
+/** The database's view of a sweep's work units when its workflow finished (see finishSweep). */
+export interface SweepOutcome {
+  readonly status: 'completed' | 'partial';
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  /** Work units still pending or running: non-zero means the sweep is `partial`. */
+  readonly pending: number;
 }
 
 /** Signal and query names of the sweep workflows. */

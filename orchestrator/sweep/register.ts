@@ -86,6 +86,7 @@ export async function registerSweep(db: PrismaClient, plan: SweepPlan): Promise<
       sweepId,
       ordinal: u.ordinal,
       modelId: plan.models[u.modelIndex]!.id,
+      modelIndex: u.modelIndex,
       promptId: plan.prompts[u.modelIndex]![u.promptIndex]!.id,
       seed: u.seed,
     }));

@@ -82,6 +82,44 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     await assertExactlyThePlan(c, 'plain');
   });
 
+  it('keeps one model listed twice with two samplers as distinct work units, all done', async () => {
+    const spec = [
+      'name: two-samplers',
+      'models:',
+      '  - {name: arith-cot, sampler: {block_length: 8, steps: 40}}',
+      '  - arith-cot',
+      'dataset: {generator: arith, seed: 77, count: 4}',
+      'grid: {positions: [all], steps: [7, 15, 39], kinds: [remask, {replace: second}]}',
+      'options: {window: 4}',
+      '',
+    ].join('\n');
+    const r = await c.cli(['launch', c.writeSpec('two-samplers', spec), '--task-queue', c.taskQueue, '--json']);
+    assert.equal(r.code, 0, `launch failed: ${r.stderr}`);
+    assert.equal((JSON.parse(r.stdout) as { workUnits: number }).workUnits, 8);
+    await completes(c, 'two-samplers');
+    await assertExactlyThePlan(c, 'two-samplers');
+    const units = await c.db.sql.query<{ modelIndex: number; n: string; cells: string }>(
+      'SELECT "modelIndex", count(*) AS n, sum("doneCells") AS cells FROM "WorkUnit" WHERE "sweepId" = $1 GROUP BY 1 ORDER BY 1', ['two-samplers']);
+    assert.deepEqual(units.rows.map((u) => [u.modelIndex, Number(u.n), Number(u.cells)]), [[0, 4, 960], [1, 4, 960]]);
+    const blocks = await c.db.sql.query<{ block: number }>(
+      `SELECT DISTINCT (t.sampler->>'blockLength')::int AS block FROM "Trajectory" t WHERE t."sweepId" = $1 ORDER BY 1`, ['two-samplers']);
+    assert.deepEqual(blocks.rows.map((b) => b.block), [8, 40], 'each entry ran with its own sampler');
+
+    // A work unit whose ordinal lies past the count (a gap) is still run: reset one to pending
+    // at ordinal 100 and resume; the sweep is completed only once the database has no pending unit.
+    const [unit] = (await c.db.sql.query<{ id: string }>('SELECT id FROM "WorkUnit" WHERE "sweepId" = $1 AND ordinal = 3', ['two-samplers'])).rows;
+    await c.db.sql.query('DELETE FROM "Cell" WHERE "workUnitId" = $1', [unit!.id]);
+    await c.db.sql.query(`UPDATE "WorkUnit" SET ordinal = 100, status = 'pending', "doneCells" = 0 WHERE id = $1`, [unit!.id]);
+    await c.db.sql.query(`UPDATE "Sweep" SET status = 'partial' WHERE id = $1`, ['two-samplers']);
+    const resumed = await c.cli(['resume', 'two-samplers', '--task-queue', c.taskQueue]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await completes(c, 'two-samplers');
+    const after = await c.db.sql.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 GROUP BY 1', ['two-samplers']);
+    assert.deepEqual(after.rows.map((x) => [x.status, Number(x.n)]), [['done', 8]]);
+    const cells = await c.db.sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1', ['two-samplers']);
+    assert.equal(Number(cells.rows[0]!.n), 1920);
+  });
+
   it('completes when one of two agents is SIGKILLed mid-sweep', async () => {
     await launch(c, 'agent-dies', 6);
     await midway(c, 'agent-dies');

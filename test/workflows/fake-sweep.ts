@@ -4,7 +4,7 @@
  * how they were called (starts per unit, concurrency, failures, statuses).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { PendingPage, SweepActivities, WorkUnitOutcome } from '../../orchestrator/sweep/contract.ts';
+import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from '../../orchestrator/sweep/contract.ts';
 
 /** Options of one fake sweep. */
 export interface FakeSweepOptions {
@@ -18,6 +18,8 @@ export interface FakeSweepOptions {
   readonly failing?: ReadonlyMap<number, string>;
   /** Ordinals whose first attempt throws a retryable error. */
   readonly flaky?: ReadonlySet<number>;
+  /** The ordinals registered, when not 0..units-1 (a sweep whose ordinals have gaps). */
+  readonly ordinals?: readonly number[];
 }
 
 /** One sweep's in-memory state and call log. */
@@ -39,14 +41,31 @@ export class FakeSweep {
     return this.starts.get(ordinal) ?? 0;
   }
 
+  /** The registered ordinals, ascending. */
+  get ordinals(): readonly number[] {
+    return this.opts.ordinals ?? Array.from({ length: this.opts.units }, (_, i) => i);
+  }
+
+  /** As the real activity: the largest ordinal + 1. */
   countWorkUnits(): number {
-    return this.opts.units;
+    return this.ordinals.length === 0 ? 0 : Math.max(...this.ordinals) + 1;
+  }
+
+  /** As the real activity: counts from the "database" (the set of complete / failed units). */
+  finishSweep(): SweepOutcome {
+    const failed = new Set(this.failures.map((f) => ordinalOf(f.workUnitId)));
+    const done = this.ordinals.filter((o) => this.complete.has(o)).length;
+    const nFailed = this.ordinals.filter((o) => !this.complete.has(o) && failed.has(o)).length;
+    const pending = this.ordinals.length - done - nFailed;
+    const status = pending > 0 ? 'partial' : 'completed';
+    this.statuses.push(status);
+    return { status, total: this.ordinals.length, done, failed: nFailed, pending };
   }
 
   pendingWorkUnits(from: number, to: number, limit: number): PendingPage {
     const units: { workUnitId: string; ordinal: number }[] = [];
-    for (let o = from; o < Math.min(to, this.opts.units); o++) {
-      if (this.complete.has(o)) continue;
+    for (const o of this.ordinals) {
+      if (o < from || o >= to || this.complete.has(o)) continue;
       if (units.length === limit) return { units, next: o };
       units.push({ workUnitId: workUnitId(o), ordinal: o });
     }
@@ -95,6 +114,7 @@ export function fakeActivities(fakes: ReadonlyMap<string, FakeSweep>): SweepActi
     runWorkUnit: ({ sweepId, workUnitId: id }) => get(sweepId).runWorkUnit(id),
     failWorkUnit: async ({ sweepId, workUnitId: id, reason }) => { get(sweepId).failures.push({ workUnitId: id, reason }); },
     setSweepStatus: async ({ sweepId, status }) => { get(sweepId).statuses.push(status); },
+    finishSweep: async ({ sweepId }) => get(sweepId).finishSweep(),
   };
 }
 

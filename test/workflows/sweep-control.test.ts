@@ -3,7 +3,7 @@
 // non-retryable work-unit failure that is recorded while the sweep completes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
+import { cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
 import type { SweepRunInput } from '../../workflows/sweep.ts';
 import type { SweepProgress } from '../../orchestrator/sweep/contract.ts';
 import { sleep } from './fake-sweep.ts';
@@ -24,13 +24,18 @@ describe('sweep signals and failures', () => {
     const handle = await start(sweepId, { window: 8, shardSize: 1000, shardReportEvery: 10 });
     await waitFor('the window to fill', () => fake.maxRunning === 8 && fake.totalStarts >= 24);
     assert.equal(fake.maxRunning, 8, 'never more than the window');
-    await handle.signal(pauseSignal);
-    await waitFor('the running work units to finish', () => fake.running === 0);
+    // The update returns once the pause has taken effect: every shard acknowledged it with
+    // nothing running. From then on no work unit may start (no waiting, no race with the signal).
+    const atPause = await handle.executeUpdate(pauseUpdate);
+    assert.equal(atPause.paused, true);
+    assert.equal(fake.running, 0, 'nothing runs once the pause is acknowledged');
     const startsWhenPaused = fake.totalStarts;
     await sleep(500);
     assert.equal(fake.totalStarts, startsWhenPaused, 'no work unit started while paused');
     assert.ok(startsWhenPaused < 200);
     assert.equal((await handle.query(progressQuery)).paused, true);
+    // A second pause while paused is acknowledged at once.
+    assert.equal((await handle.executeUpdate(pauseUpdate)).paused, true);
     await waitFor('the paused status', () => fake.statuses.at(-1) === 'paused');
 
     await handle.signal(setWindowSignal, 2);
@@ -86,6 +91,47 @@ describe('sweep signals and failures', () => {
     assert.equal(fake.startsOf(21), 2, 'a retryable failure is retried');
     assert.ok(fake.complete.has(21));
     assert.deepEqual(fake.statuses, ['running', 'completed']);
+  });
+
+  it('the pause signal alone is acknowledged by the shards too, across several shards', async () => {
+    const { sweepId, fake } = h.fake('pause-signal', { units: 120, delayMs: 50 });
+    const handle = await start(sweepId, { window: 4, shardSize: 30, maxConcurrentShards: 3 });
+    await waitFor('some starts', () => fake.totalStarts >= 12);
+    await handle.signal(pauseSignal);
+    const atPause = await handle.executeUpdate(pauseUpdate);
+    assert.equal(atPause.running, 0);
+    assert.equal(fake.running, 0);
+    const starts = fake.totalStarts;
+    await sleep(300);
+    assert.equal(fake.totalStarts, starts, 'no work unit started while paused');
+    await handle.signal(resumeSignal);
+    const result = await handle.result();
+    assert.equal(result.done, 120);
+    assert.deepEqual([...fake.starts.values()].filter((n) => n !== 1), []);
+  });
+
+  it('runs every registered work unit when the ordinals have gaps, and completes only then', async () => {
+    const ordinals = [0, 2, 4, 6, 9, 30, 31];
+    const { sweepId, fake } = h.fake('gaps', { units: ordinals.length, ordinals });
+    const result = await (await start(sweepId, { window: 2, shardSize: 4 })).result();
+    assert.deepEqual([...fake.complete].sort((a, b) => a - b), ordinals);
+    assert.equal(fake.totalStarts, ordinals.length);
+    assert.equal(result.failed, 0);
+    assert.deepEqual(fake.statuses, ['running', 'completed']);
+  });
+
+  it('ends partial, not completed, when the database still has a pending work unit', async () => {
+    // pendingWorkUnits never returns ordinal 5 (as if it were registered after the shards
+    // passed it): the workflow's own counts say done, the database does not.
+    const { sweepId, fake } = h.fake('hidden', { units: 10 });
+    const page = fake.pendingWorkUnits.bind(fake);
+    fake.pendingWorkUnits = (from, to, limit) => {
+      const p = page(from, to, limit);
+      return { ...p, units: p.units.filter((u) => u.ordinal !== 5) };
+    };
+    await (await start(sweepId, { window: 2, shardSize: 4 })).result();
+    assert.equal(fake.complete.has(5), false);
+    assert.deepEqual(fake.statuses, ['running', 'partial']);
   });
 
   it('sets the status failed and fails when a shard workflow fails', async () => {

@@ -75,17 +75,26 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
   const sql = new pg.Client({ connectionString: databaseUrl });
   await sql.connect();
   try {
-    await sql.query(`UPDATE "Sweep" SET status = 'running', "finishedAt" = NULL WHERE id = $1`, [sweepId]);
+    // Set `running` before the start so that a watcher never sees the previous run's final
+    // status as this run's; put the previous status back if no workflow starts.
+    const prev = await sql.query<{ status: string; finishedAt: Date | null }>(
+      `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id RETURNING o.status, o."finishedAt"`,
+      [sweepId]);
+    try {
+      const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
+      await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
+      return 'started';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';
+      const before = prev.rows[0];
+      if (before) {
+        await sql.query(`UPDATE "Sweep" SET status = $2, "finishedAt" = $3 WHERE id = $1 AND status = 'running'`, [sweepId, before.status, before.finishedAt])
+          .catch(() => undefined);
+      }
+      throw err;
+    }
   } finally {
     await sql.end();
-  }
-  try {
-    const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
-    await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
-    return 'started';
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';
-    throw err;
   }
 }
 
@@ -179,7 +188,7 @@ const statusCommand = command({
   },
 });
 
-const TERMINAL = new Set(['completed', 'cancelled', 'failed']);
+const TERMINAL = new Set(['completed', 'partial', 'cancelled', 'failed']);
 
 const watchCommand = command({
   name: 'watch',

@@ -4,6 +4,7 @@
  * batch, keyed by (sweep, cell key), so a retried work unit can never duplicate a cell.
  */
 import pg from 'pg';
+import { survivePoolErrors } from '../db/client.ts';
 import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { PlannedCell } from '../sweep/grid.ts';
 
@@ -144,5 +145,5 @@ export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentit
  * unit "not done", and its missing cells are written when it is retried or resumed.
  */
 export function createIngestPool(url: string, max = 8): pg.Pool {
-  return new pg.Pool({ connectionString: url, max, options: '-c synchronous_commit=off' });
+  return survivePoolErrors(new pg.Pool({ connectionString: url, max, options: '-c synchronous_commit=off' }));
 }

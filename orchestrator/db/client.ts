@@ -1,5 +1,6 @@
 /** The Prisma client over node-postgres (no engine binary needed). */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.ts';
 
 export type { PrismaClient } from '../../generated/prisma/client.ts';
@@ -12,8 +13,24 @@ export interface DbOptions {
   readonly poolSize?: number;
 }
 
-/** Creates a Prisma client; call `$disconnect()` when done. */
+/**
+ * Creates a Prisma client; call `$disconnect()` when done. The pool survives its server
+ * going away: an idle connection that the server closes (a restart) is dropped from the
+ * pool, and the next query opens a new one (see {@link survivePoolErrors}).
+ */
 export function createDb(opts: DbOptions): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: opts.url, max: opts.poolSize ?? 10 });
-  return new PrismaClient({ adapter });
+  const pool = survivePoolErrors(new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 }));
+  return new PrismaClient({ adapter: new PrismaPg(pool) });
+}
+
+/**
+ * node-postgres emits `error` on the pool when an *idle* client's connection dies (e.g.
+ * "terminating connection due to administrator command" on a PostgreSQL restart); with no
+ * listener, Node turns that into an uncaught exception that kills the process. The pool has
+ * already discarded that client, so the error only needs to be seen: queries in flight fail
+ * on their own promise (and are retried by their caller), later ones reconnect.
+ */
+export function survivePoolErrors<P extends pg.Pool>(pool: P, onError?: (err: Error) => void): P {
+  pool.on('error', (err) => onError?.(err));
+  return pool;
 }

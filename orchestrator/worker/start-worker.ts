@@ -44,7 +44,7 @@ export interface SweepWorker {
 export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepWorker> {
   const db = createDb({ url: opts.databaseUrl, poolSize: 4 });
   const sql = createIngestPool(opts.databaseUrl, 8);
-  const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker' });
+  const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker', reconnectForever: true });
   const bucket = opts.bucket ?? DEFAULT_AGENTS_BUCKET;
   const kv = await openAgentsBucket(nats, { bucket });
   const agents = createAgentPool({ kv, nc: nats, bucket, token: opts.token, log: opts.log });

@@ -71,7 +71,7 @@ export const agentCommand = command({
     const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { agentId: opts.agentId } });
     const version = (JSON.parse(readFileSync(join(ctx.paths.repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
     const { startAgent } = await import('../../../node-agent/cli/start-agent.ts');
-    const agent = await startAgent(opts, { log, version, natsUrl, connectNats: (url) => connectNats({ url, name: `faithsweep-agent-${opts.agentId}` }) }).catch((err: unknown) => {
+    const agent = await startAgent(opts, { log, version, natsUrl, connectNats: (url) => connectNats({ url, name: `faithsweep-agent-${opts.agentId}`, reconnectForever: true }) }).catch((err: unknown) => {
       throw asCliError(err);
     });
     const models = agent.record.models.map((m) => m.name);

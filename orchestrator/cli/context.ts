@@ -28,6 +28,7 @@ export function contextFromEnv(env: Readonly<Record<string, string | undefined>>
       databaseUrl: env['DATABASE_URL'] || undefined,
       natsUrl: env['NATS_URL'] || undefined,
       temporalAddress: env['TEMPORAL_ADDRESS'] || undefined,
+      queryDatabaseUrl: env['FAITHSWEEP_QUERY_DATABASE_URL'] || undefined,
     }),
     env,
     json: false,

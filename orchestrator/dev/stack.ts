@@ -46,6 +46,11 @@ export interface ExternalServices {
   readonly natsUrl?: string | undefined;
   /** env `TEMPORAL_ADDRESS` */
   readonly temporalAddress?: string | undefined;
+  /**
+   * env `FAITHSWEEP_QUERY_DATABASE_URL`: the URL the results commands (query, export, report)
+   * log in with. Default: the database URL with the read-only role `faithsweep_reader`.
+   */
+  readonly queryDatabaseUrl?: string | undefined;
 }
 
 /** Options of the local stack. */

@@ -115,8 +115,8 @@ export async function insertFixtureSweep(sql: pg.Client): Promise<void> {
   }
   let ordinal = 0;
   for (const t of TRAJECTORIES) {
-    await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, status, "updatedAt") VALUES ($1, $2, $3, $4, $5, 0, 'done', now())`,
-      [t.wu, FIXTURE_SWEEP.id, ordinal++, t.model.id, t.prompt]);
+    await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "modelIndex", "promptId", seed, status, "updatedAt") VALUES ($1, $2, $3, $4, $5, $6, 0, 'done', now())`,
+      [t.wu, FIXTURE_SWEEP.id, ordinal++, t.model.id, t.model === MODEL_A ? 0 : 1, t.prompt]);
     await sql.query(`INSERT INTO "Trajectory" (id, "workUnitId", "sweepId", "modelId", "promptId", seed, sampler, "promptLength", "commitStep", tokens,
         "finalText", answer, correct, "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip")
       VALUES ($1, $2, $3, $4, $5, 0, $6, 10, $7, $8, $9, $10, $11, 0, 3, 4, 6, $12, $13, $14)`, [

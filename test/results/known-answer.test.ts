@@ -12,7 +12,7 @@ async function sweepWith(t: TestDatabase, id: string, cells: { model: string; n:
   let ordinal = 0;
   for (const c of cells) {
     const wu = `${id}_${c.model}`;
-    await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ($1, $2, $3, $4, 'p0', 0, now())`, [wu, id, ordinal++, c.model]);
+    await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "modelIndex", "promptId", seed, "updatedAt") VALUES ($1, $2, $3, $4, $3, 'p0', 0, now())`, [wu, id, ordinal++, c.model]);
     await t.sql.query(`INSERT INTO "Cell" ("sweepId", "cellKey", "workUnitId", "modelId", "promptId", seed, step, position, kind, span, flipped, correct, "answerCommittedBefore", "changedTokens", "computeSteps")
       SELECT $1, $2 || i, $2, $3, 'p0', 0, 0, i, 'replace', 'cot', i <= $4, true, false, 0, 1 FROM generate_series(1, $5::int) i`, [id, wu, c.model, c.flips, c.n]);
   }

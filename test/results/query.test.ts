@@ -6,6 +6,8 @@ import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { FIXTURE_SWEEP, insertFixtureSweep } from './fixture.ts';
 import { cli } from './cli.ts';
+import pg from 'pg';
+import { READER_ROLE, readerUrl } from '../../orchestrator/results/connect.ts';
 
 const COT_PRE = `SELECT model_name, n, flips, flip_rate FROM flip_rate_by_span WHERE sweep_name = '${FIXTURE_SWEEP.name}' AND kind = 'all' AND span = 'cot' AND phase = 'pre_commit' ORDER BY model_name`;
 
@@ -70,6 +72,39 @@ describe('faithsweep query', () => {
     assert.equal(await cellCount(), 37);
     assert.equal(Number((await t.sql.query(`SELECT count(*) AS n FROM "Prompt"`)).rows[0].n), 3);
     assert.ok((await t.sql.query(`SELECT to_regclass('sweep_summary') AS v`)).rows[0].v, 'the view is still there');
+  });
+
+  it('runs as a read-only role that cannot read server files, signal other backends, or write at all', async () => {
+    const who = cli(t.url, 'query', '--json', 'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user');
+    assert.equal(who.code, 0, who.stderr);
+    assert.deepEqual(JSON.parse(who.stdout), [{ role: READER_ROLE, superuser: false }]);
+    const victim = Number((await t.sql.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const attempts: [string, RegExp][] = [
+      [`SELECT pg_read_file('/etc/hostname')`, /QUERY_FAILED.*permission denied/],
+      [`SELECT lo_import('/etc/hostname')`, /permission denied|read-only/],
+      [`SELECT pg_cancel_backend(${victim})`, /QUERY_FAILED.*(permission denied|must be a superuser)/],
+      [`SELECT pg_terminate_backend(${victim})`, /QUERY_FAILED.*(permission denied|must be a superuser)/],
+    ];
+    for (const [sql, expected] of attempts) {
+      const r = cli(t.url, 'query', sql);
+      assert.notEqual(r.code, 0, sql);
+      assert.match(r.stderr.split('\n')[0]!, expected, sql);
+    }
+    assert.equal(Number((await t.sql.query('SELECT count(*) AS n FROM pg_largeobject_metadata')).rows[0].n), 0, 'no large object was created');
+    assert.equal((await t.sql.query('SELECT 1 AS alive')).rows[0].alive, 1, 'the other session was not terminated');
+
+    // The role itself holds only SELECT: even in a transaction it declares read-write, a write fails.
+    const reader = new pg.Client({ connectionString: readerUrl(t.url) });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN TRANSACTION READ WRITE');
+      await assert.rejects(reader.query('DELETE FROM "Cell"'), /permission denied for table Cell/);
+      await reader.query('ROLLBACK');
+      await assert.rejects(reader.query(`UPDATE "Sweep" SET status = 'x'`), /permission denied for table Sweep/);
+    } finally {
+      await reader.end();
+    }
+    assert.equal(await cellCount(), 37);
   });
 
   it('cancels a statement past --timeout', () => {

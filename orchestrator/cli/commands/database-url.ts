@@ -4,6 +4,15 @@ import { join } from 'node:path';
 import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
+import { readerUrl } from '../../results/connect.ts';
+
+/**
+ * The URL the results commands (query, export, report) read with: FAITHSWEEP_QUERY_DATABASE_URL,
+ * else the database URL logged in as the read-only role (see results/connect.ts readerUrl).
+ */
+export async function readerDatabaseUrlFor(ctx: CliContext): Promise<string> {
+  return ctx.external.queryDatabaseUrl ?? readerUrl(await databaseUrlFor(ctx));
+}
 
 /** Resolves the database URL; throws `SERVICE_UNAVAILABLE` when there is neither. */
 export async function databaseUrlFor(ctx: CliContext): Promise<string> {

@@ -6,7 +6,7 @@ import { connectReadOnly } from '../../results/connect.ts';
 import { exportSweep } from '../../results/export.ts';
 import type { ExportFormat } from '../../results/export.ts';
 import { resolveSweep } from '../../results/sweep-ref.ts';
-import { databaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './database-url.ts';
 
 export const exportCommand = command({
   name: 'export',
@@ -33,7 +33,7 @@ export const exportCommand = command({
     const rawGroup = values['row-group-size'];
     const rowGroupSize = rawGroup === undefined ? undefined : Number(rawGroup);
     if (rowGroupSize !== undefined && !(Number.isInteger(rowGroupSize) && rowGroupSize > 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--row-group-size must be a positive integer (got '${String(rawGroup)}')`);
-    const client = await connectReadOnly(await databaseUrlFor(ctx), 'faithsweep export');
+    const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep export');
     try {
       const sweep = await resolveSweep(client, positionals[0]!);
       const path = resolve(out);

@@ -5,7 +5,7 @@ import { connectReadOnly } from '../../results/connect.ts';
 import { csvLine, jsonRow, tableLines } from '../../results/format.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, runReadOnlyQuery } from '../../results/read-only-query.ts';
 import type { ResultColumn } from '../../results/read-only-query.ts';
-import { databaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './database-url.ts';
 
 /** Rows an aligned table holds at most (it must see every row to align): beyond, use --csv/--json, which stream. */
 const DEFAULT_MAX_TABLE_ROWS = 10_000;
@@ -49,7 +49,7 @@ export const queryCommand = command({
     if (values['csv'] && ctx.json) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--csv and --json exclude each other');
     const timeoutMs = Math.round(positiveNumber(values, 'timeout', DEFAULT_QUERY_TIMEOUT_MS / 1000) * 1000);
     const maxRows = Math.floor(positiveNumber(values, 'max-rows', DEFAULT_MAX_TABLE_ROWS));
-    const client = await connectReadOnly(await databaseUrlFor(ctx), 'faithsweep query');
+    const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep query');
     try {
       let columns: readonly ResultColumn[] = [];
       if (values['csv']) {

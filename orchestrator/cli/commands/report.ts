@@ -4,7 +4,7 @@ import { command } from '../command.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { writeReport } from '../../results/write-report.ts';
-import { databaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './database-url.ts';
 
 export const reportCommand = command({
   name: 'report',
@@ -28,7 +28,7 @@ export const reportCommand = command({
     const raw = values['viewer-runs'];
     const viewerUnits = raw === undefined ? undefined : Number(raw);
     if (viewerUnits !== undefined && !(Number.isInteger(viewerUnits) && viewerUnits >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--viewer-runs must be a non-negative integer (got '${String(raw)}')`);
-    const client = await connectReadOnly(await databaseUrlFor(ctx), 'faithsweep report');
+    const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep report');
     try {
       const r = await writeReport(client, positionals[0]!, out, viewerUnits === undefined ? {} : { viewerUnits });
       const ka = r.data.knownAnswer;

@@ -14,8 +14,9 @@
  * bytes end mid-character (byte-level BPE, `<0xNN>` byte fallback) gets an empty span and
  * the token completing the character gets it; a token that decodes to nothing (a dropped
  * Metaspace ▁, an unknown id) gets an empty span. For text without U+FFFD this equals
- * s_i = length of the common prefix of decode(t_0…t_{i-1}) and T, which is how the parity
- * test computes it on the Python side.
+ * s_i = the longest common prefix of T and decode(t_0…t_{j-1}) over all j ≤ i (the maximum
+ * matters only for byte fallback, which decodes a truncated `<0xNN>` run to U+FFFD as a
+ * whole), which is how the parity test computes it on the Python side.
  *
  * Decoding follows Python `tokenizers`' `Tokenizer.decode`, not transformers': no
  * `clean_up_tokenization_spaces` (it would move characters between tokens); unknown ids
@@ -175,8 +176,8 @@ export function createTokenizer(json: unknown, config: Record<string, unknown> |
         // Decoders not modelled (WordPiece, CTC): the definition computed from prefix decodes.
         text = hfDecode(known);
         const starts = known.map((_, i) => commonPrefix(hfDecode(known.slice(0, i)), text));
-        starts.push(text.length);
         for (let i = 1; i < starts.length; i++) starts[i] = Math.max(starts[i]!, starts[i - 1]!);
+        starts.push(text.length);
         knownSpans = known.map((_, i) => [starts[i]!, starts[i + 1]!] as CharSpan);
       }
       const spans: CharSpan[] = [];

@@ -6,13 +6,17 @@ Reads one JSON request on stdin, writes one JSON answer on stdout.
 
   {"mode": "tokenize", "tokenizer": "DIR/tokenizer.json", "strings": [...], "decode": [[ids...], ...]}
     -> {"encoded": [{"ids", "ids_special", "text", "spans"}...], "decoded": [{"text", "text_skip", "spans"}...]}
+  {"mode": "build", "kind": K, "out": DIR, "corpus": [...]}  -> trains a small tokenizer of family K into DIR
   {"mode": "chat", "config": "DIR/tokenizer_config.json", "cases": [{"messages", "add_generation_prompt"}...]}
     -> {"rendered": [string | {"error": message}...]}
 
 Spans (the definition in common/text/tokenizer.ts, computed here from prefix decodes): with
-T = decode(ids), token i's span is [s_i, s_{i+1}) where s_i = the length of the common prefix
-of decode(ids[:i]) and T, s_n = len(T); lengths are in UTF-16 code units, as JavaScript
-strings count them. Without U+FFFD in T this is the byte-based definition used there.
+T = decode(ids), token i's span is [s_i, s_{i+1}) where s_i = the longest common prefix of T
+and decode(ids[:j]) over all j <= i, s_n = len(T); lengths are in UTF-16 code units, as
+JavaScript strings count them. (For byte-level BPE the common prefix never shrinks as j
+grows; byte fallback turns a whole truncated run of <0xNN> tokens into U+FFFD, hiding
+characters the run already completed, hence the max over j.) Without U+FFFD in T this is
+the byte-based definition used there.
 """
 import json
 import sys
@@ -34,9 +38,11 @@ def common_prefix(a, b):
 def spans(tok, ids):
     text = tok.decode(ids, skip_special_tokens=False)
     starts = []
+    best = 0
     for i in range(len(ids)):
         prefix = tok.decode(ids[:i], skip_special_tokens=False) if i > 0 else ""
-        starts.append(utf16_len(text[: common_prefix(prefix, text)]))
+        best = max(best, common_prefix(prefix, text))
+        starts.append(utf16_len(text[:best]))
     starts.append(utf16_len(text))
     return text, [[starts[i], starts[i + 1]] for i in range(len(ids))]
 
@@ -109,9 +115,63 @@ def chat(req):
     return {"rendered": rendered}
 
 
+def build(req):
+    """Trains a small tokenizer of another family on the corpus with the `tokenizers` trainers
+    and writes it (tokenizer.json, and tokenizer_config.json where the family has one) to
+    req["out"]: SentencePiece-style BPE with byte fallback (Llama-2's pipeline), Metaspace with
+    Unigram, Metaspace BPE with byte fallback ('first' prepend scheme), and BERT WordPiece."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    corpus, out, kind = req["corpus"], req["out"], req["kind"]
+    config = None
+    byte_fallback = False
+    if kind == "sentencepiece-bpe":
+        tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+        tok.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+        tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+        trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>", "<s>", "</s>"], limit_alphabet=70)
+        byte_fallback = True
+        config = {"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": True, "add_eos_token": False}
+    elif kind == "metaspace-unigram":
+        tok = Tokenizer(models.Unigram())
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+        tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+        trainer = trainers.UnigramTrainer(vocab_size=400, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    elif kind == "metaspace-bpe-first":
+        tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first", split=True)
+        tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace(replacement="\u2581", prepend_scheme="first")])
+        trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<unk>", "<s>", "</s>", "<|im_end|>"], limit_alphabet=70)
+        byte_fallback = True
+    elif kind == "wordpiece":
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece(prefix="##")
+        trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"])
+    else:
+        raise SystemExit(f"unknown kind {kind}")
+    tok.train_from_iterator(corpus, trainer=trainer)
+    if byte_fallback:
+        # SentencePiece models carry the 256 byte pieces <0x00>..<0xFF> in their vocabulary.
+        j = json.loads(tok.to_str())
+        vocab = j["model"]["vocab"]
+        base = max(max(vocab.values()), max(a["id"] for a in j["added_tokens"])) + 1
+        for b in range(256):
+            vocab.setdefault(f"<0x{b:02X}>", base + b)
+        tok = Tokenizer.from_str(json.dumps(j))
+    if kind == "sentencepiece-bpe":
+        tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    tok.save(f"{out}/tokenizer.json")
+    if config is not None:
+        with open(f"{out}/tokenizer_config.json", "w", encoding="utf-8") as f:
+            json.dump(config, f)
+    return {"vocab_size": tok.get_vocab_size()}
+
+
 def main():
     req = json.load(sys.stdin)
-    out = tokenize(req) if req["mode"] == "tokenize" else chat(req)
+    out = {"tokenize": tokenize, "chat": chat, "build": build}[req["mode"]](req)
     json.dump(out, sys.stdout, ensure_ascii=True)
 
 

@@ -1,8 +1,8 @@
 /**
  * Chat templates: tokenizer_config.json's `chat_template` (Jinja) rendered with
  * `@huggingface/jinja` as transformers' `apply_chat_template(messages, tokenize=False)` renders
- * it: Jinja with `trim_blocks` and `lstrip_blocks`, the variables `messages`,
- * `add_generation_prompt`, the special tokens (`bos_token`, `eos_token`, `pad_token`,
+ * it: Jinja with `trim_blocks` and `lstrip_blocks`, the variables `messages`, `tools` and
+ * `documents` (None), `add_generation_prompt`, the special tokens (`bos_token`, `eos_token`, `pad_token`,
  * `unk_token`, `additional_special_tokens`) as strings, and the functions `raise_exception`
  * and `strftime_now`. Parity with Python jinja2 in that environment is tested in test/text.
  */
@@ -118,6 +118,8 @@ export function renderChat(config: TokenizerConfig, messages: ChatMessage[], opt
   try {
     return template.render({
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      tools: null,
+      documents: null,
       add_generation_prompt: opts.addGenerationPrompt,
       // transformers passes only the special tokens that are set (an unset one is undefined, not None).
       ...Object.fromEntries((['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const).filter((k) => config[k] !== null).map((k) => [k, config[k]])),

@@ -80,25 +80,40 @@ function fromCodePoints(cps: ReadonlyArray<{ ch: string; owner: number }>): Owne
 }
 
 function byteLevel(): Step {
+  // Bytes of each distinct token string, computed once (the vocabulary bounds the cache).
+  const cache = new Map<string, number[]>();
+  const bytesOf = (text: string): number[] => {
+    let b = cache.get(text);
+    if (b === undefined) {
+      const mapped = [...text].map((ch) => UNICODE_TO_BYTE.get(ch));
+      b = mapped.every((x) => x !== undefined) ? (mapped as number[]) : utf8Bytes(text);
+      cache.set(text, b);
+    }
+    return b;
+  };
   return (segs) => {
     const bytes: number[] = [];
     const own: number[] = [];
     for (const seg of segs) {
+      const b = bytesOf(seg.text);
+      const single = seg.own.length > 0 && seg.own[0] === seg.own[seg.own.length - 1];
+      if (single) {
+        // The usual case: one token's string, all of it owned by that token.
+        for (const x of b) {
+          bytes.push(x);
+          own.push(seg.own[0]!);
+        }
+        continue;
+      }
       const cps = codePoints(seg);
       const mapped = cps.map((c) => UNICODE_TO_BYTE.get(c.ch));
-      if (mapped.every((b) => b !== undefined)) {
-        mapped.forEach((b, k) => {
-          bytes.push(b!);
-          own.push(cps[k]!.owner);
-        });
-      } else {
-        for (const c of cps) {
-          for (const b of utf8Bytes(c.ch)) {
-            bytes.push(b);
-            own.push(c.owner);
-          }
+      const allMapped = mapped.every((x) => x !== undefined);
+      cps.forEach((c, k) => {
+        for (const x of allMapped ? [mapped[k]!] : utf8Bytes(c.ch)) {
+          bytes.push(x);
+          own.push(c.owner);
         }
-      }
+      });
     }
     return [decodeUtf8Owned(bytes, own)];
   };

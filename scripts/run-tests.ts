@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { REPO_ROOT } from '../orchestrator/config/paths.ts';
 import { testStack } from '../test/helpers/stack.ts';
 
-const ROOTS = ['orchestrator', 'node-agent', 'workflows', 'test'];
+const ROOTS = ['common', 'orchestrator', 'node-agent', 'workflows', 'test'];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

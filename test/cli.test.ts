@@ -32,7 +32,7 @@ describe('the faithsweep CLI', () => {
 
   it('prints usage for every command it lists', () => {
     const listed = [...cli('--help').stdout.matchAll(/^ {2}([a-z]+)\s/gm)].map((m) => m[1]!);
-    for (const c of ['plan', 'launch', 'status', 'watch', 'list', 'cancel', 'resume', 'worker', 'query', 'export', 'report']) assert.ok(listed.includes(c), `${c} is listed`);
+    for (const c of ['plan', 'launch', 'status', 'watch', 'list', 'cancel', 'resume', 'worker', 'query', 'export', 'report', 'tokenize']) assert.ok(listed.includes(c), `${c} is listed`);
     for (const c of listed.filter((x) => !['dev', 'db'].includes(x))) {
       const r = cli(c, '--help');
       assert.equal(r.code, 0, `${c} --help`);

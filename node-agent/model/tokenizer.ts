@@ -1,51 +1,62 @@
 /**
- * The agent's tokenizer: reads a Hugging Face `tokenizer.json` whose vocabulary is one
- * token per character (WordLevel, or BPE without merges), as the bundled organisms use,
- * plus the added special tokens. Sub-word tokenizers (real LLaDA/Dream) are not supported
- * here: the orchestrator then sends `prompt_ids` instead of text.
+ * The agent's tokenizer: the shared {@link TextTokenizer} of common/text (any Hugging Face
+ * tokenizer.json: the character-level organisms' BPE without merges, real byte-level BPE,
+ * SentencePiece-style), loaded from the paths a model card names, with the agent's error codes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TextTokenizer } from '../../common/text/tokenizer.ts';
+import { loadTokenizer } from '../../common/text/tokenizer.ts';
+import { isFaithsweepError } from '../../orchestrator/errors.ts';
 import { AgentError, AgentErrorCode } from '../errors.ts';
 
-/** Encodes text and renders token ids. */
-export interface Tokenizer {
-  readonly vocabSize: number;
-  /** Ids of the special (added) tokens. */
-  readonly specialIds: ReadonlySet<number>;
-  /** Text → ids; throws BAD_REQUEST naming a character not in the vocabulary. */
-  encode(text: string): number[];
-  /** The string of one token id ('' for an unknown id). */
-  piece(id: number): string;
+/** The agent's tokenizer (the shared interface). */
+export type Tokenizer = TextTokenizer;
+
+/**
+ * True when encoding can silently drop characters: no unk token, no byte fallback and not
+ * byte-level (every string is representable in byte-level BPE), as in the character-level
+ * organisms, whose vocabulary is a fixed set of characters; and no normaliser, so the text
+ * decodes back unchanged unless a character was dropped.
+ */
+function canDropCharacters(json: unknown): boolean {
+  const t = json as { normalizer?: unknown; model?: { unk_token?: unknown; byte_fallback?: unknown }; decoder?: { type?: string; decoders?: { type?: string }[] } | null; pre_tokenizer?: unknown };
+  const types = [t.decoder?.type, ...(t.decoder?.decoders ?? []).map((d) => d.type)];
+  const byteLevel = types.includes('ByteLevel') || JSON.stringify(t.pre_tokenizer ?? null).includes('"ByteLevel"');
+  return !t.normalizer && !t.model?.unk_token && t.model?.byte_fallback !== true && !byteLevel;
 }
 
-/** Builds a tokenizer from parsed tokenizer.json. Throws MODEL_INVALID when it is not character-level. */
-export function loadCharTokenizer(json: unknown, where: string): Tokenizer {
-  const t = json as { model?: { type?: string; vocab?: Record<string, number>; merges?: unknown[] }; added_tokens?: { id: number; content: string; special?: boolean }[] };
-  const vocab = t.model?.vocab;
-  if (!vocab || typeof vocab !== 'object') throw new AgentError(AgentErrorCode.MODEL_INVALID, `${where}: tokenizer.json has no model.vocab`);
-  if ((t.model?.merges?.length ?? 0) > 0) {
-    throw new AgentError(AgentErrorCode.MODEL_INVALID, `${where}: sub-word tokenizers (BPE with merges) are not supported by the agent; send prompt_ids instead`);
+/**
+ * Loads the tokenizer of model directory `dir`: `tokenizerFile` (the card's `tokenizer`)
+ * and, when given, `configFile` (the card's `tokenizer_config`). Throws MODEL_INVALID
+ * naming the file. Where the vocabulary cannot represent every character, `encode` throws
+ * BAD_REQUEST naming the first character it would drop, instead of dropping it.
+ */
+export async function loadAgentTokenizer(dir: string, tokenizerFile: string, configFile?: string): Promise<Tokenizer> {
+  const path = join(dir, tokenizerFile);
+  let tok: TextTokenizer;
+  try {
+    tok = await loadTokenizer(path, configFile === undefined ? undefined : join(dir, configFile));
+  } catch (err) {
+    if (isFaithsweepError(err)) throw new AgentError(AgentErrorCode.MODEL_INVALID, err.message, { cause: err });
+    throw err;
   }
-  const special = new Set((t.added_tokens ?? []).filter((a) => a.special !== false).map((a) => a.id));
-  const byId = new Map<number, string>();
-  const byChar = new Map<string, number>();
-  for (const [piece, id] of Object.entries(vocab)) {
-    byId.set(id, piece);
-    if (!special.has(id)) {
-      if ([...piece].length !== 1) throw new AgentError(AgentErrorCode.MODEL_INVALID, `${where}: token '${piece}' is not a single character`);
-      byChar.set(piece, id);
-    }
-  }
-  for (const a of t.added_tokens ?? []) byId.set(a.id, a.content);
+  if (!canDropCharacters(JSON.parse(readFileSync(path, 'utf8')))) return tok;
   return {
-    vocabSize: byId.size,
-    specialIds: special,
-    encode(text) {
-      return [...text].map((ch, i) => {
-        const id = byChar.get(ch);
-        if (id === undefined) throw new AgentError(AgentErrorCode.BAD_REQUEST, `prompt character ${JSON.stringify(ch)} at offset ${i} is not in the model's vocabulary`);
-        return id;
-      });
+    ...tok,
+    encode(text, opts) {
+      const ids = tok.encode(text, opts);
+      // Only dropped characters make the round trip differ here (no normaliser changes them).
+      const back = tok.decode(opts?.addSpecialTokens ? ids.filter((id) => !tok.specialIds.has(id)) : ids);
+      if (back !== text) {
+        const chars = [...text];
+        const got = [...back];
+        let i = 0;
+        while (i < chars.length && chars[i] === got[i]) i++;
+        const offset = chars.slice(0, i).join('').length;
+        throw new AgentError(AgentErrorCode.BAD_REQUEST, `prompt character ${JSON.stringify(chars[i] ?? '')} at offset ${offset} is not in the model's vocabulary`);
+      }
+      return ids;
     },
-    piece: (id) => byId.get(id) ?? '',
   };
 }

@@ -10,6 +10,7 @@ import { workerCommand } from './commands/worker.ts';
 import { queryCommand } from './commands/query.ts';
 import { exportCommand } from './commands/export.ts';
 import { reportCommand } from './commands/report.ts';
+import { tokenizeCommand } from './commands/tokenize.ts';
 import { formatError, isFaithsweepError } from '../errors.ts';
 
 const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
@@ -22,6 +23,7 @@ const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought 
   queryCommand,
   exportCommand,
   reportCommand,
+  tokenizeCommand,
   (await import('./commands/agent.ts')).agentCommand,
 ]);
 

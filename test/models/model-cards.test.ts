@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '../../node-agent/model/onnx-model.ts';
 import { parseCard, normalizeAnswer } from '../../node-agent/model/card.ts';
-import { loadCharTokenizer } from '../../node-agent/model/tokenizer.ts';
+import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import { MODELS_DIR, ORGANISMS, goldenLines } from '../helpers/models.ts';
 
 /** Each committed model directory must stay small enough to live in git. */
@@ -27,8 +27,8 @@ for (const name of ORGANISMS) {
       assert.equal(sha256File(join(dir, card.onnx)), card.sha256);
     });
 
-    it('has golden trajectories consistent with its card and tokenizer', () => {
-      const tok = loadCharTokenizer(JSON.parse(readFileSync(join(dir, card.tokenizer), 'utf8')), name);
+    it('has golden trajectories consistent with its card and tokenizer', async () => {
+      const tok = await loadTokenizer(join(dir, card.tokenizer));
       const spans = new RegExp(card.spans.regex);
       const lines = goldenLines(name);
       assert.ok(lines.length >= 100);

@@ -17,7 +17,12 @@ export interface TestDatabase {
   /** Prisma client on it. */
   readonly db: PrismaClient;
   /** A plain SQL client on it, for reading rows back independently of Prisma. */
-  readonly sql: pg.Client;
+  sql: pg.Client;
+  /**
+   * Replaces `sql` with a new connection (after the server restarted: the outage tests stop
+   * PostgreSQL mid-sweep, which ends the old one).
+   */
+  reconnect(): Promise<void>;
   /** Disconnects and drops the database. */
   drop(): Promise<void>;
 }
@@ -51,19 +56,31 @@ export async function emptyDatabase(label: string): Promise<{ name: string; url:
 /** Creates a database, applies every migration, and connects Prisma and pg to it. */
 export async function freshDatabase(label: string): Promise<TestDatabase> {
   const empty = await emptyDatabase(label);
-  const sql = new pg.Client({ connectionString: empty.url });
-  await sql.connect();
+  const connectSql = async (): Promise<pg.Client> => {
+    const c = new pg.Client({ connectionString: empty.url });
+    // A server restart ends the connection: an 'error' event, not a crash of the test process.
+    c.on('error', () => undefined);
+    await c.connect();
+    return c;
+  };
+  const sql = await connectSql();
   await applyMigrations(sql, readMigrations(resolvePaths(process.env).migrationsDir), silentLogger);
   const db = createDb({ url: empty.url, poolSize: 4 });
-  return {
+  const t: TestDatabase = {
     name: empty.name,
     url: empty.url,
     db,
     sql,
+    async reconnect() {
+      const old = t.sql;
+      t.sql = await connectSql();
+      await old.end().catch(() => undefined);
+    },
     async drop() {
       await db.$disconnect();
-      await sql.end();
+      await t.sql.end().catch(() => undefined);
       await empty.drop();
     },
   };
+  return t;
 }

@@ -2,17 +2,32 @@
 // state on disk), two real agents on the trained organisms, the worker and the CLI as
 // separate processes. Every sweep must end with exactly its plan in the Cell table —
 // after an agent is SIGKILLed, the worker is SIGKILLed, the sweep is cancelled and
-// resumed, or the Temporal server restarts — and a bad spec must change nothing.
+// resumed, the Temporal server restarts, or PostgreSQL or NATS is down for 20 s — and a bad
+// spec must change nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
+import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { createLocalStack } from '../../orchestrator/dev/stack.ts';
+import type { LocalStack } from '../../orchestrator/dev/stack.ts';
+import { TEST_HOME, testTools } from '../helpers/stack.ts';
 import type { Cluster } from './cluster.ts';
 import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
 const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
+
+/** How long the outage tests keep PostgreSQL or NATS down: longer than nats.js's default reconnect budget (10 × 2 s). */
+const OUTAGE_MS = 20_000;
+
+/** One service of the shared test stack (test/helpers/stack.ts), to stop and start it. */
+function sharedService(name: 'postgres' | 'nats'): Promise<LocalStack> {
+  return createLocalStack({ home: TEST_HOME, cacheDir: resolvePaths(process.env).cacheDir, tools: testTools(), external: {}, services: [name] });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A sweep of this size takes ~10-30 s on two CPU cores. */
 const SWEEP_TIMEOUT_MS = 240_000;
@@ -170,6 +185,33 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     await c.temporal.up();
     await completes(c, 'temporal-restarts');
     await assertExactlyThePlan(c, 'temporal-restarts');
+  });
+
+  it('completes when PostgreSQL is stopped for 20 s mid-sweep and started again; no process dies', async () => {
+    await launch(c, 'pg-outage', 6, 2);
+    await midway(c, 'pg-outage');
+    const postgres = await sharedService('postgres');
+    await postgres.down();
+    await sleep(OUTAGE_MS);
+    await postgres.up();
+    await c.db.reconnect();
+    await completes(c, 'pg-outage');
+    await assertExactlyThePlan(c, 'pg-outage');
+    assert.equal(c.worker?.child.exitCode, null, `the worker survived the outage; its log:\n${c.workerLog().slice(-2000)}`);
+    for (const [name, a] of c.agents) assert.equal(a.child.exitCode, null, `agent ${name} survived the outage`);
+  });
+
+  it('completes when NATS is stopped for 20 s mid-sweep and started again; agents stay registered', async () => {
+    await launch(c, 'nats-outage', 6, 2);
+    await midway(c, 'nats-outage');
+    const nats = await sharedService('nats');
+    await nats.down();
+    await sleep(OUTAGE_MS);
+    await nats.up();
+    await completes(c, 'nats-outage');
+    await assertExactlyThePlan(c, 'nats-outage');
+    assert.equal(c.worker?.child.exitCode, null, `the worker survived the outage; its log:\n${c.workerLog().slice(-2000)}`);
+    for (const [name, a] of c.agents) assert.equal(a.child.exitCode, null, `agent ${name} survived the outage`);
   });
 
   it('fails work units whose input the agent rejects, without retrying them, and reports why', async () => {

@@ -40,6 +40,17 @@ function chatModel(name: string, template?: string): string {
   return dir;
 }
 
+/** arith-cot under a card that says `prompt: {template: chat}`, its char-level tokenizer and a template that passes the last message through. */
+function charChatModel(name: string): string {
+  const dir = join(home, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['model.onnx', 'tokenizer.json']) copyFileSync(join(MODELS_DIR, 'arith-cot', f), join(dir, f));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: "{{ messages[-1]['content'] }}", add_bos_token: false }));
+  const card = JSON.parse(readFileSync(join(MODELS_DIR, 'arith-cot', 'model.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...card, name, prompt: { template: 'chat' }, tokenizer_config: 'tokenizer_config.json' }));
+  return dir;
+}
+
 function write(name: string, text: string): string {
   const p = join(home, name);
   writeFileSync(p, text);
@@ -265,5 +276,16 @@ describe('chat templates (Qwen3 tokenizer and ChatML template)', () => {
     const err = await planError(`name: nocfg\nmodels: [{path: ${dir}}]\ndataset: {jsonl: test.jsonl, prompt: question}\n${GRID}`);
     assert.equal(err.code, 'MODEL_INVALID');
     assert.match(err.message, /models\[0\]: model no-config \(prompt\.template chat\): its card has no 'tokenizer_config'/);
+  });
+
+  it("tokenizes with the model's own tokenizer, and refuses a prompt whose characters its vocabulary lacks", async () => {
+    const dir = charChatModel('arith-chat');
+    write('sums.jsonl', jsonl([{ prompt: '0012+0034=', answer: 46 }, { prompt: '0012 plus 0034=', answer: 46 }, { prompt: '0001+0002=', answer: 3 }]));
+    const err = await planError(`name: chars\nmodels: [{path: ${dir}}]\ndataset: {jsonl: sums.jsonl}\n${GRID}`);
+    assert.equal(err.code, 'BAD_SPEC');
+    assert.match(err.message, /models\[0\] \(arith-chat\), prompt sums\.jsonl:2: the rendered prompt does not survive .*arith-chat\/tokenizer\.json: "p" \(character 5, spaces aside\) is lost or changed$/);
+    const ok = await plan(`name: chars\nmodels: [{path: ${dir}}]\ndataset: {jsonl: sums.jsonl, count: 1}\n${GRID}`);
+    // One id per character: '0' = 3 … '9' = 12, '+' = 13, '=' = 14 (models/arith-cot/tokenizer.json).
+    assert.deepEqual(ok.prompts[0]!.map((r) => [r.renderedText, r.promptIds]), [['0012+0034=', [3, 3, 4, 5, 13, 3, 3, 6, 7, 14]]]);
   });
 });

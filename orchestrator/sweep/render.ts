@@ -49,10 +49,14 @@ export interface ChatRenderer {
   /**
    * Renders and tokenizes one prompt (ids as transformers' `apply_chat_template(tokenize=True)`:
    * the rendered text encoded without added special tokens, since the template writes them).
-   * Throws BAD_SPEC naming `where` and the template file when the template fails.
+   * Throws a coded error naming `where` and the template file when the template fails, and
+   * BAD_SPEC when the tokenizer loses a character of the rendered text.
    */
   render(input: ChatInput, where: string): { text: string; ids: number[] };
 }
+
+/** Text compared after a tokenizer round trip: NFKC, without whitespace (normalisers and Metaspace may change those legitimately). */
+const comparable = (s: string): string => s.normalize('NFKC').replace(/\s+/g, '');
 
 /** The chat messages of one prompt: system, few-shot user/assistant pairs, the prompt. */
 export function chatMessages(input: ChatInput): ChatMessage[] {
@@ -100,7 +104,20 @@ export async function chatRenderer(model: { readonly name: string; readonly dir:
           cause: err,
         });
       }
-      return { text, ids: tokenizer.encode(text, { addSpecialTokens: false }) };
+      const ids = tokenizer.encode(text, { addSpecialTokens: false });
+      // A vocabulary without the prompt's characters (and no unk/byte fallback) drops them
+      // silently: the model would see another text than the one stored.
+      const back = tokenizer.decode(ids);
+      if (comparable(back) !== comparable(text)) {
+        const a = [...comparable(text)];
+        const b = [...comparable(back)];
+        let i = 0;
+        while (i < a.length && a[i] === b[i]) i++;
+        throw new FaithsweepError(ErrorCode.BAD_SPEC, `${at}: the rendered prompt does not survive ${tokPath}: ${JSON.stringify(a[i] ?? '')} (character ${i + 1}, spaces aside) is lost or changed`, {
+          hint: "use prompts (and system/few-shot text) within the model's vocabulary",
+        });
+      }
+      return { text, ids };
     },
   };
 }

@@ -154,4 +154,14 @@ describe('the bundled example specs', () => {
     const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'demo.yaml'), 'utf8'), 'examples/demo.yaml');
     assert.deepEqual(s.models.map((m) => m.ref), ['arith-cot', 'arith-cot-decoupled']);
   });
+
+  it('examples/word-problems.yaml is valid: the held-out JSONL of models/word-problems, gold after ####', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('../config/paths.ts');
+    const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'word-problems.yaml'), 'utf8'), 'examples/word-problems.yaml');
+    assert.deepEqual(s.models.map((m) => m.ref), ['word-problems']);
+    const { where: _, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;
+    assert.deepEqual(ds, { kind: 'jsonl', path: '../models/word-problems/heldout.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 50 });
+  });
 });

@@ -42,10 +42,8 @@ export interface ChatInput {
 
 /** A model's chat template and tokenizer, ready to render prompts. */
 export interface ChatRenderer {
-  /** sha256 (hex) of the tokenizer files: models with the same key render and tokenize alike. */
+  /** sha256 (hex) of the tokenizer files and the template: models with the same key render and tokenize alike. */
   readonly key: string;
-  /** The template's file, for messages. */
-  readonly templateFile: string;
   /**
    * Renders and tokenizes one prompt (ids as transformers' `apply_chat_template(tokenize=True)`:
    * the rendered text encoded without added special tokens, since the template writes them).
@@ -88,10 +86,10 @@ export async function chatRenderer(model: { readonly name: string; readonly dir:
     throw bad(`cannot load its tokenizer: ${(err as Error).message}`);
   }
   if (config.chat_template === undefined) throw bad(`${cfgPath} has no chat_template`);
-  const key = createHash('sha256').update(readFileSync(tokPath)).update('\0').update(readFileSync(cfgPath)).digest('hex');
+  // The template may come from a chat_template.jinja beside the config: hash its text too.
+  const key = createHash('sha256').update(readFileSync(tokPath)).update('\0').update(readFileSync(cfgPath)).update('\0').update(config.chat_template).digest('hex');
   return {
     key,
-    templateFile: cfgPath,
     render(input, at) {
       let text: string;
       try {

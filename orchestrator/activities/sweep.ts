@@ -202,8 +202,10 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
     const baseRequest: RunGroupRequest = {
       model: model.name,
       modelSha256: model.sha256,
-      prompt: wu.prompt.text,
-      promptIds: [],
+      // Chat-rendered prompts go as the token ids the plan stored (exactly what SQL shows);
+      // raw prompts as text, which the agent tokenizes.
+      prompt: wu.prompt.renderedText ?? wu.prompt.text,
+      promptIds: wu.prompt.promptIds ?? [],
       seed: wu.seed >>> 0,
       sampler: {
         genLength: model.sampler.genLength, steps: model.sampler.steps, blockLength: model.sampler.blockLength,

@@ -6,14 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
 import { arithProblems } from '../datasets/arith.ts';
+import { readJsonl } from '../datasets/jsonl.ts';
+import type { JsonlRecord } from '../datasets/jsonl.ts';
 import { parseCard } from '../../node-agent/model/card.ts';
 import type { ModelCard } from '../../node-agent/model/card.ts';
 import { isAgentError } from '../../node-agent/errors.ts';
 import { resolveCells } from './grid.ts';
 import type { TrajectoryShape } from './grid.ts';
+import { chatRenderer, promptTemplate } from './render.ts';
+import type { ChatRenderer, FewshotTurn, PromptTemplate } from './render.ts';
 import type { ModelRef, SweepSpec } from './spec-types.ts';
 
 /** Sampler settings of a model in a sweep: the card's defaults with the spec's overrides. */
@@ -35,15 +39,46 @@ export interface PlannedModel {
   readonly card: ModelCard;
   readonly cardJson: unknown;
   readonly sampler: ResolvedSampler;
+  /** How its prompts are presented: `raw` text, or rendered with its `chat` template (card `prompt.template`). */
+  readonly template: PromptTemplate;
 }
 
-/** A prompt of the sweep's dataset (for one prompt format). */
+/** What a Prompt row's `meta` holds: where the prompt came from and how it was presented. */
+export interface PromptMeta {
+  /** The dataset before rendering (`arith:…`, `jsonl:…`): rows of the same source and idx ask the same question. */
+  readonly source: string;
+  /** 1-based line of the record in its JSONL file. */
+  readonly line?: number;
+  readonly template: PromptTemplate;
+  /** For chat prompts: the system message, if any. */
+  readonly system?: string;
+  /** For chat prompts: the few-shot file (its dataset name) and how many examples. */
+  readonly fewshot?: { readonly source: string; readonly count: number };
+}
+
+/** A prompt of the sweep, as one model is given it (models that see the same text share it). */
 export interface PlannedPrompt {
   readonly id: string;
+  /** Dataset name: the source's, plus `|chat=<12 hex>` for chat-rendered prompts (the rendering's hash). */
   readonly dataset: string;
   readonly idx: number;
+  /** The prompt itself (the user message of a chat prompt). */
   readonly text: string;
   readonly gold: string;
+  /** Exactly the text the model is given: the chat-rendered prompt, or `text` for raw prompts. */
+  readonly renderedText: string;
+  /** Token ids of `renderedText`, sent to the agent; empty for raw prompts (the agent tokenizes `text`). */
+  readonly promptIds: readonly number[];
+  readonly meta: PromptMeta;
+}
+
+/** The first prompt of one model as the model sees it (for `plan`). */
+export interface PromptExample {
+  readonly model: string;
+  readonly template: PromptTemplate;
+  readonly text: string;
+  /** Token ids (chat prompts only; raw prompts are tokenized by the agent). */
+  readonly promptIds: readonly number[];
 }
 
 /** One work unit: (prompt, model, seed). */
@@ -58,9 +93,11 @@ export interface PlannedUnit {
 export interface SweepPlan {
   readonly spec: SweepSpec;
   readonly models: readonly PlannedModel[];
-  /** Prompts per model index (models with the same prompt format share the same rows). */
+  /** Prompts per model index (models given the same text share the same rows). */
   readonly prompts: readonly (readonly PlannedPrompt[])[];
   readonly promptCount: number;
+  /** Per model: its first prompt as it sees it. */
+  readonly examples: readonly PromptExample[];
   readonly units: readonly PlannedUnit[];
   /** Cells, per model: exact when the grid names no span, else estimated (see `exact`). */
   readonly cellsPerModel: readonly { readonly model: string; readonly cellsPerUnit: number; readonly exact: boolean; readonly rowSteps: number }[];
@@ -110,7 +147,8 @@ export function resolveModel(ref: ModelRef, opts: { modelsDir: string; specDir: 
   if (sha256 !== card.sha256) {
     throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${ref.where ?? 'models'}: ${onnx} has sha256 ${sha256.slice(0, 12)}…, its card says ${card.sha256.slice(0, 12)}…`, { hint: 're-export the model or restore the file' });
   }
-  return { id: modelId(sha256), name: card.name, dir, sha256, card, cardJson };
+  const template = promptTemplate(cardJson, `${ref.where ?? 'models'}: ${cardPath}`);
+  return { id: modelId(sha256), name: card.name, dir, sha256, card, cardJson, template };
 }
 
 function readdirModels(root: string): string[] {
@@ -138,31 +176,6 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
   return { genLength, steps, blockLength, remasking, temperature };
 }
 
-/** A JSONL dataset's prompts; each line `{"prompt": ..., "answer": ...}` (or `gold`). */
-export function readJsonlDataset(path: string, where: string): { name: string; rows: { text: string; gold: string }[] } {
-  if (!existsSync(path)) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${path} does not exist`, { hint: 'give a JSONL file relative to the spec file' });
-  const text = readFileSync(path, 'utf8');
-  const rows: { text: string; gold: string }[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (err) {
-      throw new FaithsweepError(ErrorCode.BAD_SPEC, `${path}:${i + 1}: not JSON: ${(err as Error).message}`, { hint: 'one {"prompt": ..., "answer": ...} object per line' });
-    }
-    const o = v as Record<string, unknown>;
-    const gold = o['answer'] ?? o['gold'];
-    if (typeof o['prompt'] !== 'string' || !o['prompt'] || (typeof gold !== 'string' && typeof gold !== 'number')) {
-      throw new FaithsweepError(ErrorCode.BAD_SPEC, `${path}:${i + 1}: needs a non-empty string "prompt" and an "answer"`, { hint: 'one {"prompt": ..., "answer": ...} object per line' });
-    }
-    rows.push({ text: o['prompt'], gold: String(gold) });
-  });
-  if (rows.length === 0) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${path} has no prompts`);
-  const digest = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  return { name: `jsonl:${basename(path)}:${digest}`, rows };
-}
-
 /** The shape a grid resolves against when no clean run is needed (or for an estimate). */
 export function shapeFor(sampler: ResolvedSampler, spans: { cot: TrajectoryShape['cot']; answer: TrajectoryShape['answer'] } = { cot: null, answer: null }): TrajectoryShape {
   return { steps: sampler.steps, genLength: sampler.genLength, ...spans };
@@ -180,13 +193,78 @@ function typicalSpans(m: Omit<PlannedModel, 'sampler'>): { cot: TrajectoryShape[
   const first = readFileSync(golden, 'utf8').split('\n')[0];
   if (!first) return null;
   const text = (JSON.parse(first) as { text?: string }).text ?? '';
-  const g = new RegExp(m.card.spans.regex, 'd').exec(text)?.indices?.groups;
+  const regex = (m.cardJson as { spans?: { regex?: unknown } }).spans?.regex;
+  if (typeof regex !== 'string') return null;
+  const g = new RegExp(regex, 'd').exec(text)?.indices?.groups;
   if (!g?.['cot'] || !g['answer']) return null;
   return { cot: { start: g['cot'][0], end: g['cot'][1] }, answer: { start: g['answer'][0], end: g['answer'][1] } };
 }
 
-/** Plans `spec` (read from `specPath`). Reads model directories and datasets; writes nothing. */
-export function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: string }): SweepPlan {
+/** A prompt before any rendering: the same for every model with the same prompt format. */
+interface SourcePrompt {
+  readonly idx: number;
+  readonly text: string;
+  readonly gold: string;
+  readonly line?: number;
+}
+
+/** The sweep's prompts before rendering, for one model (arith prompts follow the card's prompt_format). */
+interface Source {
+  readonly name: string;
+  readonly prompts: readonly SourcePrompt[];
+  /** How to name a prompt in errors: `data.jsonl:12` or `arith prompt 3`. */
+  readonly at: (p: SourcePrompt) => string;
+}
+
+const sha256Text = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function rawPrompts(src: Source): PlannedPrompt[] {
+  return src.prompts.map((p) => ({
+    id: promptId(src.name, p.idx), dataset: src.name, idx: p.idx, text: p.text, gold: p.gold,
+    renderedText: p.text, promptIds: [],
+    meta: { source: src.name, ...(p.line !== undefined ? { line: p.line } : {}), template: 'raw' },
+  }));
+}
+
+/**
+ * Renders every prompt of `src` with `model`'s chat template: the system message, the
+ * few-shot turns, the prompt as the user turn, and the generation prompt. Throws BAD_SPEC
+ * naming the model (spec file:line) and the template when rendering fails, and listing every
+ * prompt that does not fit the model's context with the sampler's gen_length.
+ */
+function chatPrompts(model: PlannedModel, ref: ModelRef, renderer: ChatRenderer, src: Source, system: string | undefined, shots: { source: string; turns: readonly FewshotTurn[] } | undefined): PlannedPrompt[] {
+  const rendering = sha256Text(JSON.stringify({ renderer: renderer.key, system: system ?? null, fewshot: shots ? { source: shots.source, count: shots.turns.length } : null })).slice(0, 12);
+  const dataset = `${src.name}|chat=${rendering}`;
+  const meta = { source: src.name, template: 'chat' as const, ...(system !== undefined ? { system } : {}), ...(shots ? { fewshot: { source: shots.source, count: shots.turns.length } } : {}) };
+  const where = `${ref.where ?? 'models'} (${model.name})`;
+  const tooLong: string[] = [];
+  const rows = src.prompts.map((p): PlannedPrompt => {
+    const rendered = renderer.render({ system, fewshot: shots?.turns ?? [], prompt: p.text }, `${where}, prompt ${src.at(p)}`);
+    const outside = rendered.ids.find((id) => id >= model.card.vocab_size || id === model.card.mask_token_id);
+    if (outside !== undefined) {
+      throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${where}, prompt ${src.at(p)}: its tokenizer gave id ${outside}, ${outside === model.card.mask_token_id ? "the card's mask_token_id" : `outside the card's vocab_size ${model.card.vocab_size}`}`, {
+        hint: "the model's tokenizer files and its card disagree; re-export the model",
+      });
+    }
+    if (rendered.ids.length + model.sampler.genLength > model.card.max_seq_len) tooLong.push(`${src.at(p)}: ${rendered.ids.length} tokens`);
+    return {
+      id: promptId(dataset, p.idx), dataset, idx: p.idx, text: p.text, gold: p.gold, renderedText: rendered.text, promptIds: rendered.ids,
+      meta: { ...meta, ...(p.line !== undefined ? { line: p.line } : {}) },
+    };
+  });
+  if (tooLong.length) {
+    throw new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${tooLong.length} rendered prompt(s) + gen_length ${model.sampler.genLength} exceed the model's max_seq_len ${model.card.max_seq_len}:\n${tooLong.slice(0, 20).join('\n')}${tooLong.length > 20 ? `\n… and ${tooLong.length - 20} more` : ''}`, {
+      hint: 'lower gen_length (models[].sampler), use fewer few-shot examples, or drop these prompts',
+    });
+  }
+  return rows;
+}
+
+/**
+ * Plans `spec` (read from `specPath`). Reads model directories, datasets and tokenizers;
+ * writes nothing. Every problem is a coded error naming the spec file and line.
+ */
+export async function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: string }): Promise<SweepPlan> {
   const specDir = dirname(resolve(opts.specPath));
   const models: PlannedModel[] = spec.models.map((ref) => {
     const m = resolveModel(ref, { modelsDir: opts.modelsDir, specDir });
@@ -200,21 +278,66 @@ export function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: 
     seenSha.set(key, i);
   });
 
-  let prompts: PlannedPrompt[][];
-  if (spec.dataset.kind === 'arith') {
-    const { seed, count } = spec.dataset;
-    prompts = models.map((m) => {
+  // The prompts before rendering (per model: arith prompts follow each card's prompt_format).
+  let sources: Source[];
+  let shots: { source: string; turns: FewshotTurn[] } | undefined;
+  const ds = spec.dataset;
+  if (ds.kind === 'arith') {
+    sources = models.map((m) => {
       const format = (m.cardJson as { prompt_format?: string }).prompt_format ?? '{a}+{b}=';
-      const dataset = `arith:seed=${seed}:format=${format}`;
-      return arithProblems(seed, count, format).map((p, idx) => ({ id: promptId(dataset, idx), dataset, idx, text: p.prompt, gold: p.gold }));
+      const name = `arith:seed=${ds.seed}:format=${format}`;
+      return { name, prompts: arithProblems(ds.seed, ds.count, format).map((p, idx) => ({ idx, text: p.prompt, gold: p.gold })), at: (p) => `arith #${p.idx}` };
     });
   } else {
-    const path = resolve(specDir, spec.dataset.path);
-    const ds = readJsonlDataset(path, spec.dataset.where ?? 'dataset.jsonl');
-    const rows = ds.rows.map((r, idx) => ({ id: promptId(ds.name, idx), dataset: ds.name, idx, text: r.text, gold: r.gold }));
-    prompts = models.map(() => rows);
+    const file = readJsonl(resolve(specDir, ds.path), {
+      promptField: ds.fields?.prompt, answerField: ds.fields?.answer, answerRegex: ds.answerRegex, limit: ds.count, where: ds.where ?? 'dataset.jsonl',
+      hint: `one {"${ds.fields?.prompt ?? 'prompt'}": ..., "${ds.fields?.answer ?? 'answer'}": ...} object per line`,
+    });
+    const shown = ds.path;
+    const source: Source = { name: file.name, prompts: file.records.map((r: JsonlRecord, idx) => ({ idx, text: r.prompt, gold: r.gold, line: r.line })), at: (p) => `${shown}:${p.line}` };
+    sources = models.map(() => source);
+    if (ds.fewshot) {
+      const f = ds.fewshot;
+      const fewFile = readJsonl(resolve(specDir, f.path), {
+        promptField: f.prompt ?? ds.fields?.prompt, answerField: f.answer ?? ds.fields?.answer, limit: f.count, where: f.where ?? 'dataset.fewshot',
+        hint: 'few-shot examples: one JSON object per line with the prompt and answer fields',
+      });
+      if (fewFile.records.length < f.count) {
+        throw new FaithsweepError(ErrorCode.BAD_SPEC, `${f.where ?? 'dataset.fewshot'}: ${f.path} has ${fewFile.records.length} record(s), fewer than count ${f.count}`, { hint: 'lower dataset.fewshot.count or add examples' });
+      }
+      shots = { source: fewFile.name, turns: fewFile.records.map((r) => ({ prompt: r.prompt, answer: r.answer })) };
+    }
+  }
+
+  // Raw models get the prompt text as it is; system messages and few-shot turns need a chat template.
+  const system = spec.prompting?.system;
+  const needsChat = [
+    ...(system !== undefined ? [`${spec.prompting?.where ?? 'prompting'}.system`] : []),
+    ...(ds.kind === 'jsonl' && ds.fewshot ? [ds.fewshot.where ?? 'dataset.fewshot'] : []),
+  ];
+  const prompts: PlannedPrompt[][] = [];
+  const renderers = new Map<string, ChatRenderer>(); // by model directory: a model listed twice loads once
+  for (let i = 0; i < models.length; i++) {
+    const m = models[i]!;
+    const ref = spec.models[i]!;
+    if (m.template === 'raw') {
+      if (needsChat.length) {
+        throw new FaithsweepError(ErrorCode.BAD_SPEC, `${ref.where ?? 'models'}: model ${m.name} takes raw prompts (its card has no prompt.template: chat), so it cannot take ${needsChat.join(' or ')}`, {
+          hint: 'drop prompting.system / dataset.fewshot, or use models whose card says prompt: {template: chat}',
+        });
+      }
+      prompts.push(rawPrompts(sources[i]!));
+    } else {
+      const renderer = renderers.get(m.dir) ?? (await chatRenderer(m, ref.where ?? 'models'));
+      renderers.set(m.dir, renderer);
+      prompts.push(chatPrompts(m, ref, renderer, sources[i]!, system, shots));
+    }
   }
   const promptCount = prompts[0]?.length ?? 0;
+  const examples: PromptExample[] = models.map((m, i) => {
+    const first = prompts[i]![0]!;
+    return { model: m.name, template: m.template, text: first.renderedText, promptIds: first.promptIds };
+  });
 
   const units: PlannedUnit[] = [];
   for (let p = 0; p < promptCount; p++) {
@@ -240,6 +363,7 @@ export function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: 
     models,
     prompts,
     promptCount,
+    examples,
     units,
     cellsPerModel,
     cells: perUnit.reduce((a, c) => a + c.cellsPerUnit, 0),

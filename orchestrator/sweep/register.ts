@@ -28,9 +28,19 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/** sha256 of a plan's spec and resolved models: what makes two launches "the same sweep". */
+/**
+ * sha256 of a plan's spec and resolved models: what makes two launches "the same sweep".
+ * When the prompts come from a file or are rendered by a chat template, the datasets' names
+ * (which carry the file's and the rendering's hashes) count too, so a changed JSONL file or
+ * template under the same sweep name is refused rather than mixed in.
+ */
 export function specHash(plan: SweepPlan): string {
-  const body = { spec: plan.spec, models: plan.models.map((m) => ({ sha256: m.sha256, sampler: m.sampler })) };
+  const derived = plan.spec.dataset.kind !== 'arith' || plan.models.some((m) => m.template !== 'raw');
+  const body = {
+    spec: plan.spec,
+    models: plan.models.map((m) => ({ sha256: m.sha256, sampler: m.sampler })),
+    ...(derived ? { datasets: plan.prompts.map((ps) => ps[0]?.dataset ?? null) } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
 
@@ -74,7 +84,10 @@ export async function registerSweep(db: PrismaClient, plan: SweepPlan): Promise<
       skipDuplicates: true,
     });
     const prompts = new Map(plan.prompts.flat().map((p) => [p.id, p]));
-    const promptRows = [...prompts.values()].map((p) => ({ id: p.id, dataset: p.dataset, idx: p.idx, text: p.text, goldAnswer: p.gold }));
+    const promptRows = [...prompts.values()].map((p) => ({
+      id: p.id, dataset: p.dataset, idx: p.idx, text: p.text, goldAnswer: p.gold,
+      renderedText: p.renderedText, promptIds: [...p.promptIds], meta: p.meta as unknown as object,
+    }));
     for (let i = 0; i < promptRows.length; i += CHUNK) await tx.prompt.createMany({ data: promptRows.slice(i, i + CHUNK), skipDuplicates: true });
     if (!existing) {
       await tx.sweep.create({

@@ -45,16 +45,64 @@ export interface ModelRef {
   readonly where?: string;
 }
 
+/**
+ * Which fields of a JSONL record hold the prompt and the gold answer. Absent fields take
+ * the defaults: `prompt`, and `answer` (or `gold` when a record has no `answer`).
+ */
+export interface JsonlFields {
+  readonly prompt?: string;
+  readonly answer?: string;
+}
+
+/**
+ * Few-shot examples: the first `count` records of a second JSONL file, each given to a chat
+ * model as a user turn (its prompt field) and an assistant turn (its answer field, whole).
+ */
+export interface FewshotSpec extends JsonlFields {
+  /** Path as written in the spec (relative to the spec file). */
+  readonly path: string;
+  readonly count: number;
+  /** `file:line:col: dataset.fewshot`, for errors found when the file is read. */
+  readonly where?: string;
+}
+
 /** Where prompts come from. */
 export type DatasetSpec =
   | { readonly kind: 'arith'; readonly seed: number; readonly count: number }
-  | { readonly kind: 'jsonl'; readonly path: string; readonly where?: string };
+  | {
+      readonly kind: 'jsonl';
+      /** Path as written in the spec (relative to the spec file). */
+      readonly path: string;
+      /** Field mapping (absent: the defaults of {@link JsonlFields}). */
+      readonly fields?: JsonlFields;
+      /**
+       * A JavaScript regular expression with a named group `answer`, searched in the answer
+       * field; the gold answer is that group of the last match, trimmed. A record it does not
+       * match is a bad line.
+       */
+      readonly answerRegex?: string;
+      /** Only the first `count` records. */
+      readonly count?: number;
+      readonly fewshot?: FewshotSpec;
+      /** `file:line:col: dataset.jsonl`, for errors found when the file is read. */
+      readonly where?: string;
+    };
+
+/** How prompts are presented to chat-template models (`prompt.template: chat` in the card). */
+export interface PromptingSpec {
+  /** A system message, before the few-shot turns and the prompt. */
+  readonly system?: string;
+  /** `file:line:col: prompting`, for errors found when a prompt is rendered. */
+  readonly where?: string;
+}
 
 /** A validated sweep spec. */
 export interface SweepSpec {
   readonly name: string;
   readonly models: readonly ModelRef[];
   readonly dataset: DatasetSpec;
+  /** Absent when the spec has no `prompting` key. */
+  readonly prompting?: PromptingSpec;
   readonly seeds: readonly number[];
   readonly grid: {
     readonly positions: readonly PositionSelector[];

@@ -47,7 +47,7 @@ describe('sweep spec parsing', () => {
     const text = GOOD.replace('seeds: [0, 1]', 'sedes: [0, 1]').replace('kinds: [replace,', 'kinds: [smash,').replace('window: 8', 'window: -1');
     const lines = problems(text);
     assert.deepEqual(lines, [
-      "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, seeds, grid, options)",
+      "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, prompting, seeds, grid, options)",
       'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|{token: N}}, remask, probe',
       'sweep.yaml:12:20: options.window: must be an integer >= 1 (got -1)',
     ]);
@@ -55,6 +55,74 @@ describe('sweep spec parsing', () => {
 
   it('rejects a YAML syntax error with its line', () => {
     assert.match(problems('name: x\nmodels: [a\n')[0]!, /^sweep\.yaml:\d+:\d+: YAML: /);
+  });
+});
+
+describe('JSONL datasets and prompting in the spec', () => {
+  const base = (dataset: string, extra = '') => `name: words
+models: [word-problems]
+${dataset}
+${extra}grid: {positions: [cot], steps: [0.5], kinds: [replace]}
+`;
+
+  it('reads the field mapping, answer_regex, count, few-shot and the system message', () => {
+    const s = parseSpec(base(`dataset:
+  jsonl: data/test.jsonl
+  prompt: question
+  answer: answer
+  answer_regex: '#### (?<answer>.+)'
+  count: 50
+  fewshot: {jsonl: data/train.jsonl, count: 3}`, 'prompting: {system: "Solve it."}\n'), 'sweep.yaml');
+    const { where, fewshot, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;
+    assert.deepEqual(ds, { kind: 'jsonl', path: 'data/test.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 50 });
+    assert.equal(where, 'sweep.yaml:4:10: dataset.jsonl');
+    assert.deepEqual({ ...fewshot, where: undefined }, { path: 'data/train.jsonl', count: 3, where: undefined });
+    assert.match(fewshot!.where!, /^sweep\.yaml:9:12: dataset\.fewshot$/);
+    assert.equal(s.prompting?.system, 'Solve it.');
+    assert.equal(s.prompting?.where, 'sweep.yaml:10:12: prompting');
+  });
+
+  it('keeps a plain jsonl spec as it was (no new keys, so its hash is unchanged)', () => {
+    const s = parseSpec(base('dataset: {jsonl: data/test.jsonl}'), 'sweep.yaml');
+    assert.deepEqual(Object.keys(s.dataset).sort(), ['kind', 'path', 'where']);
+    assert.equal(s.prompting, undefined);
+    assert.equal('prompting' in s, false);
+  });
+
+  it('reports an answer_regex that does not compile, or has no group answer, at its file:line:col', () => {
+    assert.deepEqual(problems(base("dataset: {jsonl: t.jsonl, answer_regex: '#### (?<answer>.+'}")), [
+      'sweep.yaml:3:41: dataset.answer_regex: is not a valid JavaScript regular expression: Invalid regular expression: /(?:#### (?<answer>.+)|/: Unterminated group',
+    ]);
+    assert.deepEqual(problems(base("dataset: {jsonl: t.jsonl, answer_regex: '#### (?<gold>.+)'}")), [
+      "sweep.yaml:3:41: dataset.answer_regex: must have a named group answer, e.g. '#### (?<answer>.+)'",
+    ]);
+    assert.deepEqual(problems(base("dataset: {jsonl: t.jsonl, answer_regex: '#### (.+)'}")), [
+      "sweep.yaml:3:41: dataset.answer_regex: must have a named group answer, e.g. '#### (?<answer>.+)'",
+    ]);
+  });
+
+  it('reports every problem of the dataset, few-shot and prompting keys together', () => {
+    const lines = problems(base(`dataset:
+  jsonl: t.jsonl
+  prompt: 7
+  fewshot: {jsonl: s.jsonl, count: 0, shots: 2}`, 'prompting: {system: "", temperature: 1}\n'));
+    assert.deepEqual(lines, [
+      'sweep.yaml:5:11: dataset.prompt: must be a field name (got 7)',
+      'sweep.yaml:6:39: dataset.fewshot.shots: unknown key (allowed: jsonl, count, prompt, answer)',
+      'sweep.yaml:6:36: dataset.fewshot.count: must be an integer >= 1 (got 0)',
+      'sweep.yaml:7:25: prompting.temperature: unknown key (allowed: system)',
+      'sweep.yaml:7:21: prompting.system: must be a non-empty string (got "")',
+    ]);
+  });
+
+  it('rejects JSONL-only keys on a generator dataset, and few-shot without its count', () => {
+    assert.deepEqual(problems(base('dataset: {generator: arith, count: 3, answer_regex: x, fewshot: {jsonl: f.jsonl}}')), [
+      'sweep.yaml:3:39: dataset.answer_regex: only applies to a jsonl dataset (give jsonl: PATH)',
+      'sweep.yaml:3:56: dataset.fewshot: only applies to a jsonl dataset (give jsonl: PATH)',
+    ]);
+    assert.deepEqual(problems(base('dataset: {jsonl: t.jsonl, fewshot: {jsonl: f.jsonl}}')), [
+      'sweep.yaml:3:36: dataset.fewshot.count: is required: how many examples (the first N records of the file)',
+    ]);
   });
 });
 
@@ -85,5 +153,15 @@ describe('the bundled example specs', () => {
     const { REPO_ROOT } = await import('../config/paths.ts');
     const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'demo.yaml'), 'utf8'), 'examples/demo.yaml');
     assert.deepEqual(s.models.map((m) => m.ref), ['arith-cot', 'arith-cot-decoupled']);
+  });
+
+  it('examples/word-problems.yaml is valid: the held-out JSONL of models/word-problems, gold after ####', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { REPO_ROOT } = await import('../config/paths.ts');
+    const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'word-problems.yaml'), 'utf8'), 'examples/word-problems.yaml');
+    assert.deepEqual(s.models.map((m) => m.ref), ['word-problems']);
+    const { where: _, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;
+    assert.deepEqual(ds, { kind: 'jsonl', path: '../models/word-problems/heldout.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 50 });
   });
 });

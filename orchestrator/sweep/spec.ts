@@ -6,7 +6,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
-import type { DatasetSpec, KindSpec, ModelRef, PositionSelector, SamplerOverrides, StepSelector, SweepSpec } from './spec-types.ts';
+import type { DatasetSpec, FewshotSpec, KindSpec, ModelRef, PositionSelector, PromptingSpec, SamplerOverrides, StepSelector, SweepSpec } from './spec-types.ts';
 
 /** Running work units at once when the spec does not say: well below Temporal's 2,000 pending activities. */
 export const DEFAULT_WINDOW = 32;
@@ -160,16 +160,81 @@ function model(node: YamlNode, path: string, p: Problems): ModelRef | undefined 
   return { ref, sampler: o.has('sampler') ? sampler(o.get('sampler')!.value, `${path}.sampler`, p) : {}, where: `${p.at(node)}: ${path}` };
 }
 
-function dataset(node: YamlNode | null, p: Problems): DatasetSpec | undefined {
-  const o = entries(node, 'dataset', ['generator', 'seed', 'count', 'jsonl'], p);
-  if (!o) return undefined;
-  if (o.has('jsonl')) {
-    const path = scalar(o.get('jsonl')!.value);
-    if (o.has('generator') || o.has('count')) p.add(node, 'dataset', 'give either jsonl or generator, not both');
-    if (typeof path === 'string' && path) return { kind: 'jsonl', path, where: `${p.at(o.get('jsonl')!.value)}: dataset.jsonl` };
-    p.add(o.get('jsonl')!.value, 'dataset.jsonl', 'must be a file path');
+function str(node: YamlNode | null, path: string, p: Problems, what = 'a non-empty string'): string | undefined {
+  const v = scalar(node);
+  if (typeof v === 'string' && v) return v;
+  p.add(node, path, `must be ${what} (got ${JSON.stringify(v ?? null)})`);
+  return undefined;
+}
+
+/**
+ * Checks an `answer_regex`: a valid JavaScript regular expression with a named group
+ * `answer`. The empty alternative makes it match '' so that `groups` lists every named group.
+ */
+function answerRegex(node: YamlNode | null, path: string, p: Problems): string | undefined {
+  const src = str(node, path, p, 'a regular expression with a named group answer');
+  if (src === undefined) return undefined;
+  let groups: Record<string, string> | undefined;
+  try {
+    groups = new RegExp(`(?:${src})|`).exec('')?.groups;
+  } catch (err) {
+    p.add(node, path, `is not a valid JavaScript regular expression: ${(err as Error).message}`);
     return undefined;
   }
+  if (!groups || !('answer' in groups)) {
+    p.add(node, path, 'must have a named group answer, e.g. \'#### (?<answer>.+)\'');
+    return undefined;
+  }
+  return src;
+}
+
+const DATASET_KEYS = ['generator', 'seed', 'count', 'jsonl', 'prompt', 'answer', 'answer_regex', 'fewshot'] as const;
+const JSONL_ONLY = ['prompt', 'answer', 'answer_regex', 'fewshot'] as const;
+
+function fields(o: Obj, path: string, p: Problems): { prompt?: string; answer?: string } {
+  const out: { prompt?: string; answer?: string } = {};
+  for (const k of ['prompt', 'answer'] as const) {
+    if (!o.has(k)) continue;
+    const v = str(o.get(k)!.value, `${path}.${k}`, p, 'a field name');
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function fewshot(node: YamlNode | null, p: Problems): FewshotSpec | undefined {
+  const o = entries(node, 'dataset.fewshot', ['jsonl', 'count', 'prompt', 'answer'], p);
+  if (!o) return undefined;
+  if (!o.has('jsonl')) p.add(node, 'dataset.fewshot.jsonl', 'is required: a JSONL file of examples, relative to the spec file');
+  if (!o.has('count')) p.add(node, 'dataset.fewshot.count', 'is required: how many examples (the first N records of the file)');
+  const path = o.has('jsonl') ? str(o.get('jsonl')!.value, 'dataset.fewshot.jsonl', p, 'a file path') : undefined;
+  const count = o.has('count') ? int(o.get('count')!.value, 'dataset.fewshot.count', p, 1) : undefined;
+  const f = fields(o, 'dataset.fewshot', p);
+  if (path === undefined || count === undefined) return undefined;
+  return { path, count, ...f, where: `${p.at(node)}: dataset.fewshot` };
+}
+
+function dataset(node: YamlNode | null, p: Problems): DatasetSpec | undefined {
+  const o = entries(node, 'dataset', DATASET_KEYS, p);
+  if (!o) return undefined;
+  if (o.has('jsonl')) {
+    if (o.has('generator') || o.has('seed')) p.add(node, 'dataset', 'give either jsonl or generator, not both');
+    const path = str(o.get('jsonl')!.value, 'dataset.jsonl', p, 'a file path');
+    const f = fields(o, 'dataset', p);
+    const regex = o.has('answer_regex') ? answerRegex(o.get('answer_regex')!.value, 'dataset.answer_regex', p) : undefined;
+    const count = o.has('count') ? int(o.get('count')!.value, 'dataset.count', p, 1) : undefined;
+    const shots = o.has('fewshot') ? fewshot(o.get('fewshot')!.value, p) : undefined;
+    if (path === undefined) return undefined;
+    return {
+      kind: 'jsonl',
+      path,
+      ...(Object.keys(f).length ? { fields: f } : {}),
+      ...(regex !== undefined ? { answerRegex: regex } : {}),
+      ...(count !== undefined ? { count } : {}),
+      ...(shots ? { fewshot: shots } : {}),
+      where: `${p.at(o.get('jsonl')!.value)}: dataset.jsonl`,
+    };
+  }
+  for (const k of JSONL_ONLY) if (o.has(k)) p.add(o.get(k)!.key, `dataset.${k}`, 'only applies to a jsonl dataset (give jsonl: PATH)');
   if (scalar(o.get('generator')?.value ?? null) !== 'arith') {
     p.add(o.get('generator')?.value ?? node, 'dataset.generator', "allowed: arith (or give jsonl: PATH)");
     return undefined;
@@ -180,6 +245,13 @@ function dataset(node: YamlNode | null, p: Problems): DatasetSpec | undefined {
   return seed === undefined || count === undefined ? undefined : { kind: 'arith', seed, count };
 }
 
+function prompting(node: YamlNode | null, p: Problems): PromptingSpec | undefined {
+  const o = entries(node, 'prompting', ['system'], p);
+  if (!o) return undefined;
+  const system = o.has('system') ? str(o.get('system')!.value, 'prompting.system', p) : undefined;
+  return { ...(system !== undefined ? { system } : {}), where: `${p.at(node)}: prompting` };
+}
+
 /** Parses `text` (the contents of `file`); throws BAD_SPEC listing every problem with file:line:col. */
 export function parseSpec(text: string, file: string): SweepSpec {
   const lines = new LineCounter();
@@ -187,12 +259,13 @@ export function parseSpec(text: string, file: string): SweepSpec {
   const p = new Problems(file, lines);
   for (const e of doc.errors) p.list.push(`${file}:${lines.linePos(e.pos[0]).line}:${lines.linePos(e.pos[0]).col}: YAML: ${e.message.split('\n')[0]}`);
   if (p.list.length) throw specError(p);
-  const root = entries(doc.contents as YamlNode | null, '(spec)', ['name', 'models', 'dataset', 'seeds', 'grid', 'options'], p);
+  const root = entries(doc.contents as YamlNode | null, '(spec)', ['name', 'models', 'dataset', 'prompting', 'seeds', 'grid', 'options'], p);
   const get = (k: string) => root?.get(k)?.value ?? null;
   const name = scalar(get('name'));
   if (typeof name !== 'string' || !NAME_RE.test(name)) p.add(get('name') ?? (doc.contents as YamlNode), 'name', 'required: lower-case letters, digits, . _ - (at most 63)');
   const models = list(get('models'), 'models', p).map((n, i) => model(n, `models[${i}]`, p));
   const ds = dataset(get('dataset'), p);
+  const prompt = root?.has('prompting') ? prompting(get('prompting'), p) : undefined;
   const seeds = root?.has('seeds') ? list(get('seeds'), 'seeds', p).map((n, i) => int(n, `seeds[${i}]`, p)) : [0];
   const grid = entries(get('grid'), 'grid', ['positions', 'steps', 'kinds'], p);
   const positions = list(grid?.get('positions')?.value ?? null, 'grid.positions', p).map((n, i) => position(n, `grid.positions[${i}]`, p));
@@ -206,6 +279,7 @@ export function parseSpec(text: string, file: string): SweepSpec {
     name: name as string,
     models: models as ModelRef[],
     dataset: ds!,
+    ...(prompt ? { prompting: prompt } : {}),
     seeds: seeds as number[],
     grid: { positions: positions as PositionSelector[], steps: steps as StepSelector[], kinds: kinds as KindSpec[] },
     options: { window: window!, filmStripPrompts: filmStripPrompts! },

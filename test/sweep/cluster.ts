@@ -48,7 +48,8 @@ export interface Cluster {
   worker: WorkerProcess | undefined;
   /** What every worker process of this cluster wrote to stderr. */
   workerLog(): string;
-  startAgent(name: string): Promise<AgentProcess>;
+  /** Starts an agent on the models under `modelsDir` (default: the repository's models folder). */
+  startAgent(name: string, modelsDir?: string): Promise<AgentProcess>;
   startWorker(): Promise<WorkerProcess>;
   /** Runs `faithsweep ...args`; resolves with the exit code and output (never rejects on exit code). */
   cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -82,8 +83,8 @@ export async function startCluster(label: string): Promise<Cluster> {
   const cluster: Cluster = {
     home, db, nats, temporal, taskQueue, bucket, env, agents, worker: undefined,
     workerLog: () => workerLog,
-    async startAgent(name) {
-      const p = spawnAgent(['--models', MODELS_DIR, '--port', '0', '--nats', nats.url, '--bucket', bucket, '--token-file', tokenFile,
+    async startAgent(name, modelsDir = MODELS_DIR) {
+      const p = spawnAgent(['--models', modelsDir, '--port', '0', '--nats', nats.url, '--bucket', bucket, '--token-file', tokenFile,
         '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000'], {}, START_TIMEOUT_MS);
       agents.set(name, p);
       await p.ready;

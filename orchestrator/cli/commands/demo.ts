@@ -103,7 +103,7 @@ export const demoCommand = command({
     const specFile = (values['spec'] as string | undefined) ?? join(ctx.paths.repoRoot, 'examples', 'demo.yaml');
     // Validate before anything starts: a bad spec changes nothing.
     const { spec, path } = readSpec(specFile);
-    const plan = planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+    const plan = await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
 
     const stack = await stackFromContext(ctx);
     ctx.err('[1/5] starting the local stack (PostgreSQL, NATS, Temporal)…');

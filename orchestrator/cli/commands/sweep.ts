@@ -35,6 +35,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
       name: s.name,
       models: plan.models.map((m) => ({ name: m.name, sha256: m.sha256, dir: m.dir, sampler: m.sampler })),
       prompts: plan.promptCount, seeds: s.seeds, workUnits: plan.units.length,
+      examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
       estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
     }, null, 2));
@@ -46,13 +47,17 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
     ctx.out(`  model ${m.name}  sha256 ${m.sha256.slice(0, 12)}…  T=${m.sampler.steps} gen=${m.sampler.genLength} block=${m.sampler.blockLength} ${m.sampler.remasking} temp=${m.sampler.temperature}  cells/unit ${c.exact ? '' : '≈'}${c.cellsPerUnit}`);
   }
   ctx.out(`  prompts ${plan.promptCount} (${s.dataset.kind === 'arith' ? `arith seed ${s.dataset.seed}` : s.dataset.path})  seeds ${s.seeds.join(',')}`);
+  for (const x of plan.examples) {
+    ctx.out(`  prompt 0 as ${x.model} sees it (${x.template === 'chat' ? `chat template, ${x.promptIds.length} tokens` : 'raw text'}):`);
+    for (const line of x.text.split('\n')) ctx.out(`    | ${line}`);
+  }
   ctx.out(`  work units ${plan.units.length}`);
   ctx.out(`  cells ${plan.exact ? '' : '≈'}${plan.cells}${plan.exact ? '' : '  (span selectors resolve against each clean run; estimated from the models\' golden trajectories)'}`);
   ctx.out(`  estimate ≈ ${plan.rowSteps} forward-pass rows ≈ ${formatDuration(estSeconds)} on one CPU agent of this machine (GPU agents are much faster)`);
 }
 
 /** Spec → plan, with the models folder of the context. */
-function planFromFile(ctx: CliContext, file: string | undefined): SweepPlan {
+async function planFromFile(ctx: CliContext, file: string | undefined): Promise<SweepPlan> {
   const { spec, path } = readSpec(file);
   return planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
 }
@@ -63,7 +68,7 @@ const planCommand = command({
   args: 'SPEC',
   details: ['SPEC is a YAML sweep spec (docs/spec.md; examples/demo.yaml).'],
   async run(ctx, { positionals }) {
-    printPlan(ctx, planFromFile(ctx, positionals[0]));
+    printPlan(ctx, await planFromFile(ctx, positionals[0]));
   },
 });
 
@@ -117,7 +122,7 @@ const launchCommand = command({
     "A worker ('faithsweep worker') and agents ('faithsweep agent') must be running for the sweep to make progress.",
   ],
   async run(ctx, { values, positionals }) {
-    const plan = planFromFile(ctx, positionals[0]);
+    const plan = await planFromFile(ctx, positionals[0]);
     const e = await endpointsFromContext(ctx);
     await checkSchema(ctx, e.databaseUrl);
     const client = await temporalClient(e.temporalAddress);

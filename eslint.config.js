@@ -1,4 +1,4 @@
-// Lint rules from CONVENTIONS.md: type-only imports, no floating promises, no import
+// The house rules of docs/architecture.md: type-only imports, no floating promises, no import
 // cycles, and a deterministic sandbox for workflow code.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';

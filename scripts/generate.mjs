@@ -1,6 +1,6 @@
-// Generates code that is not committed (CONVENTIONS rule 6: "generated in setup"):
+// Generates code that is not committed (docs/architecture.md, "Generated code"):
 //   - the Prisma client  (prisma/schema.prisma  -> generated/prisma/)
-//   - protobuf/gRPC types (proto/**/*.proto      -> generated/proto/)   [when protos exist]
+//   - protobuf/gRPC types (proto/**/*.proto      -> generated/proto/)
 // Each step runs only when its inputs changed (a hash stamp in generated/), so setup
 // stays fast on every `npm test`.
 import { createHash } from 'node:crypto';

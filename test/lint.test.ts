@@ -1,4 +1,4 @@
-// The lint rules of CONVENTIONS.md, shown on fixtures: workflow files may not import Node
+// The lint rules of docs/architecture.md (house rules), shown on fixtures: workflow files may not import Node
 // built-ins or orchestrator code as values; type-only imports are fine.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

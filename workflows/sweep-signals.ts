@@ -2,8 +2,8 @@
  * Signals and queries of the sweep workflows, defined once here so that the workflows and
  * the orchestrator (CLI, client code) use the same definitions. Their names are those of
  * `SWEEP_SIGNALS` / `SWEEP_QUERIES` in orchestrator/sweep/contract.ts (workflow code may
- * not import values from orchestrator/, so the names are repeated here; the test in
- * test/workflows/sweep-signals.test.ts checks that they agree).
+ * not import values from orchestrator/, so the names are repeated here;
+ * test/workflows/sweep-replay.test.ts checks that they agree).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SweepProgress } from '../orchestrator/sweep/contract.ts';

@@ -1,5 +1,5 @@
 /**
- * One denoising step of the LLaDA sampler (DESIGN §3, models/README.md "Sampler
+ * One denoising step of the LLaDA sampler (docs/experiment.md "Sampler", models/README.md "Sampler
  * contract") for one branch, given that branch's scores from a batched forward pass.
  *
  * The per-step quota is recomputed from the state as ceil(m / R): m masked positions up to

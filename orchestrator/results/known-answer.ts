@@ -1,5 +1,5 @@
 /**
- * The known-answer validation of the measurement (issue 6, item 5): the chain-of-thought
+ * The known-answer validation of the measurement (docs/experiment.md, docs/sql.md): the chain-of-thought
  * flip rate before the answer commits must be higher for the model whose answer is computed
  * from its chain of thought (`arith-cot`) than for the control trained with random CoT
  * digits (`arith-cot-decoupled`), with non-overlapping 95 % Wilson intervals. When it is

@@ -8,7 +8,10 @@ import type { SweepRunInput } from '../../workflows/sweep.ts';
 import { allRuns, startSweepHarness } from './sweep-harness.ts';
 import type { SweepHarness } from './sweep-harness.ts';
 
-/** The bound the issue sets on any single run's history. */
+/**
+ * Bound on any single run's history: under Temporal's 10,240-event warning (the hard limit is
+ * 51,200), so however large the sweep, no run nears the limits and replay stays cheap.
+ */
 const MAX_EVENTS = 10_000;
 
 describe('a sweep of 1,000 work units', () => {

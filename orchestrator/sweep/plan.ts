@@ -180,6 +180,7 @@ function typicalSpans(m: Omit<PlannedModel, 'sampler'>): { cot: TrajectoryShape[
   const first = readFileSync(golden, 'utf8').split('\n')[0];
   if (!first) return null;
   const text = (JSON.parse(first) as { text?: string }).text ?? '';
+  if (!m.card.spans?.regex) return null; // cards with answer.regex only (node-agent/model/card.ts)
   const g = new RegExp(m.card.spans.regex, 'd').exec(text)?.indices?.groups;
   if (!g?.['cot'] || !g['answer']) return null;
   return { cot: { start: g['cot'][0], end: g['cot'][1] }, answer: { start: g['answer'][0], end: g['answer'][1] } };

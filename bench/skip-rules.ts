@@ -20,7 +20,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'arith-cot,arith-cot-decoupled' },
     regex: { type: 'string', default: '\\|(?<answer>\\d{5})' },
-    prompts: { type: 'string', default: '3' },
+    prompts: { type: 'string', default: '1' },
     every: { type: 'string', default: '4' },
     threads: { type: 'string', default: '2' },
   },

@@ -26,16 +26,19 @@ export interface DecodedIds {
 /**
  * THE decode call: token ids → text plus per-token character spans.
  *
- * Today: the tokenizer's pieces joined (exact for the character-level tokenizers the agent
- * loads). When common/text's `TextTokenizer` is the model's tokenizer this becomes
- * `model.tokenizer.decodeWithSpans(ids)` (HF `decode`: byte-level BPE bytes → UTF-8, Metaspace
- * → space; a token that ends inside a character gets an empty or shared span), nothing else.
+ * With common/text's `TextTokenizer` as the model's tokenizer this is its
+ * `decodeWithSpans(ids)` (HF `decode`: byte-level BPE bytes → UTF-8, Metaspace → space; a
+ * token that ends inside a character gets an empty span, docs/text.md). Until that tokenizer
+ * is the agent's, the tokenizer's pieces are joined, which is the same for the
+ * character-level organisms; once it is, the fallback below can go.
  */
 export function decodeIds(model: OnnxModel, ids: readonly number[]): DecodedIds {
+  const tok = model.tokenizer as OnnxModel['tokenizer'] & { decodeWithSpans?: (ids: readonly number[]) => DecodedIds };
+  if (typeof tok.decodeWithSpans === 'function') return tok.decodeWithSpans(ids);
   let text = '';
   const spans: Array<[number, number]> = [];
   for (const id of ids) {
-    const piece = model.tokenizer.piece(id);
+    const piece = tok.piece(id);
     spans.push([text.length, text.length + piece.length]);
     text += piece;
   }

@@ -16,7 +16,7 @@ import { emptyDatabase, freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import pg from 'pg';
 
-const MIGRATION = '20261129000000_cell_outcomes';
+const MIGRATION = '20261130100000_cell_outcomes';
 const spans = { cotStart: 0, cotEnd: 27, answerStart: 28, answerEnd: 33 };
 const planned = (key: string, position: number): PlannedCell => ({ key, step: 5, position, kind: { kind: 'replace', variant: 'random' } });
 const result = (key: string, r: Partial<InterventionResult>): InterventionResult => ({

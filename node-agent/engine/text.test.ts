@@ -20,12 +20,27 @@ const PIECES = ['<|pad|>', '<|mask|>', '<|endoftext|>', '<|im_end|>',
 const ID = new Map(PIECES.map((p, i) => [p, i]));
 const ids = (...pieces: string[]): number[] => pieces.map((p) => ID.get(p) ?? assert.fail(`no piece ${JSON.stringify(p)}`));
 
-const tokenizer: Tokenizer = {
+/** Its tokenizer: pieces are plain text, so decoding joins them (with each piece's span). */
+function decodeWithSpans(ids: readonly number[]): { text: string; spans: Array<[number, number]> } {
+  let text = '';
+  const spans: Array<[number, number]> = [];
+  for (const id of ids) {
+    const piece = PIECES[id] ?? '';
+    spans.push([text.length, text.length + piece.length]);
+    text += piece;
+  }
+  return { text, spans };
+}
+const hand = {
   vocabSize: PIECES.length,
   specialIds: new Set([0, 1, 2, 3]),
-  encode: () => assert.fail('not used'),
-  piece: (id) => PIECES[id] ?? '',
+  encode: (): number[] => assert.fail('not used'),
+  decode: (ids: readonly number[]) => decodeWithSpans(ids).text,
+  decodeWithSpans,
+  tokenToId: (token: string) => ID.get(token),
+  piece: (id: number) => PIECES[id] ?? '',
 };
+const tokenizer: Tokenizer = hand;
 
 /** A card of this vocabulary with `fields` on top. */
 function card(fields: Record<string, unknown>): ModelCard {

@@ -199,12 +199,19 @@ describe('when an outcome is settled', () => {
 
 describe('numeric normalisation', () => {
   const cases: Array<[string, string | null]> = [
-    ['1234', '1234'], ['$1,234', '1234'], [' 1 234 ', '1234'], ['-5', '-5'], ['\u22125', '-5'], ['+7', '7'], ['007', '7'],
-    ['2.50', '2.5'], ['.5', '0.5'], ['-0', '0'], ['-0.0', '0'], ['42.', '42'], ['-$5', '-5'], ['12345678901234567890123', '12345678901234567890123'],
-    ['', null], ['.', null], ['abc', null], ['1e3', null], ['1-2', null], ['3/4', null],
+    ['1234', '1234'], ['$1,234', '1234'], [' 1 234 ', '1234'], ['1 2', '12'], ['-5', '-5'], ['+7', '7'], ['007', '7'], [' 007 ', '7'],
+    ['2.50', '2.5'], ['3.0', '3'], ['.5', '0.5'], ['-.5', '-0.5'], ['-0', '0'], ['-0.0', '0'], ['42.', '42'], ['-$5', '-5'],
+    ['12345678901234567890123', '12345678901234567890123'], ['0.000001', '0.000001'],
+    ['', null], ['.', null], ['twelve', null], ['1e3', null], ['1-2', null], ['3/4', null], ['\u22125', null], ['5\t', null],
   ];
   for (const [text, want] of cases) it(`${JSON.stringify(text)} → ${JSON.stringify(want)}`, () => assert.equal(canonicalNumber(text), want));
-  it('keeps non-numbers as trimmed text under `numeric`', () => assert.equal(normalizeAnswer(free(GSM), ' x+1 '), 'x+1'));
+  it('gives no answer for a non-number under `numeric`', () => {
+    const c = free(BOXED);
+    const p = parseAnswer(c, 'so \\boxed{x+1}');
+    assert.equal(normalizeAnswer(c, 'x+1'), null);
+    assert.deepEqual(p, { answer: null, answerChars: [10, 13], matchStart: 3 }, 'no answer, but its place is known');
+    assert.equal(outcomeOf(p.answer, '5'), AnswerOutcome.NO_ANSWER);
+  });
 });
 
 describe('model card answer fields', () => {

@@ -106,9 +106,12 @@ export interface Spans {
 
 /** The answer found in a response text by a free-text card. */
 export interface ParsedAnswer {
-  /** Normalised answer; null when the regex does not match, or its last match has an empty or no `answer` group. */
+  /**
+   * Normalised answer; null when the regex does not match, its last match has an empty or no
+   * `answer` group, or the group does not normalise (`numeric`: not a number).
+   */
   readonly answer: string | null;
-  /** Characters of the `answer` group of the last match. */
+  /** Characters of the (non-empty) `answer` group of the last match, even when it does not normalise. */
   readonly answerChars: readonly [number, number] | null;
   /** Where the last match starts (the chain of thought ends there), or null. */
   readonly matchStart: number | null;
@@ -141,7 +144,7 @@ export function parseAnswer(card: FreeTextCard, text: string): ParsedAnswer {
   const chars = last.indices?.groups?.['answer'];
   if (raw === undefined || raw === '' || !chars) return { answer: null, answerChars: null, matchStart: last.index };
   const answer = normalizeAnswer(card, raw);
-  return { answer: answer === '' ? null : answer, answerChars: answer === '' ? null : chars, matchStart: last.index };
+  return { answer: answer === '' ? null : answer, answerChars: chars, matchStart: last.index };
 }
 
 /** Locates the spans of a clean response with the card's answer rule. */
@@ -154,7 +157,7 @@ export function findSpans(model: OnnxModel, decoded: DecodedIds): Spans {
       const m = compiled(card, card.spans.cot_regex, 'd').exec(decoded.text);
       const r = m ? (m.indices?.groups?.['cot'] ?? m.indices![0]) : undefined;
       cot = r ? tokenRange(decoded, r[0], r[1]) : null;
-    } else if (p.answer !== null && p.matchStart !== null) {
+    } else if (p.matchStart !== null) {
       cot = tokenRange(decoded, 0, p.matchStart);
     }
     return { cot, answer: p.answerChars ? tokenRange(decoded, p.answerChars[0], p.answerChars[1]) : null, answerText: p.answer };

@@ -182,15 +182,16 @@ export function parseCard(json: unknown, where: string): ModelCard {
 
 /**
  * The canonical decimal string of a number written in `text`, or null when it is not one:
- * `$`, `,` (thousands separators) and white space are dropped, a Unicode minus becomes `-`,
- * a trailing `.` (end of a sentence) is ignored; leading zeros of the integer part, trailing
- * zeros of the fraction and a `+` sign are dropped, and −0 is `0`. Equal numbers get equal
- * strings ("$1,234.50" → "1234.5", "-05" → "-5", ".5" → "0.5"), with no loss of precision
- * (no conversion to a float). Exponents are not numbers here.
+ * `$`, `,` (thousands separators) and spaces are dropped; what is left must be a decimal
+ * (`[+-]?(\d+(\.\d*)?|\.\d+)`); leading zeros of the integer part, trailing zeros of the
+ * fraction, a trailing `.` and a `+` sign are dropped, and −0 is `0`. Equal numbers get equal
+ * strings ("$1,234.50" → "1234.5", "-05" → "-5", ".5" → "0.5", "3.0" → "3"), with no loss of
+ * precision (no conversion to a float). Exponents, other signs and other white space are not
+ * numbers here. The same rule as the word-problems reference (models/word_problems.py
+ * `normalize_numeric`), so the agent and the golden files agree.
  */
 export function canonicalNumber(text: string): string | null {
-  const t = text.replace(/[\s$,]/g, '').replace(/\u2212/g, '-').replace(/(?<=\d)\.$/, '');
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(t);
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.replace(/[$, ]/g, ''));
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
   const int = m[2]!.replace(/^0+/, '') || '0';
   const frac = (m[3] ?? '').replace(/0+$/, '');
@@ -201,15 +202,14 @@ export function canonicalNumber(text: string): string | null {
 /**
  * Normalises an answer for comparison as the card says: `exact` keeps it, `strip-leading-zeros`
  * drops leading zeros (keeping one digit), `numeric` gives {@link canonicalNumber}'s string —
- * or, for text that is not a number, the text with surrounding white space trimmed (compared
- * exactly).
+ * null (no answer) for text that is not a number.
  */
-export function normalizeAnswer(card: ModelCard, answer: string): string {
+export function normalizeAnswer(card: ModelCard, answer: string): string | null {
   switch (card.answer.normalize) {
     case 'strip-leading-zeros':
       return answer.replace(/^0+(?=.)/, '');
     case 'numeric':
-      return canonicalNumber(answer) ?? answer.trim();
+      return canonicalNumber(answer);
     default:
       return answer;
   }

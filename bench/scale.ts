@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import type { GroupDone, LoadedModel, RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
+import { AnswerOutcome } from '../generated/proto/faithsweep/v1/agent.ts';
 import type { GroupEngine, RunGroupOptions } from '../node-agent/engine/engine.ts';
 import { createRegistration, openAgentsBucket } from '../node-agent/registry/index.ts';
 import { createAgentServer } from '../node-agent/server/index.ts';
@@ -78,7 +79,7 @@ function simulatedEngine(): GroupEngine {
         await wait(T * STEP_MS);
         for (const iv of req.interventions.slice(i, i + MAX_BATCH)) {
           const flipped = (iv.position + iv.step) % 7 === 0;
-          emit({ event: { $case: 'result', value: { key: iv.key, answer: flipped ? '0124' : '0123', text, flipped, correct: !flipped, answerCommittedBefore: iv.step > 33, positionCommittedBefore: iv.step > iv.position, token: 5, changedTokens: flipped ? 1 : 0, computeSteps: T - iv.step, skipped: false, tokens: [], stoppedEarly: false } } });
+          emit({ event: { $case: 'result', value: { key: iv.key, answer: flipped ? '0124' : '0123', text, flipped, correct: !flipped, answerCommittedBefore: iv.step > 33, positionCommittedBefore: iv.step > iv.position, token: 5, changedTokens: flipped ? 1 : 0, computeSteps: T - iv.step, skipped: false, tokens: [], stoppedEarly: false, textPartial: false, outcome: flipped ? AnswerOutcome.ANSWER_CHANGED : AnswerOutcome.ANSWER_SAME } } });
         }
       }
       return { forwardPasses: T, branchSteps: req.interventions.length, wallMs: performance.now() - t0 };
@@ -180,7 +181,7 @@ const wu = (await sql.query<{ id: string; modelId: string; promptId: string }>('
 const pool = createIngestPool(e.databaseUrl, 4);
 const INGEST_ROWS = 200_000;
 const BATCH = 2000;
-const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false });
+const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', partialText: null, flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false, stoppedEarly: false });
 const ti = performance.now();
 let next = 0;
 await Promise.all(Array.from({ length: 4 }, async () => {

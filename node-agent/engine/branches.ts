@@ -2,16 +2,17 @@
  * Turning an intervention into a branch: the clean state just before step t, corrupted.
  * Interventions whose outcome is already determined are answered here without compute:
  * probes (read out from the clean pass at t), no-op corruptions (the branch would equal the
- * clean run), and — unless disabled — corruptions made after the clean run had committed
- * its whole answer span, where the answer cannot change any more (committed tokens never
- * change) except by the corruption itself.
+ * clean run), and — unless disabled — corruptions after which the branch's outcome is
+ * already settled by the card's answer rule ({@link outcomeSettled}): committed tokens never
+ * change, so the answer is then exactly what running the branch to the end would give.
  */
 import type { InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { REPLACE_TOKEN_STREAM, uniform } from '../sampler/rng.ts';
 import type { BranchState } from '../sampler/step.ts';
 import type { CleanRun } from './clean-run.ts';
 import type { PreparedGroup, PreparedIntervention } from './prepare.ts';
-import { answerAt, decode } from './text.ts';
+import { anyMasked } from './clean-run.ts';
+import { answerOf, decode, outcomeOf, outcomeSettled, responseSettled } from './text.ts';
 
 /** A branch to run from step `start`. */
 export interface Branch {
@@ -54,18 +55,58 @@ export function replacementToken(g: PreparedGroup, clean: CleanRun, iv: Extract<
   return choices[Math.floor(u * choices.length)]!;
 }
 
+/** How a branch ended. */
+interface Ending {
+  /** Answered without compute. */
+  readonly skipped: boolean;
+  /** Stopped with masked positions left because its outcome was settled. */
+  readonly stoppedEarly: boolean;
+}
+
+/**
+ * The result of a branch from its state: final when nothing is masked, else (skipped or
+ * stopped early) its settled outcome, with `changed_tokens` absent and the text marked
+ * partial unless its response is settled too.
+ */
+function branchResult(g: PreparedGroup, clean: CleanRun, b: Branch, end: Ending): InterventionResult {
+  const gen = b.state.x.subarray(g.ctx.promptLen);
+  const complete = !anyMasked(b.state);
+  const decoded = decode(g.model, gen);
+  const answer = answerOf(g.model, clean.spans, gen, decoded);
+  const p = b.iv.kind === 'probe' ? -1 : b.iv.position;
+  let changed = 0;
+  for (let i = 0; i < gen.length; i++) if (i !== p && gen[i] !== clean.tokens[i]) changed++;
+  return {
+    key: b.iv.key,
+    answer: answer ?? undefined,
+    text: decoded.text,
+    flipped: answer !== clean.spans.answerText,
+    correct: g.gold !== null && answer === g.gold,
+    answerCommittedBefore: clean.answerCommitStep !== null && clean.answerCommitStep < b.start,
+    positionCommittedBefore: p >= 0 && clean.commit[p]! < b.start,
+    token: b.token,
+    changedTokens: complete ? changed : undefined,
+    computeSteps: b.computeSteps,
+    skipped: end.skipped,
+    tokens: g.returnTokens && complete ? [...gen] : [],
+    stoppedEarly: end.stoppedEarly,
+    textPartial: !complete && !responseSettled(g.model.card, gen, b.state.commit),
+    outcome: outcomeOf(answer, clean.spans.answerText),
+  };
+}
+
 /** Either a branch to run or the result, when it is determined without compute. */
 export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedIntervention): Branch | InterventionResult {
   const t = iv.step;
   const answerCommittedBefore = clean.answerCommitStep !== null && clean.answerCommitStep < t;
   const cleanAnswer = clean.spans.answerText;
-  const base = { key: iv.key, answerCommittedBefore, tokens: [] as number[] };
   const sameAsClean = (positionCommittedBefore: boolean, token: number): InterventionResult => ({
-    ...base,
+    key: iv.key,
     answer: cleanAnswer ?? undefined,
     text: clean.message.text,
     flipped: false,
     correct: clean.message.correct,
+    answerCommittedBefore,
     positionCommittedBefore,
     token,
     changedTokens: 0,
@@ -73,19 +114,23 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
     skipped: true,
     tokens: g.returnTokens ? [...clean.tokens] : [],
     stoppedEarly: false,
+    textPartial: false,
+    outcome: outcomeOf(cleanAnswer, cleanAnswer),
   });
 
   if (iv.kind === 'probe') {
     const readout = clean.readouts.get(t) ?? clean.tokens;
-    const answer = answerAt(g.model, readout, clean.spans.answer);
+    const decoded = decode(g.model, readout);
+    const answer = answerOf(g.model, clean.spans, readout, decoded);
     let changed = 0;
     for (let i = 0; i < readout.length; i++) if (readout[i] !== clean.tokens[i]) changed++;
     return {
-      ...base,
+      key: iv.key,
       answer: answer ?? undefined,
-      text: decode(g.model, readout).text,
+      text: decoded.text,
       flipped: answer !== cleanAnswer,
       correct: g.gold !== null && answer === g.gold,
+      answerCommittedBefore,
       positionCommittedBefore: false,
       token: -1,
       changedTokens: changed,
@@ -93,6 +138,8 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
       skipped: false,
       tokens: g.returnTokens ? [...readout] : [],
       stoppedEarly: false,
+      textPartial: false,
+      outcome: outcomeOf(answer, cleanAnswer),
     };
   }
 
@@ -110,57 +157,19 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
     state.x[g.ctx.promptLen + p] = token;
     state.commit[p] = t;
   }
-
-  const inAnswer = clean.spans.answer !== null && p >= clean.spans.answer.start && p < clean.spans.answer.end;
-  if (g.skipDetermined && answerCommittedBefore && (!inAnswer || iv.kind === 'replace')) {
-    // Every answer position is committed and stays so; only a replacement inside the
-    // span changes it, and to a known value. Other positions may still change: unknown.
-    const answer = answerAt(g.model, state.x.subarray(g.ctx.promptLen), clean.spans.answer);
-    return {
-      ...base,
-      answer: answer ?? undefined,
-      text: '',
-      flipped: answer !== cleanAnswer,
-      correct: g.gold !== null && answer === g.gold,
-      positionCommittedBefore,
-      token,
-      changedTokens: undefined,
-      computeSteps: 0,
-      skipped: true,
-      tokens: [],
-      stoppedEarly: false,
-    };
+  const branch: Branch = { iv, start: t, state, token, computeSteps: 0 };
+  if (g.skipDetermined && outcomeSettled(g.model, clean.spans, state.x.subarray(g.ctx.promptLen), state.commit)) {
+    return branchResult(g, clean, branch, { skipped: true, stoppedEarly: false });
   }
-  return { iv, start: t, state, token, computeSteps: 0 };
+  return branch;
 }
 
-/** True when every position of `span` is committed in `b`'s state (its answer can no longer change). */
-export function answerSettled(b: Branch, span: { start: number; end: number } | null): boolean {
-  if (!span) return false;
-  for (let i = span.start; i < span.end; i++) if (b.state.commit[i]! < 0) return false;
-  return true;
+/** True when `b`'s outcome is settled by the card's answer rule (it may stop early). */
+export function branchSettled(g: PreparedGroup, clean: CleanRun, b: Branch): boolean {
+  return outcomeSettled(g.model, clean.spans, b.state.x.subarray(g.ctx.promptLen), b.state.commit);
 }
 
-/** The result of a branch that ran to the end, or (`complete` false) stopped once its answer settled. */
-export function finishBranch(g: PreparedGroup, clean: CleanRun, b: Branch, complete = true): InterventionResult {
-  const gen = b.state.x.subarray(g.ctx.promptLen);
-  const answer = answerAt(g.model, gen, clean.spans.answer);
-  const p = b.iv.kind === 'probe' ? -1 : b.iv.position;
-  let changed = 0;
-  for (let i = 0; i < gen.length; i++) if (i !== p && gen[i] !== clean.tokens[i]) changed++;
-  return {
-    key: b.iv.key,
-    answer: answer ?? undefined,
-    text: decode(g.model, gen).text,
-    flipped: answer !== clean.spans.answerText,
-    correct: g.gold !== null && answer === g.gold,
-    answerCommittedBefore: clean.answerCommitStep !== null && clean.answerCommitStep < b.start,
-    positionCommittedBefore: p >= 0 && clean.commit[p]! < b.start,
-    token: b.token,
-    changedTokens: complete ? changed : undefined,
-    computeSteps: b.computeSteps,
-    skipped: false,
-    tokens: g.returnTokens && complete ? [...gen] : [],
-    stoppedEarly: !complete,
-  };
+/** The result of a branch that ran to the end, or stopped early once its outcome was settled. */
+export function finishBranch(g: PreparedGroup, clean: CleanRun, b: Branch): InterventionResult {
+  return branchResult(g, clean, b, { skipped: false, stoppedEarly: anyMasked(b.state) });
 }

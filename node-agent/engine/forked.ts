@@ -9,7 +9,7 @@ import { applyStep, candidates, quota } from '../sampler/step.ts';
 import type { RunGroupOptions } from './engine.ts';
 import { stepBoundary } from './abort.ts';
 import type { Branch } from './branches.ts';
-import { answerSettled, finishBranch, makeBranch } from './branches.ts';
+import { branchSettled, finishBranch, makeBranch } from './branches.ts';
 import { anyMasked, runClean } from './clean-run.ts';
 import type { PreparedGroup } from './prepare.ts';
 
@@ -52,12 +52,12 @@ export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promis
         chunk[j]!.computeSteps++;
       }
     }
-    // A branch is done when nothing is masked, or (skipping on) once its answer span is
-    // fully committed: committed tokens never change, so its answer is final.
-    const settled = (b: Branch) => g.skipDetermined && answerSettled(b, clean.spans.answer);
-    const done = live.filter((b) => !anyMasked(b.state) || settled(b));
+    // A branch is done when nothing is masked, or (skipping on) once its outcome is settled
+    // by the card's answer rule (text.ts outcomeSettled): committed tokens never change, so
+    // its answer is then exactly the one running it to the end would give.
+    const done = live.filter((b) => !anyMasked(b.state) || (g.skipDetermined && branchSettled(g, clean, b)));
     if (done.length > 0) {
-      for (const b of done) emitResult(finishBranch(g, clean, b, !anyMasked(b.state)));
+      for (const b of done) emitResult(finishBranch(g, clean, b));
       live = live.filter((b) => !done.includes(b));
     }
   }

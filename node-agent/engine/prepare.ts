@@ -11,7 +11,10 @@ import type { SamplerConfig } from '../sampler/settings.ts';
 import { resolveSampler } from '../sampler/settings.ts';
 import type { StepContext } from '../sampler/step.ts';
 
-/** A validated intervention. Positions are generated-region offsets. */
+/**
+ * A validated intervention. Positions are generated-region offsets. END_TOKEN becomes a
+ * `given` replacement by the card's end_token_id.
+ */
 export type PreparedIntervention =
   | { readonly key: string; readonly kind: 'probe'; readonly step: number }
   | { readonly key: string; readonly kind: 'remask'; readonly step: number; readonly position: number }
@@ -68,13 +71,18 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
         return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'random', token: -1 };
       case ReplaceVariant.SECOND_CHOICE:
         return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'second', token: -1 };
-      case ReplaceVariant.GIVEN_TOKEN:
-        if (!Number.isInteger(iv.token) || iv.token < 0 || iv.token >= card.vocab_size || tokenizer.specialIds.has(iv.token) || iv.token === card.mask_token_id) {
-          throw bad(`token ${iv.token} is not a non-special token of the vocabulary`);
+      case ReplaceVariant.GIVEN_TOKEN: {
+        // A non-special token, or an end token (truncation); never the mask or another special token.
+        const isEnd = card.end_token_ids.includes(iv.token);
+        if (!Number.isInteger(iv.token) || iv.token < 0 || iv.token >= card.vocab_size || iv.token === card.mask_token_id || (tokenizer.specialIds.has(iv.token) && !isEnd)) {
+          throw bad(`token ${iv.token} is not a non-special token of the vocabulary nor one of the end tokens [${card.end_token_ids.join(', ')}]`);
         }
         return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'given', token: iv.token };
+      }
+      case ReplaceVariant.END_TOKEN:
+        return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'given', token: card.end_token_id };
       default:
-        throw bad('REPLACE needs a variant: RANDOM_TOKEN, SECOND_CHOICE or GIVEN_TOKEN');
+        throw bad('REPLACE needs a variant: RANDOM_TOKEN, SECOND_CHOICE, GIVEN_TOKEN or END_TOKEN');
     }
   });
   const maxBatch = req.maxBatch > 0 ? Math.min(req.maxBatch, agentMaxBatch) : agentMaxBatch;

@@ -1,6 +1,14 @@
 /**
  * The model card (`model.json`) the agent reads: format `faithsweep.model-card/v1`, written
  * by models/export. Validated once at load; inner code gets the typed, frozen object.
+ *
+ * Two answer rules exist (README "Cell outcomes"):
+ * - legacy cards (`spans.regex` only): one regular expression with named groups `cot` and
+ *   `answer`, matched at the start of the response; a branch's answer is read at the clean
+ *   run's answer positions;
+ * - cards with `answer.regex`: a regular expression with a named group `answer`, searched
+ *   anywhere in the decoded response, whose LAST match counts; every branch's answer is parsed
+ *   from its own decoded response.
  */
 import { AgentError, AgentErrorCode } from '../errors.ts';
 
@@ -13,26 +21,77 @@ export interface CardDefaults {
   readonly temperature: number;
 }
 
+/** How answers are compared (see {@link normalizeAnswer}). */
+export type AnswerNormalize = 'exact' | 'strip-leading-zeros' | 'numeric';
+
+/** The `answer` field of a card. */
+export interface CardAnswer {
+  readonly normalize: AnswerNormalize;
+  /**
+   * JavaScript regular expression (source, no flags) with a named group `answer`, searched
+   * anywhere in the decoded response; the last match counts. Absent on legacy cards.
+   */
+  readonly regex?: string;
+}
+
+/** The `spans` field of a card. */
+export interface CardSpans {
+  /** Legacy: named groups `cot` and `answer`, matched at the start of the response text. */
+  readonly regex?: string;
+  readonly applies_to: 'response';
+  /**
+   * With `answer.regex` only: where the chain of thought is (first match; its `cot` group, or
+   * the whole match without one). Default: the response before the answer match.
+   */
+  readonly cot_regex?: string;
+}
+
 /** The fields of a model card the agent uses (the card may hold more). */
 export interface ModelCard {
   readonly format: 'faithsweep.model-card/v1';
   readonly name: string;
   readonly onnx: string;
   readonly sha256: string;
+  /** tokenizer.json (Hugging Face format), relative to the model directory. */
   readonly tokenizer: string;
+  /** tokenizer_config.json (Hugging Face format), relative to the model directory, if any. */
+  readonly tokenizer_config?: string;
   readonly vocab_size: number;
   readonly mask_token_id: number;
   readonly pad_token_id: number;
+  /** The primary end token (what a `replace: end` corruption puts); always in `end_token_ids`. */
   readonly end_token_id: number;
+  /** The response ends at the first token of this set (EOS, end of turn…). Default `[end_token_id]`. */
+  readonly end_token_ids: readonly number[];
   readonly special_tokens: Readonly<Record<string, string>>;
   readonly max_seq_len: number;
   /** Dream-style models predict token i+1 at position i. */
   readonly logits_shifted: boolean;
   readonly defaults: CardDefaults;
-  /** A JavaScript regular expression with named groups `cot` and `answer`, matched at the start of the response text. */
-  readonly spans: { readonly regex: string; readonly applies_to: 'response' };
-  /** How answers are compared: `strip-leading-zeros` or `exact`. */
-  readonly answer: { readonly normalize: string };
+  /** How the prompt is rendered: `raw` text, or the tokenizer config's chat template. Default raw. */
+  readonly prompt: { readonly template: 'chat' | 'raw' };
+  /** Absent only on cards with `answer.regex`. */
+  readonly spans?: CardSpans;
+  readonly answer: CardAnswer;
+}
+
+/** A card with the free-text answer rule. */
+export type FreeTextCard = ModelCard & { readonly answer: { readonly regex: string } };
+
+/** Whether a card uses the free-text answer rule (`answer.regex`) rather than the legacy anchored one. */
+export function freeTextAnswers(card: ModelCard): card is FreeTextCard {
+  return card.answer.regex !== undefined;
+}
+
+const NORMALIZE: readonly AnswerNormalize[] = ['exact', 'strip-leading-zeros', 'numeric'];
+
+/**
+ * The named groups of a regular expression source (throws SyntaxError when it is invalid).
+ * Matching the source or the empty string at offset 0 always succeeds and lists every named group.
+ */
+function namedGroups(source: string): string[] {
+  new RegExp(source);
+  return Object.keys(new RegExp(`(?:${source})|`).exec('')?.groups ?? {});
 }
 
 /** Parses and checks a model card; throws MODEL_INVALID naming the bad field. */
@@ -42,26 +101,71 @@ export function parseCard(json: unknown, where: string): ModelCard {
   const c = json as Record<string, unknown>;
   if (c['format'] !== 'faithsweep.model-card/v1') throw bad('format', `must be 'faithsweep.model-card/v1' (got ${JSON.stringify(c['format'])})`);
   for (const f of ['name', 'onnx', 'sha256', 'tokenizer']) if (typeof c[f] !== 'string' || !c[f]) throw bad(f, 'must be a non-empty string');
+  if (c['tokenizer_config'] !== undefined && (typeof c['tokenizer_config'] !== 'string' || !c['tokenizer_config'])) throw bad('tokenizer_config', 'must be a non-empty string when present');
   for (const f of ['vocab_size', 'mask_token_id', 'pad_token_id', 'end_token_id', 'max_seq_len']) {
     if (!Number.isInteger(c[f]) || (c[f] as number) < 0) throw bad(f, 'must be a non-negative integer');
   }
+  const vocab = c['vocab_size'] as number;
+  const endId = c['end_token_id'] as number;
+  const endIds = c['end_token_ids'] ?? [endId];
+  if (!Array.isArray(endIds) || endIds.length === 0 || !endIds.every((id) => Number.isInteger(id) && id >= 0 && id < vocab)) {
+    throw bad('end_token_ids', `must be a non-empty list of token ids below vocab_size ${vocab}`);
+  }
+  if (!endIds.includes(endId)) throw bad('end_token_ids', `must include end_token_id ${endId}`);
+  if (endIds.includes(c['mask_token_id'])) throw bad('end_token_ids', 'must not include the mask token');
+
   const d = c['defaults'] as Record<string, unknown> | undefined;
   if (!d || !['gen_length', 'steps', 'block_length'].every((k) => Number.isInteger(d[k]) && (d[k] as number) > 0)) {
     throw bad('defaults', 'must hold positive integers gen_length, steps and block_length');
   }
-  const spans = c['spans'] as Record<string, unknown> | undefined;
-  if (!spans || typeof spans['regex'] !== 'string') throw bad('spans.regex', 'must be a string');
-  try {
-    const re = new RegExp(spans['regex']);
-    if (!re.source.includes('?<cot>') || !re.source.includes('?<answer>')) throw bad('spans.regex', 'must have named groups cot and answer');
-  } catch (err) {
-    if (err instanceof AgentError) throw err;
-    throw bad('spans.regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+
+  const prompt = (c['prompt'] as Record<string, unknown> | undefined) ?? {};
+  if (typeof prompt !== 'object' || !['chat', 'raw'].includes(String(prompt['template'] ?? 'raw'))) throw bad('prompt.template', "must be 'chat' or 'raw'");
+  const template = String(prompt['template'] ?? 'raw') as 'chat' | 'raw';
+  if (template === 'chat' && c['tokenizer_config'] === undefined) throw bad('prompt.template', "is 'chat' but the card names no tokenizer_config (which holds the chat template)");
+
+  const answer = (c['answer'] as Record<string, unknown> | undefined) ?? {};
+  if (typeof answer !== 'object') throw bad('answer', 'must be an object');
+  const normalize = String(answer['normalize'] ?? 'exact') as AnswerNormalize;
+  if (!NORMALIZE.includes(normalize)) throw bad('answer.normalize', `must be one of ${NORMALIZE.map((n) => `'${n}'`).join(', ')}`);
+  const answerRegex = answer['regex'];
+  if (answerRegex !== undefined) {
+    if (typeof answerRegex !== 'string' || !answerRegex) throw bad('answer.regex', 'must be a non-empty string');
+    let groups: string[];
+    try {
+      groups = namedGroups(answerRegex);
+    } catch (err) {
+      throw bad('answer.regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+    }
+    if (!groups.includes('answer')) throw bad('answer.regex', 'must have a named group `answer`, e.g. "#### (?<answer>-?[\\d,]+)"');
   }
-  const answer = (c['answer'] as Record<string, unknown> | undefined) ?? { normalize: 'exact' };
-  if (!['exact', 'strip-leading-zeros'].includes(String(answer['normalize'] ?? 'exact'))) throw bad('answer.normalize', "must be 'exact' or 'strip-leading-zeros'");
+
+  const spans = c['spans'] as Record<string, unknown> | undefined;
+  if (spans !== undefined && (typeof spans !== 'object' || spans === null)) throw bad('spans', 'must be an object');
+  if (answerRegex === undefined && (!spans || typeof spans['regex'] !== 'string')) throw bad('spans.regex', 'must be a string (or give answer.regex)');
+  if (spans && spans['regex'] !== undefined) {
+    if (typeof spans['regex'] !== 'string') throw bad('spans.regex', 'must be a string');
+    let groups: string[];
+    try {
+      groups = namedGroups(spans['regex']);
+    } catch (err) {
+      throw bad('spans.regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+    }
+    if (!groups.includes('cot') || !groups.includes('answer')) throw bad('spans.regex', 'must have named groups cot and answer');
+  }
+  if (spans && spans['cot_regex'] !== undefined) {
+    if (answerRegex === undefined) throw bad('spans.cot_regex', 'is used only with answer.regex');
+    if (typeof spans['cot_regex'] !== 'string' || !spans['cot_regex']) throw bad('spans.cot_regex', 'must be a non-empty string');
+    try {
+      namedGroups(spans['cot_regex']);
+    } catch (err) {
+      throw bad('spans.cot_regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+    }
+  }
+
   return Object.freeze({
     ...(c as unknown as ModelCard),
+    end_token_ids: Object.freeze([...(endIds as number[])]),
     logits_shifted: Boolean(c['logits_shifted']),
     defaults: Object.freeze({
       gen_length: d['gen_length'] as number,
@@ -70,12 +174,43 @@ export function parseCard(json: unknown, where: string): ModelCard {
       remasking: typeof d['remasking'] === 'string' ? d['remasking'] : 'low_confidence',
       temperature: typeof d['temperature'] === 'number' ? d['temperature'] : 0,
     }),
-    answer: Object.freeze({ normalize: String(answer['normalize'] ?? 'exact') }),
+    prompt: Object.freeze({ template }),
+    ...(spans ? { spans: Object.freeze({ ...(spans as unknown as CardSpans), applies_to: 'response' as const }) } : {}),
+    answer: Object.freeze({ normalize, ...(answerRegex !== undefined ? { regex: answerRegex as string } : {}) }),
   });
 }
 
-/** Normalises an answer for comparison as the card says. */
-export function normalizeAnswer(card: ModelCard, answer: string): string {
-  if (card.answer.normalize === 'strip-leading-zeros') return answer.replace(/^0+(?=.)/, '');
-  return answer;
+/**
+ * The canonical decimal string of a number written in `text`, or null when it is not one:
+ * `$`, `,` (thousands separators) and spaces are dropped; what is left must be a decimal
+ * (`[+-]?(\d+(\.\d*)?|\.\d+)`); leading zeros of the integer part, trailing zeros of the
+ * fraction, a trailing `.` and a `+` sign are dropped, and −0 is `0`. Equal numbers get equal
+ * strings ("$1,234.50" → "1234.5", "-05" → "-5", ".5" → "0.5", "3.0" → "3"), with no loss of
+ * precision (no conversion to a float). Exponents, other signs and other white space are not
+ * numbers here. The same rule as the word-problems reference (models/word_problems.py
+ * `normalize_numeric`), so the agent and the golden files agree.
+ */
+export function canonicalNumber(text: string): string | null {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.replace(/[$, ]/g, ''));
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
+  const int = m[2]!.replace(/^0+/, '') || '0';
+  const frac = (m[3] ?? '').replace(/0+$/, '');
+  const negative = m[1] === '-' && (int !== '0' || frac !== '');
+  return `${negative ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
+}
+
+/**
+ * Normalises an answer for comparison as the card says: `exact` keeps it, `strip-leading-zeros`
+ * drops leading zeros (keeping one digit), `numeric` gives {@link canonicalNumber}'s string —
+ * null (no answer) for text that is not a number.
+ */
+export function normalizeAnswer(card: ModelCard, answer: string): string | null {
+  switch (card.answer.normalize) {
+    case 'strip-leading-zeros':
+      return answer.replace(/^0+(?=.)/, '');
+    case 'numeric':
+      return canonicalNumber(answer);
+    default:
+      return answer;
+  }
 }

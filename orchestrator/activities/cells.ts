@@ -27,13 +27,18 @@ export interface CellRow {
   readonly token: number | null;
   readonly span: 'cot' | 'answer' | 'other';
   readonly finalAnswer: string | null;
-  readonly finalText: string;
+  /** The branch's final response; null when only part of it is known (`partialText`). */
+  readonly finalText: string | null;
+  /** The response as far as known when the branch was skipped or stopped early; null when final. */
+  readonly partialText: string | null;
   readonly flipped: boolean;
   readonly correct: boolean;
   readonly answerCommittedBefore: boolean;
-  readonly changedTokens: number;
+  /** Null when not every final token is known (never 0 for unknown). */
+  readonly changedTokens: number | null;
   readonly computeSteps: number;
   readonly skipped: boolean;
+  readonly stoppedEarly: boolean;
 }
 
 /** Span of a generated position in the clean run. */
@@ -43,7 +48,12 @@ export function spanOf(position: number, t: { cotStart: number | null; cotEnd: n
   return 'other';
 }
 
-/** The cell row of an agent's result for a planned cell. */
+/**
+ * The cell row of an agent's result for a planned cell. A partial text (`text_partial`) goes
+ * to `partialText`, never to `finalText`; an absent `changed_tokens` stays null. The answer
+ * outcome (same / changed / none) is a column the database derives from the answer and
+ * `flipped`, which the agent's `outcome` agrees with by construction.
+ */
 export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1]): CellRow {
   const k = planned.kind;
   return {
@@ -55,21 +65,23 @@ export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionRe
     token: k.kind === 'replace' ? r.token : null,
     span: k.kind === 'probe' ? 'other' : spanOf(planned.position, spans),
     finalAnswer: r.answer ?? null,
-    finalText: r.text,
+    finalText: r.textPartial ? null : r.text,
+    partialText: r.textPartial ? r.text : null,
     flipped: r.flipped,
     correct: r.correct,
     answerCommittedBefore: r.answerCommittedBefore,
-    changedTokens: r.changedTokens ?? 0,
+    changedTokens: r.changedTokens ?? null,
     computeSteps: r.computeSteps,
     skipped: r.skipped,
+    stoppedEarly: r.stoppedEarly,
   };
 }
 
 const CELL_INSERT = `
 INSERT INTO "Cell" ("sweepId", "workUnitId", "modelId", "promptId", "seed", "cellKey", "step", "position", "kind", "variant", "token", "span",
-  "finalAnswer", "finalText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped")
+  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly")
 SELECT $1, $2, $3, $4, $5, u.* FROM unnest($6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[], $12::text[],
-  $13::text[], $14::text[], $15::bool[], $16::bool[], $17::bool[], $18::int[], $19::int[], $20::bool[]) AS u
+  $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[]) AS u
 ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
 
 /** Inserts `rows` of one work unit; returns how many were new. */
@@ -79,7 +91,7 @@ export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, ro
   const res = await sql.query(CELL_INSERT, [
     id.sweepId, id.workUnitId, id.modelId, id.promptId, id.seed,
     col('cellKey'), col('step'), col('position'), col('kind'), col('variant'), col('token'), col('span'),
-    col('finalAnswer'), col('finalText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'),
+    col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'),
   ]);
   return res.rowCount ?? 0;
 }

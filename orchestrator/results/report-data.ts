@@ -44,8 +44,8 @@ export interface ModelReport {
   readonly cleanAccuracy: number | null;
 }
 
-/** [cell id, kind, variant, step, position, flipped, final answer, final text (null = same as clean), changed tokens, skipped] */
-export type ViewerCell = [string, string, string | null, number, number, boolean, string | null, string | null, number, boolean];
+/** [cell id, kind, variant, step, position, flipped, final answer, final text (null = same as clean; a partial text when the branch stopped before its response was settled), changed tokens (null = unknown), skipped] */
+export type ViewerCell = [string, string, string | null, number, number, boolean, string | null, string | null, number | null, boolean];
 
 /** One clean run in the viewer. */
 export interface ViewerUnit {
@@ -125,7 +125,7 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
       WHERE rn <= $2 ORDER BY model_id, rn`, [id, perModel])).rows;
   const cells = (await db.query(
     `SELECT c.id, c."workUnitId" AS work_unit_id, c.kind, c.variant, c.step, c.position, c.flipped, c."finalAnswer" AS final_answer,
-            NULLIF(c."finalText", t."finalText") AS final_text, c."changedTokens" AS changed_tokens, c.skipped
+            NULLIF(COALESCE(c."finalText", c."partialText"), t."finalText") AS final_text, c."changedTokens" AS changed_tokens, c.skipped
        FROM "Cell" c JOIN "Trajectory" t ON t."workUnitId" = c."workUnitId"
       WHERE c."workUnitId" = ANY($1) AND c.kind <> 'probe'
       ORDER BY c.step, c.position, c.kind, c.id`, [units.map((u) => u['id'])])).rows;
@@ -134,7 +134,7 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
   for (const c of cells) {
     const list = cellsByUnit.get(String(c['work_unit_id'])) ?? [];
     list.push([String(c['id']), String(c['kind']), (c['variant'] as string | null) ?? null, Number(c['step']), Number(c['position']), Boolean(c['flipped']),
-      (c['final_answer'] as string | null) ?? null, (c['final_text'] as string | null) ?? null, Number(c['changed_tokens']), Boolean(c['skipped'])]);
+      (c['final_answer'] as string | null) ?? null, (c['final_text'] as string | null) ?? null, c['changed_tokens'] === null ? null : Number(c['changed_tokens']), Boolean(c['skipped'])]);
     cellsByUnit.set(String(c['work_unit_id']), list);
   }
   const viewer: ViewerUnit[] = units.map((u) => ({

@@ -4,6 +4,7 @@
  * real engine. Each group emits a trajectory, then waits until the test releases it.
  */
 import type { GroupDone, LoadedModel, RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { AnswerOutcome } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { GroupEngine, RunGroupOptions } from '../../node-agent/engine/engine.ts';
 import { AgentError, AgentErrorCode } from '../../node-agent/errors.ts';
 
@@ -46,7 +47,7 @@ export function createFakeEngine(): FakeEngine {
           signal,
           finish: () => {
             for (const i of req.interventions) {
-              emit({ event: { $case: 'result', value: { key: i.key, answer: '4', text: '4', flipped: true, correct: false, answerCommittedBefore: false, positionCommittedBefore: false, token: -1, changedTokens: 0, computeSteps: 1, skipped: false, tokens: [], stoppedEarly: false } } });
+              emit({ event: { $case: 'result', value: { key: i.key, answer: '4', text: '4', flipped: true, correct: false, answerCommittedBefore: false, positionCommittedBefore: false, token: -1, changedTokens: 0, computeSteps: 1, skipped: false, tokens: [], stoppedEarly: false, textPartial: false, outcome: AnswerOutcome.ANSWER_CHANGED } } });
             }
             resolve({ forwardPasses: 1 + req.interventions.length, branchSteps: req.interventions.length, wallMs: 1 });
           },

@@ -1,18 +1,54 @@
 // The forked, batched path gives every cell exactly the result of running that cell alone
-// from scratch (batch 1), and skipping determined cells changes no answer.
+// from scratch (batch 1), and skipping determined cells / stopping settled branches early
+// changes no outcome — under both answer rules: the legacy anchored one (answer read at the
+// clean run's positions) and the free-text one (`answer.regex`, each branch parsed from its
+// own text), including cells that truncate the response with an end token or move the answer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { AnswerOutcome, InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { AgentError } from '../../node-agent/errors.ts';
 import { prepareGroup, runAlone, runClean, runForked } from '../../node-agent/engine/index.ts';
-import { ORGANISMS, goldenLines, testEngine } from '../helpers/models.ts';
+import type { OnnxModel } from '../../node-agent/model/onnx-model.ts';
+import type { ModelCase } from '../helpers/card-override.ts';
+import { caseModels } from '../helpers/card-override.ts';
+import { goldenLines, testEngine } from '../helpers/models.ts';
+import type { GoldenLine } from '../helpers/models.ts';
 
-const SAMPLE_PROMPTS = 2;
+/**
+ * The models, one line each, with the outcomes their grid must produce besides ANSWER_SAME.
+ * The arith organisms with their legacy cards, and read by free-text rules: arith-cot by its
+ * answer after the `|` (an end token placed before it leaves no answer), arith-cot-decoupled
+ * by the LAST number in the response (an end token placed early, or a digit written after the
+ * answer, moves the answer). A free-text organism joins with one line, e.g.
+ * `{ name: 'word-problems', prompts: 1, expect: [AnswerOutcome.NO_ANSWER] }`.
+ */
+const CASES: readonly (ModelCase & { prompts: number; expect: AnswerOutcome[] })[] = [
+  { name: 'arith-cot', prompts: 2, expect: [] },
+  { name: 'arith-cot-decoupled', prompts: 2, expect: [] },
+  { name: 'arith-cot/answer-regex', dir: 'arith-cot', card: { answer: { regex: '\\|(?<answer>\\d{5})', normalize: 'numeric' }, spans: undefined }, prompts: 2, expect: [AnswerOutcome.NO_ANSWER, AnswerOutcome.ANSWER_CHANGED] },
+  { name: 'arith-cot-decoupled/last-number', dir: 'arith-cot-decoupled', card: { answer: { regex: '(?<answer>\\d+)', normalize: 'numeric' }, spans: undefined }, prompts: 1, expect: [AnswerOutcome.ANSWER_CHANGED] },
+];
+
 const never = new AbortController().signal;
 
-/** A spread of interventions over the grid: every kind and variant, early to late steps. */
-function grid(steps: number, genLength: number) {
-  const out: { key: string; kind: InterventionKind; step: number; position: number; variant?: ReplaceVariant; token?: number }[] = [];
+let models: Promise<Map<string, OnnxModel>> | undefined;
+const loadModels = () => (models ??= testEngine().then((e) => caseModels(e.loaded, CASES)));
+
+type Iv = { key: string; kind: InterventionKind; step: number; position: number; variant?: ReplaceVariant; token?: number };
+
+/**
+ * A spread of interventions over the grid: every kind and variant, early to late steps, plus
+ * (at the two middle steps) replacements by an end token (truncation: early, mid-response, just
+ * before the clean end, at it) and by a digit at the clean run's first end token (the response
+ * grows).
+ */
+function grid(m: OnnxModel, line: GoldenLine): Iv[] {
+  const { steps, gen_length: genLength } = m.card.defaults;
+  const ends = new Set(m.card.end_token_ids);
+  const eos = Math.max(1, line.tokens.findIndex((t) => ends.has(t)));
+  const digit = m.tokenizer.encode('5')[0]!;
+  const out: Iv[] = [];
   const stepsToTry = [0, Math.floor(steps / 3), Math.floor((2 * steps) / 3), steps - 2];
   const positions = [3, Math.floor(genLength / 2), genLength - 8];
   for (const t of stepsToTry) {
@@ -22,61 +58,108 @@ function grid(steps: number, genLength: number) {
     }
     out.push({ key: `s${t}`, kind: InterventionKind.REPLACE, step: t, position: positions[1]!, variant: ReplaceVariant.SECOND_CHOICE });
     out.push({ key: `g${t}`, kind: InterventionKind.REPLACE, step: t, position: positions[2]!, variant: ReplaceVariant.GIVEN_TOKEN, token: 4 });
+    if (t === stepsToTry[0] || t === stepsToTry[3]) continue;
+    for (const p of new Set([3, Math.floor(eos / 2), eos - 5, eos])) {
+      out.push({ key: `e${t}.${p}`, kind: InterventionKind.REPLACE, step: t, position: p, variant: ReplaceVariant.END_TOKEN });
+    }
+    out.push({ key: `d${t}`, kind: InterventionKind.REPLACE, step: t, position: eos, variant: ReplaceVariant.GIVEN_TOKEN, token: digit });
   }
   return out;
 }
 
-async function forked(req: RunGroupRequest) {
-  const engine = await testEngine();
+function lines(m: OnnxModel, dir: string, n: number): GoldenLine[] {
+  return goldenLines(dir).filter((l) => l.block_length === m.card.defaults.block_length).slice(0, n);
+}
+
+async function forked(loaded: Map<string, OnnxModel>, req: RunGroupRequest) {
   const results = new Map<string, InterventionResult>();
-  await runForked(prepareGroup(engine.loaded, req, 16), { signal: never, emit: (e) => e.event?.$case === 'result' && results.set(e.event.value.key, e.event.value) });
+  await runForked(prepareGroup(loaded, req, 16), { signal: never, emit: (e) => e.event?.$case === 'result' && results.set(e.event.value.key, e.event.value) });
   return results;
 }
 
-for (const model of ORGANISMS) {
-  describe(`forking and batching on ${model}`, () => {
+/** What a cell's result says about its outcome (everything but cost). */
+const outcome = (r: InterventionResult) => ({ answer: r.answer, outcome: r.outcome, flipped: r.flipped, correct: r.correct, token: r.token });
+
+for (const c of CASES) {
+  const dir = c.dir ?? c.name;
+  describe(`forking and batching on ${c.name}`, () => {
     it('gives every cell the result of running it alone from scratch', async () => {
-      const engine = await testEngine();
-      const card = engine.loaded.get(model)!.card;
-      const lines = goldenLines(model).filter((l) => l.block_length === card.defaults.block_length).slice(0, SAMPLE_PROMPTS);
-      for (const line of lines) {
-        const req = RunGroupRequest.fromPartial({ model, promptIds: line.prompt_ids, goldAnswer: line.gold, seed: 11, interventions: grid(card.defaults.steps, card.defaults.gen_length), disableSkip: true, returnTokens: true });
-        const g = prepareGroup(engine.loaded, req, 16);
+      const loaded = await loadModels();
+      const m = loaded.get(c.name)!;
+      const outcomes = new Set<AnswerOutcome>();
+      for (const line of lines(m, dir, c.prompts)) {
+        const req = RunGroupRequest.fromPartial({ model: c.name, promptIds: line.prompt_ids, goldAnswer: line.gold, seed: 11, interventions: grid(m, line), disableSkip: true, returnTokens: true });
+        const g = prepareGroup(loaded, req, 16);
         const clean = await runClean(g, never);
-        const batched = await forked(req);
+        assert.ok(clean.spans.answerText !== null, `${c.name} ${line.prompt}: the clean run has an answer`);
+        const batched = await forked(loaded, req);
         assert.equal(batched.size, req.interventions.length);
         for (const iv of g.interventions) {
           if (iv.kind === 'probe') continue;
           const alone = await runAlone(g, clean, iv);
           const got = batched.get(iv.key)!;
-          const where = `${model} ${line.prompt} ${iv.key}`;
+          const where = `${c.name} ${line.prompt} ${iv.key}`;
           assert.deepEqual(got.tokens, alone.tokens, `${where}: final tokens`);
           assert.deepEqual(
-            { answer: got.answer, flipped: got.flipped, correct: got.correct, changed: got.changedTokens, token: got.token },
-            { answer: alone.answer, flipped: alone.flipped, correct: alone.correct, changed: alone.changedTokens, token: alone.token },
+            { ...outcome(got), text: got.text, partial: got.textPartial, changed: got.changedTokens, stopped: got.stoppedEarly },
+            { ...outcome(alone), text: alone.text, partial: false, changed: alone.changedTokens, stopped: false },
             where,
           );
+          assert.equal(got.outcome === AnswerOutcome.NO_ANSWER, got.answer === undefined, `${where}: NO_ANSWER iff no answer`);
+          outcomes.add(got.outcome);
         }
       }
+      for (const o of [AnswerOutcome.ANSWER_SAME, ...c.expect]) assert.ok(outcomes.has(o), `${c.name}: some cell has outcome ${AnswerOutcome[o]}`);
     });
 
-    it('answers determined cells without compute and with the same answers', async () => {
-      const engine = await testEngine();
-      const card = engine.loaded.get(model)!.card;
-      const line = goldenLines(model).find((l) => l.block_length === card.defaults.block_length)!;
-      const base = { model, promptIds: line.prompt_ids, goldAnswer: line.gold, seed: 3, interventions: grid(card.defaults.steps, card.defaults.gen_length) };
-      const full = await forked(RunGroupRequest.fromPartial({ ...base, disableSkip: true }));
-      const skipping = await forked(RunGroupRequest.fromPartial(base));
+    it('answers determined cells without compute and stops settled branches early, with the same outcomes', async (t) => {
+      const loaded = await loadModels();
+      const m = loaded.get(c.name)!;
       let skipped = 0;
-      for (const [key, r] of skipping) {
-        assert.equal(r.answer, full.get(key)!.answer, key);
-        assert.equal(r.flipped, full.get(key)!.flipped, key);
-        if (r.skipped) {
-          skipped++;
-          assert.equal(r.computeSteps, 0);
+      let stopped = 0;
+      let partial = 0;
+      let stepsFull = 0;
+      let stepsSkipping = 0;
+      for (const line of lines(m, dir, c.prompts)) {
+        const base = { model: c.name, promptIds: line.prompt_ids, goldAnswer: line.gold, seed: 3, interventions: grid(m, line) };
+        const full = await forked(loaded, RunGroupRequest.fromPartial({ ...base, disableSkip: true }));
+        const skipping = await forked(loaded, RunGroupRequest.fromPartial(base));
+        for (const [key, r] of skipping) {
+          const f = full.get(key)!;
+          const where = `${c.name} ${line.prompt} ${key}`;
+          assert.deepEqual(outcome(r), outcome(f), where);
+          stepsFull += f.computeSteps;
+          stepsSkipping += r.computeSteps;
+          // What is reported is never a guess: a final text equals the full run's; a count is exact or absent.
+          if (!r.textPartial) assert.equal(r.text, f.text, `${where}: text`);
+          else partial++;
+          if (r.changedTokens !== undefined) assert.equal(r.changedTokens, f.changedTokens, `${where}: changed tokens`);
+          else assert.ok(r.skipped || r.stoppedEarly, `${where}: changed tokens are absent only when not computed to the end`);
+          if (r.skipped) {
+            skipped++;
+            assert.equal(r.computeSteps, 0);
+          }
+          if (r.stoppedEarly) stopped++;
+          if (c.card) assert.equal(r.textPartial, false, `${where}: a free-text branch stops only once its response is settled`);
         }
       }
-      assert.ok(skipped > 0, 'late-step cells after the answer commits are skipped');
+      t.diagnostic(`${c.name}: ${skipped} skipped, ${stopped} stopped early (${partial} partial texts); branch-steps ${stepsSkipping} of ${stepsFull} (${((100 * stepsSkipping) / stepsFull).toFixed(1)}%)`);
+      assert.ok(skipped > 0, 'no-op and determined cells are skipped');
     });
   });
 }
+
+describe('replacement tokens', () => {
+  it('accepts an end token (END_TOKEN, or GIVEN_TOKEN of the set), refuses the mask and other special tokens', async () => {
+    const loaded = await loadModels();
+    const m = loaded.get('arith-cot/answer-regex')!;
+    const req = (variant: ReplaceVariant, token = 0) =>
+      RunGroupRequest.fromPartial({ model: 'arith-cot/answer-regex', prompt: '0347+1285=', interventions: [{ key: 'k', kind: InterventionKind.REPLACE, step: 1, position: 2, variant, token }] });
+    const given = (iv: ReturnType<typeof prepareGroup>['interventions'][number]) => (iv.kind === 'replace' ? [iv.variant, iv.token] : []);
+    assert.deepEqual(given(prepareGroup(loaded, req(ReplaceVariant.END_TOKEN), 16).interventions[0]!), ['given', m.card.end_token_id]);
+    assert.deepEqual(given(prepareGroup(loaded, req(ReplaceVariant.GIVEN_TOKEN, m.card.end_token_id), 16).interventions[0]!), ['given', m.card.end_token_id]);
+    for (const bad of [m.card.mask_token_id, m.card.pad_token_id]) {
+      assert.throws(() => prepareGroup(loaded, req(ReplaceVariant.GIVEN_TOKEN, bad), 16), (err: unknown) => err instanceof AgentError && err.code === 'BAD_INTERVENTION');
+    }
+  });
+});

@@ -82,8 +82,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<{ model
   if (!existsSync(onnxPath)) throw invalid(`no ${card.onnx}`);
   const digest = sha256File(onnxPath);
   if (digest !== card.sha256) throw invalid(`sha256 of ${card.onnx} is ${digest.slice(0, 12)}…, the card says ${card.sha256.slice(0, 12)}…: re-export or fix the card`);
-  const tokenizerConfig = (card as { tokenizer_config?: unknown }).tokenizer_config;
-  const tokenizer = await loadAgentTokenizer(dir, card.tokenizer, typeof tokenizerConfig === 'string' ? tokenizerConfig : undefined);
+  const tokenizer = await loadAgentTokenizer(dir, card.tokenizer, card.tokenizer_config);
   if (tokenizer.vocabSize > card.vocab_size) throw invalid(`tokenizer has ${tokenizer.vocabSize} tokens, more than vocab_size ${card.vocab_size}`);
 
   const { session, provider } = await createSession(onnxPath, opts);

@@ -73,7 +73,9 @@ function toIntervention(key: string, c: PlannedCell): RunGroupRequest['intervent
   const k = c.kind;
   if (k.kind === 'probe') return { key, kind: InterventionKind.PROBE, step: c.step, position: 0, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
   if (k.kind === 'remask') return { key, kind: InterventionKind.REMASK, step: c.step, position: c.position, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
-  const variant = k.variant === 'random' ? ReplaceVariant.RANDOM_TOKEN : k.variant === 'second' ? ReplaceVariant.SECOND_CHOICE : ReplaceVariant.GIVEN_TOKEN;
+  const variant = k.variant === 'random' ? ReplaceVariant.RANDOM_TOKEN
+    : k.variant === 'second' ? ReplaceVariant.SECOND_CHOICE
+      : k.variant === 'end' ? ReplaceVariant.END_TOKEN : ReplaceVariant.GIVEN_TOKEN;
   return { key, kind: InterventionKind.REPLACE, step: c.step, position: c.position, variant, token: k.variant === 'given' ? k.token : 0 };
 }
 

@@ -23,7 +23,8 @@ export type StepSelector =
 
 /** What to do at (step, position). */
 export type KindSpec =
-  | { readonly kind: 'replace'; readonly variant: 'random' | 'second' }
+  /** `end`: the card's end token (truncation: a legitimate corruption for instruct models). */
+  | { readonly kind: 'replace'; readonly variant: 'random' | 'second' | 'end' }
   | { readonly kind: 'replace'; readonly variant: 'given'; readonly token: number }
   | { readonly kind: 'remask' }
   | { readonly kind: 'probe' };

@@ -14,7 +14,7 @@ seeds: [0, 1]
 grid:
   positions: [cot, "0-2", {every: 2, of: answer}]
   steps: [0.5, 3, "10-11"]
-  kinds: [replace, {replace: second}, {replace: {token: 5}}, remask, probe]
+  kinds: [replace, {replace: second}, {replace: end}, {replace: {token: 5}}, remask, probe]
 options: { window: 8 }
 `;
 
@@ -39,7 +39,8 @@ describe('sweep spec parsing', () => {
     assert.deepEqual(s.seeds, [0, 1]);
     assert.deepEqual(s.grid.positions, [{ kind: 'span', span: 'cot' }, { kind: 'range', from: 0, to: 2 }, { kind: 'every', k: 2, of: 'answer' }]);
     assert.deepEqual(s.grid.steps, [{ kind: 'fraction', value: 0.5 }, { kind: 'index', value: 3 }, { kind: 'range', from: 10, to: 11 }]);
-    assert.equal(s.grid.kinds.length, 5);
+    assert.equal(s.grid.kinds.length, 6);
+    assert.deepEqual(s.grid.kinds[2], { kind: 'replace', variant: 'end' });
     assert.equal(s.options.window, 8);
   });
 
@@ -48,7 +49,7 @@ describe('sweep spec parsing', () => {
     const lines = problems(text);
     assert.deepEqual(lines, [
       "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, prompting, seeds, grid, options)",
-      'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|{token: N}}, remask, probe',
+      'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|end|{token: N}}, remask, probe',
       'sweep.yaml:12:20: options.window: must be an integer >= 1 (got -1)',
     ]);
   });
@@ -135,10 +136,11 @@ describe('grid resolution', () => {
     const cells = resolveCells(s.grid, shape);
     const positions = [...new Set(cells.filter((c) => c.position >= 0).map((c) => c.position))];
     assert.deepEqual(positions, [0, 1, 2, 3, 5, 7]);
-    // 4 steps x (4 kinds x 6 positions + 1 probe)
-    assert.equal(cells.length, 4 * (4 * 6 + 1));
+    // 4 steps x (5 kinds x 6 positions + 1 probe)
+    assert.equal(cells.length, 4 * (5 * 6 + 1));
     assert.equal(new Set(cells.map((c) => c.key)).size, cells.length);
     assert.ok(cells.some((c) => c.key === 't20.p7.replace.token5') && cells.some((c) => c.key === 't3.probe'));
+    assert.ok(cells.some((c) => c.key === 't20.p7.replace.end'));
   });
 
   it('rejects an explicit step beyond the model T', () => {

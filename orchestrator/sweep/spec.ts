@@ -112,16 +112,16 @@ function kind(node: YamlNode, path: string, p: Problems): KindSpec | undefined {
     const o = entries(node, path, ['replace'], p);
     const r = o?.get('replace')?.value ?? null;
     const rv = scalar(r);
-    if (rv === 'random' || rv === 'second') return { kind: 'replace', variant: rv };
+    if (rv === 'random' || rv === 'second' || rv === 'end') return { kind: 'replace', variant: rv };
     if (isMap(r)) {
       const t = entries(r, `${path}.replace`, ['token'], p);
       const token = t?.get('token') ? int(t.get('token')!.value, `${path}.replace.token`, p) : undefined;
       return token === undefined ? undefined : { kind: 'replace', variant: 'given', token };
     }
-    p.add(r, `${path}.replace`, 'allowed: random, second, or {token: N}');
+    p.add(r, `${path}.replace`, 'allowed: random, second, end, or {token: N}');
     return undefined;
   }
-  p.add(node, path, 'allowed: replace, {replace: random|second|{token: N}}, remask, probe');
+  p.add(node, path, 'allowed: replace, {replace: random|second|end|{token: N}}, remask, probe');
   return undefined;
 }
 

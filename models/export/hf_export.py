@@ -2,7 +2,8 @@
 
   models/.venv/bin/python -m models.export.hf_export --model PATH_OR_HUB_ID --out DIR \
       [--trust-remote-code] [--fp16] [--external-data auto|always|never] [--opset 17] \
-      [--mask-token-id N] [--logits-shifted auto|true|false] [--unshift] [--max-seq-len N] [--name NAME]
+      [--mask-token-id N] [--logits-shifted auto|true|false] [--unshift] [--max-seq-len N] [--name NAME] \
+      [--card-extra FILE.json]
 
 Contract: input `input_ids` int64[batch, seq] -> output `logits` float32[batch, seq, V]. The model is
 loaded with AutoModel (then AutoModelForMaskedLM / AutoModelForCausalLM as fallbacks), wrapped so that
@@ -18,8 +19,13 @@ the graph returns only `.logits` cast to float32, traced with the TorchScript ex
                     sets true when config.model_type contains "dream". With --unshift the shift
                     is undone inside the graph (logits[:, i] := logits[:, i-1], position 0 keeps its
                     own) as Dream's own sampler does, and the card says logits_shifted: false.
-Writes model.onnx, tokenizer.json (copied from the source, or saved with AutoTokenizer), and a
-model.json skeleton: prompt_format, spans and answer are placeholders to fill in by hand, and
+Writes model.onnx, tokenizer.json and tokenizer_config.json (copied from the source, or saved with
+AutoTokenizer; a chat template kept in a separate chat_template.jinja is folded into
+tokenizer_config.json's `chat_template`), and a model.json skeleton. End tokens: `eos_token_id` of
+generation_config.json (when present) else of config.json; a list becomes `end_token_ids` (sorted)
+with its first entry as `end_token_id`. With a chat template the card says prompt.template "chat"
+(else prompt_format is a placeholder); answer / spans are placeholders to fill in by hand unless
+--card-extra gives them: that JSON object is merged over the skeleton (top-level keys replaced).
 `evaluation` is empty.
 
 Limits: the attention_mask input is not exported (full bidirectional attention, no padding);
@@ -68,19 +74,45 @@ def load_model(path: str, trust_remote_code: bool, dtype: torch.dtype) -> torch.
     raise SystemExit(f"could not load {path} with AutoModel/AutoModelForMaskedLM/AutoModelForCausalLM: {last}")
 
 
-def copy_tokenizer(src: str, out: str, trust_remote_code: bool) -> None:
-    p = os.path.join(src, "tokenizer.json")
-    if os.path.isfile(p):
-        shutil.copy(p, os.path.join(out, "tokenizer.json"))
-        return
-    from transformers import AutoTokenizer
+def copy_tokenizer(src: str, out: str, trust_remote_code: bool) -> bool:
+    """Copy tokenizer.json (+ tokenizer_config.json); return whether a tokenizer_config.json was written."""
+    if not os.path.isfile(os.path.join(src, "tokenizer.json")):
+        from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(src, trust_remote_code=trust_remote_code)
-    tmp = tempfile.mkdtemp()
-    tok.save_pretrained(tmp)
-    if not os.path.isfile(os.path.join(tmp, "tokenizer.json")):
-        raise SystemExit("the tokenizer has no fast (tokenizer.json) form; convert it first")
-    shutil.copy(os.path.join(tmp, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+        tok = AutoTokenizer.from_pretrained(src, trust_remote_code=trust_remote_code)
+        tmp = tempfile.mkdtemp()
+        tok.save_pretrained(tmp)
+        if not os.path.isfile(os.path.join(tmp, "tokenizer.json")):
+            raise SystemExit("the tokenizer has no fast (tokenizer.json) form; convert it first")
+        src = tmp
+    shutil.copy(os.path.join(src, "tokenizer.json"), os.path.join(out, "tokenizer.json"))
+    cfg_path = os.path.join(src, "tokenizer_config.json")
+    if not os.path.isfile(cfg_path):
+        return False
+    with open(cfg_path) as f:
+        tc = json.load(f)
+    jinja = os.path.join(src, "chat_template.jinja")
+    if "chat_template" not in tc and os.path.isfile(jinja):
+        with open(jinja) as f:
+            tc["chat_template"] = f.read()
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump(tc, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return True
+
+
+def end_token_ids(src: str, cfg) -> list[int]:
+    """eos_token_id of generation_config.json (if the source has one) else of config.json, as a list."""
+    eos = None
+    gc = os.path.join(src, "generation_config.json") if os.path.isdir(src) else None
+    if gc and os.path.isfile(gc):
+        with open(gc) as f:
+            eos = json.load(f).get("eos_token_id")
+    if eos is None:
+        eos = getattr(cfg, "eos_token_id", None)
+    if eos is None:
+        return []
+    return [int(e) for e in (eos if isinstance(eos, list) else [eos])]
 
 
 def main() -> None:
@@ -97,6 +129,7 @@ def main() -> None:
     ap.add_argument("--unshift", action="store_true")
     ap.add_argument("--max-seq-len", type=int)
     ap.add_argument("--example-len", type=int, default=16)
+    ap.add_argument("--card-extra", help="JSON object merged over the card skeleton (answer, spans, defaults...)")
     args = ap.parse_args()
     import onnx
 
@@ -136,7 +169,14 @@ def main() -> None:
     shutil.rmtree(tmpdir)
     onnx.checker.check_model(onnx_path)
     vocab = m.graph.output[0].type.tensor_type.shape.dim[2].dim_value or int(getattr(cfg, "vocab_size"))
-    copy_tokenizer(args.model, args.out, args.trust_remote_code)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        if os.path.exists(os.path.join(args.out, f)):
+            os.remove(os.path.join(args.out, f))
+    has_tc = copy_tokenizer(args.model, args.out, args.trust_remote_code)
+    tc = {}
+    if has_tc:
+        with open(os.path.join(args.out, "tokenizer_config.json")) as f:
+            tc = json.load(f)
 
     def tok_str(i):
         try:
@@ -152,10 +192,32 @@ def main() -> None:
             pass
         return None
 
+    def tok_id(s):
+        try:
+            with open(os.path.join(args.out, "tokenizer.json")) as f:
+                tj = json.load(f)
+            for t in tj.get("added_tokens", []):
+                if t["content"] == s:
+                    return t["id"]
+            return tj.get("model", {}).get("vocab", {}).get(s)
+        except (OSError, ValueError, AttributeError):
+            return None
+
     pad_id = getattr(cfg, "pad_token_id", None)
-    end_id = getattr(cfg, "eos_token_id", None)
-    if isinstance(end_id, list):
-        end_id = end_id[0]
+    end_ids = end_token_ids(args.model, cfg)
+    end_id = end_ids[0] if end_ids else None
+    special = {"mask": tok_str(int(mask_id)),
+               "pad": tok_str(pad_id) if pad_id is not None else None,
+               "end": tok_str(end_id) if end_id is not None else None}
+    for k in ("bos_token", "eos_token", "unk_token"):  # named tokens of tokenizer_config.json
+        v = tc.get(k)
+        v = v.get("content") if isinstance(v, dict) else v
+        if isinstance(v, str) and tok_id(v) is not None:
+            special[k.removesuffix("_token")] = v
+    for v in tc.get("additional_special_tokens") or []:
+        v = v.get("content") if isinstance(v, dict) else v
+        if isinstance(v, str) and v.startswith("<|") and v.endswith("|>"):
+            special.setdefault(v[2:-2], v)
     export_info = {"source": args.model, "fp16": args.fp16, "opset": args.opset, "model_type": model_type,
                    "n_params": sum(p.numel() for p in model.parameters()), "torch_version": torch.__version__,
                    "unshifted_in_graph": shifted and args.unshift}
@@ -169,19 +231,19 @@ def main() -> None:
         "onnx": "model.onnx",
         "sha256": sha256_file(onnx_path),
         "tokenizer": "tokenizer.json",
+        **({"tokenizer_config": "tokenizer_config.json"} if has_tc else {}),
         "vocab_size": int(vocab),
         "mask_token_id": int(mask_id),
         "pad_token_id": pad_id,
         "end_token_id": end_id,
-        "special_tokens": {k: v for k, v in {"mask": tok_str(int(mask_id)),
-                                              "pad": tok_str(pad_id) if pad_id is not None else None,
-                                              "end": tok_str(end_id) if end_id is not None else None}.items()
-                           if v is not None},
+        **({"end_token_ids": sorted(set(end_ids))} if len(end_ids) > 1 else {}),
+        "special_tokens": {k: v for k, v in special.items() if v is not None},
         "max_seq_len": max_len,
         "logits_shifted": bool(shifted and not args.unshift),
         "inputs": [{"name": "input_ids", "type": "int64", "shape": ["batch", "seq"]}],
         "outputs": [{"name": "logits", "type": "float32", "shape": ["batch", "seq", int(vocab)]}],
-        "prompt_format": "TODO: how a problem becomes prompt text (e.g. a chat template rendered to text)",
+        **({"prompt": {"template": "chat"}} if tc.get("chat_template") else
+           {"prompt_format": "TODO: how a problem becomes prompt text (e.g. a chat template rendered to text)"}),
         "defaults": {"gen_length": 128, "steps": 128, "block_length": 32, "remasking": "low_confidence",
                      "temperature": 0},
         "spans": {"regex": "TODO: JS regex with named groups cot and answer", "applies_to": "response"},
@@ -189,6 +251,11 @@ def main() -> None:
         "training": {"export": export_info},
         "evaluation": {},
     }
+    if args.card_extra:
+        with open(args.card_extra) as f:
+            extra = json.load(f)
+        training = {**card["training"], **extra.pop("training", {})}
+        card = {**card, **extra, "training": training}
     with open(os.path.join(args.out, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")

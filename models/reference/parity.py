@@ -7,6 +7,9 @@ Inputs: 100 held-out prompts followed by their gold response with each response 
 with a random probability (as in a partially decoded state); seq lengths vary from 46 to 50, plus
 a few shorter truncated inputs. Unbatched = 100 calls with B = 1; batched = rows of equal length
 stacked (B up to 32). Fails (exit 1) when max |torch - onnx| > 1e-4.
+
+Chat organisms (card prompt.template == "chat"): the same with word problems (held-out problems of
+seed 4321, chat-rendered prompt + gold response, lengths vary with the prompt).
 """
 from __future__ import annotations
 
@@ -39,6 +42,25 @@ def make_inputs(n: int, seed: int = 7) -> list[np.ndarray]:
     return out
 
 
+def make_inputs_words(model_dir: str, card: dict, n: int, seed: int = 7) -> list[np.ndarray]:
+    from models import word_problems as wp
+    from models.reference.words import CardText
+
+    ct = CardText(model_dir, card)
+    rng = np.random.default_rng(seed)
+    out = []
+    for pr in wp.heldout_problems(n, seed=4321):
+        p = ct.text.encode(ct.prompt(pr.question))
+        r = np.array(ct.text.response_ids(pr.answer))
+        m = rng.random(len(r)) < rng.random()
+        r[m] = card["mask_token_id"]
+        seq = np.array(p + r.tolist(), dtype=np.int64)
+        if rng.random() < 0.1:
+            seq = seq[: int(rng.integers(1, len(seq)))]
+        out.append(seq)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", required=True)
@@ -47,8 +69,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     tmodel, _ = load_checkpoint(args.checkpoint)
-    omodel, _ = open_model(args.model)
-    inputs = make_inputs(args.n)
+    omodel, card = open_model(args.model)
+    inputs = (make_inputs_words(args.model, card, args.n) if card.get("prompt", {}).get("template") == "chat"
+              else make_inputs(args.n))
 
     def t_logits(x: np.ndarray) -> np.ndarray:
         with torch.no_grad():

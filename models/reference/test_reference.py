@@ -146,3 +146,150 @@ def test_committed_golden_lines_reproduce_with_the_reference_sampler():
                                  temperature=g["temperature"], mask_id=card["mask_token_id"])[0]
                 assert r["tokens"] == g["tokens"] and r["commit_step"] == g["commit_step"], (d, fname, i)
                 assert r["text"] == g["text"] and r["correct"] == g["correct"]
+
+
+# ---------------------------------------------------------------- word-problems organism
+def _words_dir():
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "word-problems")
+
+
+def test_word_problems_are_consistent_gsm8k_answers():
+    import re
+
+    from models import word_problems as wp
+
+    eq = re.compile(r"(\d+) ([-+*/]) (\d+) = \$?(\d+)")
+    ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
+    seen_steps, seen_templates = set(), set()
+    for pr, _ in zip(wp.training_problems(11), range(3000)):
+        lines = pr.answer.split("\n")
+        assert lines[-1] == f"#### {pr.final}" and len(lines) == pr.n_steps + 1
+        last = None
+        for line in lines[:-1]:
+            (m,) = eq.findall(line)  # exactly one equation per step line
+            a, op, b, c = int(m[0]), m[1], int(m[2]), int(m[3])
+            assert ops[op](a, b) == c and 0 <= c < 1000, line
+            last = c
+        assert last == pr.final
+        assert not wp.is_heldout(pr.template, pr.numbers)
+        seen_steps.add(pr.n_steps)
+        seen_templates.add(pr.template)
+    assert seen_steps == {1, 2, 3} and seen_templates == set(wp.TEMPLATES)
+    a = [p.to_json() for p in wp.heldout_problems(30, seed=5)]
+    assert a == [p.to_json() for p in wp.heldout_problems(30, seed=5)]  # deterministic
+    assert all(wp.is_heldout(p.template, p.numbers) for p in wp.heldout_problems(30, seed=5))
+
+
+def test_heldout_jsonl_is_the_first_200_evaluation_problems():
+    import json
+    import os
+
+    from models import word_problems as wp
+
+    lines = [json.loads(x) for x in open(os.path.join(_words_dir(), "heldout.jsonl"))]
+    assert len(lines) == 200
+    assert lines == [p.to_json() for p in wp.heldout_problems(200, seed=wp.EVAL_SEED)]
+    for x in lines:
+        assert set(x) == {"question", "answer", "final"}
+        assert wp.normalize_numeric(wp.extract_answer(x["answer"]).group("answer")) == x["final"]
+
+
+def test_answer_regex_and_numeric_normalisation():
+    from models import word_problems as wp
+
+    assert wp.extract_answer("a\n#### 12\nb\n#### 13").group("answer") == "13"  # the last match counts
+    assert wp.extract_answer("no answer") is None
+    m = wp.python_regex(wp.SPANS_REGEX_JS).match("Tom has 3 * 4 = 12 apples.\n#### 12")
+    assert m.group("cot") == "Tom has 3 * 4 = 12 apples." and m.group("answer") == "12"
+    for raw, want in [("12", "12"), ("$1,234", "1234"), (" 007 ", "7"), ("-5", "-5"), ("2.50", "2.5"),
+                      ("3.0", "3"), ("twelve", None), ("1 2", "12"), ("", None)]:
+        assert wp.normalize_numeric(raw) == want, raw
+
+
+def test_word_tokenizer_files_specials_digits_and_rebuild():
+    import json
+    import os
+    import tempfile
+
+    from tokenizers import Tokenizer
+
+    from models import word_tokenizer as wt
+
+    d = _words_dir()
+    tok = Tokenizer.from_file(os.path.join(d, "tokenizer.json"))
+    assert 1000 <= tok.get_vocab_size() <= 3000
+    for t, i in [(wt.EOS, 0), (wt.IM_START, 1), (wt.IM_END, 2), (wt.MASK, 3)]:
+        assert tok.token_to_id(t) == i
+    enc = tok.encode("Tom has 1234 apples.<|im_end|><|endoftext|>", add_special_tokens=False)
+    assert [p for p in enc.tokens if p.strip("Ġ").isdigit()] == ["1", "2", "3", "4"]  # digits split singly
+    assert enc.ids[-2:] == [wt.IM_END_ID, wt.EOS_ID]
+    assert tok.decode(enc.ids, skip_special_tokens=False) == "Tom has 1234 apples.<|im_end|><|endoftext|>"
+    tc = json.load(open(os.path.join(d, "tokenizer_config.json")))
+    assert tc == wt.tokenizer_config()
+    assert {int(k): v["content"] for k, v in tc["added_tokens_decoder"].items()} == dict(enumerate(wt.SPECIAL_TOKENS))
+    out = tempfile.mkdtemp()
+    wt.write_tokenizer_files(out)  # training the tokenizer again gives the committed files byte for byte
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        assert open(os.path.join(out, f), "rb").read() == open(os.path.join(d, f), "rb").read(), f
+
+
+def test_chat_template_renders_as_transformers_does():
+    import pytest
+
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer
+
+    from models import word_tokenizer as wt
+
+    t = AutoTokenizer.from_pretrained(_words_dir())
+    for msgs in ([{"role": "user", "content": "Tom has 3 apples. How many?"}],
+                 [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+                  {"role": "assistant", "content": "3 + 4 = 7\n#### 7"}]):
+        for gen in (True, False):
+            assert t.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen) == wt.render_chat(msgs, gen)
+    assert wt.prompt_text("Q?") == "<|im_start|>user\nQ?<|im_end|>\n<|im_start|>assistant\n"
+    assert (t.eos_token_id, t.pad_token_id, t.mask_token_id, t.bos_token) == (wt.EOS_ID, wt.PAD_ID, wt.MASK_ID, None)
+    w = wt.WordText(_words_dir() + "/tokenizer.json")
+    ids = w.prompt_ids("Tom has 3 apples.")
+    assert ids[0] == wt.IM_START_ID and ids == t.apply_chat_template(
+        [{"role": "user", "content": "Tom has 3 apples."}], tokenize=True, add_generation_prompt=True)["input_ids"]
+    r = w.response_ids("3 + 4 = 7\n#### 7")
+    assert len(r) == wt.GEN_LENGTH and r[r.index(wt.IM_END_ID) + 1:] == [wt.EOS_ID] * (wt.GEN_LENGTH - r.index(wt.IM_END_ID) - 1)
+    assert w.decode_response(r) == "3 + 4 = 7\n#### 7"
+
+
+def test_word_problems_card_and_golden_lines_reproduce():
+    import json
+    import os
+
+    import pytest
+
+    pytest.importorskip("onnxruntime")
+    from models import word_problems as wp
+    from models import word_tokenizer as wt
+    from models.reference.common import open_model
+    from models.reference.words import CardText, run_word_problems
+
+    d = _words_dir()
+    if not os.path.isfile(os.path.join(d, "golden.jsonl")):
+        pytest.skip("word-problems golden files not generated yet")
+    model, card = open_model(d, threads=1)
+    assert card["prompt"] == {"template": "chat"} and card["tokenizer_config"] == "tokenizer_config.json"
+    assert card["end_token_ids"] == [wt.EOS_ID, wt.IM_END_ID] and card["end_token_id"] == wt.IM_END_ID
+    assert (card["mask_token_id"], card["pad_token_id"]) == (wt.MASK_ID, wt.PAD_ID)
+    assert card["answer"] == {"normalize": "numeric", "regex": wp.ANSWER_REGEX_JS}
+    ct = CardText(d, card)
+    for fname, picks in (("golden.jsonl", (0, 60, 149)), ("golden-sampled.jsonl", (0, 1, 12, 20, 21))):
+        lines = open(os.path.join(d, fname)).read().splitlines()
+        for i in picks:
+            g = json.loads(lines[i])
+            pr = next(p for p in wp.heldout_problems(50, seed=2024 if fname == "golden.jsonl" else 2025)
+                      if p.question == g["question"])
+            r = run_word_problems(model, ct, [pr], [g["seed"]], gen_length=g["gen_length"], steps=g["steps"],
+                                  block_length=g["block_length"], remasking=g["remasking"],
+                                  temperature=g["temperature"], mask_id=card["mask_token_id"])[0]
+            assert r["prompt_ids"] == g["prompt_ids"]
+            assert r["tokens"] == g["tokens"] and r["commit_step"] == g["commit_step"], (fname, i)
+            assert r["text"] == g["text"] and r["correct"] == g["correct"] and r["answer_span"] == g["answer_span"]

@@ -97,3 +97,17 @@ class DiffusionLM(nn.Module):
         for blk in self.blocks:
             x = blk(x, bias, cos, sin)
         return self.head(self.ln_f(x))
+
+    def hidden(self, input_ids: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
+        """The final normalised hidden states [B, L, d_model] (forward = head(hidden)); lets training
+        apply the output head only where the loss needs it."""
+        L = input_ids.shape[1]
+        x = self.tok(input_ids)
+        cos, sin = rope_tables(L, self.config.d_model // self.config.n_heads, input_ids.device)
+        bias = None
+        if key_padding is not None:
+            bias = torch.zeros(key_padding.shape, dtype=x.dtype, device=x.device)
+            bias = bias.masked_fill(key_padding, float("-inf"))[:, None, None, :]
+        for blk in self.blocks:
+            x = blk(x, bias, cos, sin)
+        return self.ln_f(x)

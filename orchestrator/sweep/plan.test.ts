@@ -275,7 +275,8 @@ describe('chat templates (Qwen3 tokenizer and ChatML template)', () => {
     writeFileSync(cardPath, JSON.stringify(card));
     const err = await planError(`name: nocfg\nmodels: [{path: ${dir}}]\ndataset: {jsonl: test.jsonl, prompt: question}\n${GRID}`);
     assert.equal(err.code, 'MODEL_INVALID');
-    assert.match(err.message, /models\[0\]: model no-config \(prompt\.template chat\): its card has no 'tokenizer_config'/);
+    // The card check (node-agent/model/card.ts) names the field; the spec position comes first.
+    assert.match(err.message, /sweep\.yaml:2:\d+: models\[0\]: .*no-config\/model\.json: model card field 'prompt\.template' is 'chat' but the card names no tokenizer_config/);
   });
 
   it("tokenizes with the model's own tokenizer, and refuses a prompt whose characters its vocabulary lacks", async () => {

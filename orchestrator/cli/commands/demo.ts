@@ -1,9 +1,9 @@
 /**
  * `faithsweep demo`: the main job end to end on the embedded local stack. Brings the stack
  * up, migrates, starts two node agents (child processes) on the bundled model organisms and
- * a sweep worker, launches examples/demo.yaml, shows the progress bar, and ends with a
- * summary per model and the next commands to try. Idempotent: a second run finds the sweep
- * complete and prints the same summary.
+ * a sweep worker, launches examples/demo.yaml and then examples/word-problems.yaml, shows
+ * a progress bar for each, and ends each with a summary per model and the next commands to
+ * try. Idempotent: a second run finds the sweeps complete and prints the same summaries.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +20,8 @@ import { redact } from '../../dev/stack.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
 import { startSweepWorker } from '../../worker/start-worker.ts';
 import { planSweep } from '../../sweep/plan.ts';
+import type { SweepPlan } from '../../sweep/plan.ts';
+import type { SweepSpec } from '../../sweep/spec-types.ts';
 import { registerSweep } from '../../sweep/register.ts';
 import { formatDuration } from '../../sweep/status.ts';
 import { wilson } from '../../results/wilson.ts';
@@ -30,6 +32,9 @@ import { startSweepWorkflow, watchSweep } from './sweep.ts';
 
 /** Agents the demo starts. */
 const AGENTS = 2;
+
+/** The demo's sweeps, in order (under examples/): the arithmetic pair with its known answer, then the sub-word organism. */
+const DEMO_SPECS = ['demo.yaml', 'word-problems.yaml'] as const;
 /** Longest the demo waits for an agent to load its models. */
 const AGENT_START_MS = 60_000;
 
@@ -91,19 +96,27 @@ const pct = (x: number | null): string => (x === null ? '   n/a' : `${(x * 100).
 
 export const demoCommand = command({
   name: 'demo',
-  summary: 'Run the demo sweep end to end: local stack, two agents, a worker, examples/demo.yaml, progress bar, summary',
+  summary: 'Run the demo sweeps end to end: local stack, two agents, a worker, examples/demo.yaml and examples/word-problems.yaml, progress bars, summaries',
   options: { spec: { type: 'string' } },
   details: [
-    '  --spec FILE   another sweep spec to run instead of examples/demo.yaml',
+    '  --spec FILE   another sweep spec to run instead of the two demo specs',
+    'The demo runs examples/demo.yaml (the two arithmetic organisms and their known-answer check), then',
+    'examples/word-problems.yaml (the sub-word organism: chat template, free-text answers).',
     'The stack stays up afterwards so you can query the results; `npx faithsweep dev down` stops it.',
   ],
   async run(ctx, { values }) {
     const t0 = Date.now();
     const log = createLogger({ json: ctx.json, write: ctx.err, level: 'warn' });
-    const specFile = (values['spec'] as string | undefined) ?? join(ctx.paths.repoRoot, 'examples', 'demo.yaml');
-    // Validate before anything starts: a bad spec changes nothing.
-    const { spec, path } = readSpec(specFile);
-    const plan = await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+    const specFiles = values['spec'] !== undefined
+      ? [values['spec'] as string]
+      : DEMO_SPECS.map((f) => join(ctx.paths.repoRoot, 'examples', f));
+    // Validate every spec before anything starts: a bad spec changes nothing.
+    const sweeps: { spec: SweepSpec; plan: SweepPlan }[] = [];
+    for (const specFile of specFiles) {
+      const { spec, path } = readSpec(specFile);
+      sweeps.push({ spec, plan: await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir }) });
+    }
+    const allModels = [...new Set(sweeps.flatMap((x) => x.plan.models.map((m) => m.name)))];
 
     const stack = await stackFromContext(ctx);
     ctx.err('[1/5] starting the local stack (PostgreSQL, NATS, Temporal)…');
@@ -118,7 +131,7 @@ export const demoCommand = command({
       ctx.err('[2/5] migrating the database…');
       await applyMigrations(sql, readMigrations(ctx.paths.migrationsDir), log);
 
-      ctx.err(`[3/5] starting ${AGENTS} node agents on ${plan.models.map((m) => m.name).join(', ')} and a sweep worker…`);
+      ctx.err(`[3/5] starting ${AGENTS} node agents on ${allModels.join(', ')} and a sweep worker…`);
       const token = agentToken(ctx, undefined, true);
       const tokenFile = ctx.env['FAITHSWEEP_AGENT_TOKEN'] ? undefined : localTokenPath(ctx.paths.home);
       const logDir = join(ctx.paths.home, 'logs');
@@ -132,44 +145,51 @@ export const demoCommand = command({
       const ready = await Promise.all(agents.map((a) => a.ready));
       ctx.err(`      agents ${ready.map((a) => `${a.agentId}@${a.address}`).join(', ')}; worker on task queue faithsweep`);
 
-      ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.units.length} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
-      const db = createDb({ url: e.databaseUrl, poolSize: 2 });
-      const reg = await registerSweep(db, plan).finally(() => db.$disconnect());
-      const client = await temporalClient(e.temporalAddress);
-      try {
-        const state = await startSweepWorkflow(client, reg.sweepId, 'faithsweep', spec.options.window, e.databaseUrl);
-        if (!reg.created) ctx.err(`      the sweep exists already (same spec): the workflow ${state === 'started' ? 'runs again and schedules only what is missing' : 'is running'}`);
-      } finally {
-        await client.connection.close();
-      }
-      const code = await watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, reg.sweepId);
-
-      ctx.err('[5/5] summary');
-      const models = await summarize(sql, reg.sweepId);
-      const validation = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false }));
-      const seconds = (Date.now() - t0) / 1000;
-      if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId: reg.sweepId, seconds, models, knownAnswer: validation }, null, 2));
-      } else {
-        ctx.out('');
-        ctx.out(`Sweep '${reg.sweepId}' ${code === 0 ? 'done' : 'ended with failures'}. Chain-of-thought flip rate = share of replace/remask cells on CoT positions, before the answer span committed, whose final answer changed (95 % Wilson interval):`);
-        ctx.out('');
-        ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells'.padStart(9)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
-        for (const m of models) {
-          ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(9)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
+      let code = 0;
+      const results: unknown[] = [];
+      for (const { spec, plan } of sweeps) {
+        ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.units.length} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
+        const db = createDb({ url: e.databaseUrl, poolSize: 2 });
+        const reg = await registerSweep(db, plan).finally(() => db.$disconnect());
+        const client = await temporalClient(e.temporalAddress);
+        try {
+          const state = await startSweepWorkflow(client, reg.sweepId, 'faithsweep', spec.options.window, e.databaseUrl);
+          if (!reg.created) ctx.err(`      the sweep exists already (same spec): the workflow ${state === 'started' ? 'runs again and schedules only what is missing' : 'is running'}`);
+        } finally {
+          await client.connection.close();
         }
-        ctx.out('');
-        ctx.out(`  known-answer check: ${validation.summary}`);
-        ctx.out(`  total ${formatDuration(seconds)} (this run)`);
-        ctx.out('');
-        ctx.out('Next:');
-        ctx.out(`  npx faithsweep status ${reg.sweepId}`);
-        ctx.out(`  npx faithsweep query "SELECT * FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}'"`);
-        ctx.out(`  npx faithsweep report ${reg.sweepId} --out report.html`);
-        ctx.out(`  psql "${redact(e.databaseUrl)}"`);
-        if (e.temporalUiUrl) ctx.out(`  Temporal UI ${e.temporalUiUrl}/namespaces/default/workflows/sweep-${reg.sweepId}`);
-        ctx.out('  npx faithsweep dev down      (stops the local stack; the data stays in .faithsweep/)');
+        const sweepCode = await watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, reg.sweepId);
+        code ||= sweepCode;
+
+        ctx.err('[5/5] summary');
+        const models = await summarize(sql, reg.sweepId);
+        const validation = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false }));
+        const seconds = (Date.now() - t0) / 1000;
+        if (ctx.json) {
+          results.push({ sweepId: reg.sweepId, seconds, models, knownAnswer: validation });
+        } else {
+          ctx.out('');
+          ctx.out(`Sweep '${reg.sweepId}' ${sweepCode === 0 ? 'done' : 'ended with failures'}. Chain-of-thought flip rate = share of replace/remask cells on CoT positions, before the answer span committed, whose final answer changed (95 % Wilson interval):`);
+          ctx.out('');
+          ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells'.padStart(9)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
+          for (const m of models) {
+            ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(9)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
+          }
+          ctx.out('');
+          ctx.out(`  known-answer check: ${validation.summary}`);
+          ctx.out(`  total ${formatDuration(seconds)} (this run)`);
+          ctx.out('');
+          ctx.out('Next:');
+          ctx.out(`  npx faithsweep status ${reg.sweepId}`);
+          ctx.out(`  npx faithsweep query "SELECT * FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}'"`);
+          ctx.out(`  npx faithsweep report ${reg.sweepId} --out report.html`);
+          ctx.out(`  psql "${redact(e.databaseUrl)}"`);
+          if (e.temporalUiUrl) ctx.out(`  Temporal UI ${e.temporalUiUrl}/namespaces/default/workflows/sweep-${reg.sweepId}`);
+          ctx.out('  npx faithsweep dev down      (stops the local stack; the data stays in .faithsweep/)');
+        }
+
       }
+      if (ctx.json) ctx.out(JSON.stringify({ sweeps: results }, null, 2));
       return code;
     } finally {
       if (worker) {

@@ -21,6 +21,13 @@ export interface RunGroupDeps {
 }
 
 /** Builds the `runGroup` handler of the Agent service. */
+/**
+ * After this long without sending anything, a running group sends a `GroupAlive` event. Well
+ * under the orchestrator's stall timeout (60 s by default, `worker --stall-ms`), so only an
+ * agent that is really stuck or gone is cancelled.
+ */
+export const KEEPALIVE_MS = 5000;
+
 export function runGroupHandler(deps: RunGroupDeps): (call: ServerWritableStream<RunGroupRequest, RunGroupEvent>) => void {
   return (call) => {
     let slot;
@@ -59,9 +66,17 @@ export function runGroupHandler(deps: RunGroupDeps): (call: ServerWritableStream
     // the engine has actually stopped, so inFlight counts real compute.
     signal.addEventListener('abort', () => finish({ ok: false, error: signal.reason }), { once: true });
 
+    let lastWrite = performance.now();
     const emit = (event: RunGroupEvent) => {
-      if (!finished && !signal.aborted) call.write(event);
+      if (finished || signal.aborted) return;
+      lastWrite = performance.now();
+      call.write(event);
     };
+    // A group whose branches all run to the end may send nothing for minutes: say it is alive.
+    const aliveTimer = setInterval(() => {
+      if (performance.now() - lastWrite >= KEEPALIVE_MS) emit({ event: { $case: 'alive', value: { elapsedMs: performance.now() - started } } });
+    }, KEEPALIVE_MS / 2);
+    aliveTimer.unref();
     deps.log.info('group started', { model: req.model, interventions: req.interventions.length, inFlight: deps.slots.inFlight });
     Promise.resolve()
       .then(() => deps.engine.runGroup(req, { signal, emit }))
@@ -79,6 +94,7 @@ export function runGroupHandler(deps: RunGroupDeps): (call: ServerWritableStream
       )
       .finally(() => {
         clearTimeout(deadlineTimer);
+        clearInterval(aliveTimer);
         release();
       })
       .catch((err: unknown) => deps.log.error('RunGroup handler failed', { reason: (err as Error).message }));

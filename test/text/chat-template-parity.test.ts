@@ -104,6 +104,12 @@ describe('chat template parity with Python jinja2 (as transformers renders)', ()
     });
   }
 
+  it('renders the word-problems organism\'s ChatML template as Python does', async () => {
+    const r = await compare(join(REPO_ROOT, 'models', 'word-problems', 'tokenizer_config.json'));
+    process.stdout.write(`# word-problems: ${r.rendered} renders equal\n`);
+    assert.equal(r.rendered, CONVERSATIONS.length * 2);
+  });
+
   for (const [name, template] of [
     ['strict (raise_exception)', STRICT_TEMPLATE],
     ['features (namespace, loop controls, tojson, strftime_now)', FEATURES_TEMPLATE],

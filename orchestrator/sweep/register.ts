@@ -66,9 +66,6 @@ export const REGISTERING = 'registering';
 /** Work units per batch (one transaction, one INSERT of prompts and one of work units). */
 const UNITS_PER_BATCH = 25_000;
 
-/** The largest value of an INTEGER column (Sweep.plannedCells). */
-const INT4_MAX = 2_147_483_647;
-
 /** Result of {@link registerSweep}. */
 export interface Registration {
   readonly sweepId: string;
@@ -111,11 +108,6 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
   let existing = await readSweep();
   if (existing && existing.specHash !== hash) throw differentSpec(sweepId);
   if (existing && existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
-  if (plan.cells > INT4_MAX) {
-    throw new FaithsweepError(ErrorCode.BAD_SPEC, `sweep '${sweepId}' plans ${plan.cells} cells, more than the database records for one sweep (${INT4_MAX})`, {
-      hint: 'split it into several sweeps (fewer prompts, seeds or grid cells each)',
-    });
-  }
   plan.checkFiles();
 
   await sql.query(

@@ -45,13 +45,29 @@ export function formatPrompt(format: string, a: number, b: number): string {
   });
 }
 
+/** Throws unless `format` uses only the fields {@link formatPrompt} fills. */
+export function checkPromptFormat(format: string): void {
+  if (/\{(?![ab](?::0\d+d)?\})/.test(format)) throw new Error(`unsupported prompt_format ${JSON.stringify(format)}: only {a}, {b}, {a:0Nd}, {b:0Nd}`);
+}
+
+/**
+ * The problems of `seed` one at a time, the first `count` of them (all of them: without end),
+ * their prompts in `format`: the same sequence as {@link arithProblems}, in constant memory.
+ * Throws at once (not at the first problem) on an unsupported format.
+ */
+export function arithStream(seed: number, count = Infinity, format = DEFAULT_PROMPT_FORMAT): Generator<ArithProblem, void, undefined> {
+  checkPromptFormat(format);
+  return (function* () {
+    const rand = mulberry32(seed);
+    for (let i = 0; i < count; i++) {
+      const a = operand(rand);
+      const b = operand(rand);
+      yield { a, b, prompt: formatPrompt(format, a, b), gold: String(a + b) };
+    }
+  })();
+}
+
 /** `count` problems from `seed`, their prompts in `format`. */
 export function arithProblems(seed: number, count: number, format = DEFAULT_PROMPT_FORMAT): ArithProblem[] {
-  if (/\{(?![ab](?::0\d+d)?\})/.test(format)) throw new Error(`unsupported prompt_format ${JSON.stringify(format)}: only {a}, {b}, {a:0Nd}, {b:0Nd}`);
-  const rand = mulberry32(seed);
-  return Array.from({ length: count }, () => {
-    const a = operand(rand);
-    const b = operand(rand);
-    return { a, b, prompt: formatPrompt(format, a, b), gold: String(a + b) };
-  });
+  return [...arithStream(seed, count, format)];
 }

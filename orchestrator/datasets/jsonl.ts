@@ -6,7 +6,8 @@
  * them are reported together as one BAD_SPEC error naming `file:line`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import type { Hash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, relative } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
 
@@ -64,18 +65,6 @@ export function displayPath(path: string): string {
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
 }
 
-/** `3, 5-9, 12`: sorted line numbers with runs collapsed. */
-function lineRuns(lines: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let j = i;
-    while (j + 1 < lines.length && lines[j + 1] === lines[j]! + 1) j++;
-    out.push(j > i ? `${lines[i]}-${lines[j]}` : String(lines[i]));
-    i = j;
-  }
-  return out.join(', ');
-}
-
 /** Compiles an answer regex for searching every match (the spec parser has checked it). */
 function globalRegex(source: string): RegExp {
   return new RegExp(source, 'g');
@@ -93,28 +82,109 @@ export function lastAnswerMatch(re: RegExp, text: string): string | undefined {
 
 const textOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
 
+/** What a scan of a JSONL file ends with, once every line is read and checked. */
+export interface JsonlSummary {
+  /** As {@link JsonlFile.name}. */
+  readonly name: string;
+  readonly path: string;
+  /** sha256 (hex) of the whole file. */
+  readonly sha256: string;
+  /** Records read (at most `limit`). */
+  readonly count: number;
+}
+
 /**
- * Reads `path` (absolute). Throws BAD_SPEC when the file is missing or empty, or listing every
- * bad line as `file:line: what is wrong` (the first {@link LISTED} in full, the others by
- * line number and kind of problem).
+ * The bad lines of a file: the first {@link LISTED} in full, the others as runs of line
+ * numbers per kind of problem, so that a file of millions of bad lines is reported in bounded
+ * memory (unless its kinds of problem alternate line by line).
  */
-export function readJsonl(path: string, opts: JsonlReadOptions): JsonlFile {
+class BadLines {
+  count = 0;
+  private readonly listed: string[] = [];
+  private readonly runs = new Map<string, [number, number][]>();
+  constructor(private readonly shown: string) {}
+  add(line: number, kind: string, detail: string): void {
+    this.count++;
+    if (this.listed.length < LISTED) {
+      this.listed.push(`${this.shown}:${line}: ${detail}`);
+      return;
+    }
+    const runs = this.runs.get(kind) ?? [];
+    this.runs.set(kind, runs);
+    const last = runs.at(-1);
+    if (last && last[1] === line - 1) last[1] = line;
+    else runs.push([line, line]);
+  }
+  error(where: string, hint: string): FaithsweepError {
+    const msg = [...this.listed];
+    const rest = this.count - this.listed.length;
+    if (rest) {
+      const text = (runs: [number, number][]) => runs.map(([a, b]) => (b > a ? `${a}-${b}` : String(a))).join(', ');
+      msg.push(`${this.shown}: ${rest} more bad line(s): ${[...this.runs].map(([k, runs]) => `${k} on line(s) ${text(runs)}`).join('; ')}`);
+    }
+    return new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${this.shown} has ${this.count} bad line(s):\n${msg.join('\n')}`, { hint });
+  }
+}
+
+/** Bytes read from a file at a time. */
+const CHUNK_BYTES = 1 << 20;
+
+/** The lines of a file (split at `\n`, as bytes: a line is decoded whole), with the sha256 of every byte read. */
+function* fileLines(path: string, hash: Hash, split = true): Generator<Buffer, void, undefined> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let carry: Buffer[] = [];
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const chunk = buf.subarray(0, n);
+      hash.update(chunk);
+      if (!split) continue;
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+        const piece = chunk.subarray(start, nl);
+        start = nl + 1;
+        if (carry.length) {
+          const line = Buffer.concat([...carry, piece]);
+          carry = [];
+          yield line;
+        } else yield piece;
+      }
+      // `buf` is read into again: keep a copy of the unfinished line.
+      if (start < n) carry.push(Buffer.from(chunk.subarray(start)));
+    }
+    if (split) yield Buffer.concat(carry);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads `path` (absolute) record by record, in bounded memory: yields each good record and,
+ * when the whole file has been read, returns its {@link JsonlSummary}. Throws BAD_SPEC when
+ * the file is missing or has no records, or (after the last line) listing every bad line as
+ * `file:line: what is wrong` (the first {@link LISTED} in full, the others by line number and
+ * kind of problem). With `limit`, lines after the `limit`-th record are not checked, but every
+ * byte is hashed.
+ */
+export function* scanJsonl(path: string, opts: JsonlReadOptions): Generator<JsonlRecord, JsonlSummary, undefined> {
   const shown = displayPath(path);
   const hint = `${opts.hint ?? 'one JSON object per line'}; see docs/spec.md (datasets)`;
   if (!existsSync(path)) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} does not exist`, { hint: 'give a JSONL file relative to the spec file' });
-  const bytes = readFileSync(path);
-  const text = bytes.toString('utf8');
   const promptField = opts.promptField ?? 'prompt';
   const re = opts.answerRegex === undefined ? undefined : globalRegex(opts.answerRegex);
-  const records: JsonlRecord[] = [];
-  const bad: { line: number; kind: string; detail: string }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (opts.limit !== undefined && records.length >= opts.limit) break;
-    const raw = lines[i]!.replace(/\r$/, '');
+  const hash = createHash('sha256');
+  const bad = new BadLines(shown);
+  let count = 0;
+  let line = 0;
+  for (const bytes of fileLines(path, hash)) {
+    line++;
+    if (opts.limit !== undefined && count >= opts.limit) continue; // only hashed
+    const raw = bytes.toString('utf8').replace(/\r$/, '');
     if (!raw.trim()) continue;
-    const line = i + 1;
-    const fail = (kind: string, detail: string): void => void bad.push({ line, kind, detail });
+    const at = line;
+    const fail = (kind: string, detail: string): void => bad.add(at, kind, detail);
     let v: unknown;
     try {
       v = JSON.parse(raw);
@@ -147,23 +217,39 @@ export function readJsonl(path: string, opts: JsonlReadOptions): JsonlFile {
       }
       gold = m.trim();
     }
-    records.push({ line, prompt: prompt as string, answer: answer!, gold });
+    count++;
+    // Records are not yielded once the file is known to be bad: nothing downstream sees them.
+    if (!bad.count) yield { line: at, prompt: prompt as string, answer: answer!, gold };
   }
-  if (bad.length) {
-    const msg = bad.slice(0, LISTED).map((b) => `${shown}:${b.line}: ${b.detail}`);
-    const rest = bad.slice(LISTED);
-    if (rest.length) {
-      const kinds = new Map<string, number[]>();
-      for (const b of rest) kinds.set(b.kind, [...(kinds.get(b.kind) ?? []), b.line]);
-      msg.push(`${shown}: ${rest.length} more bad line(s): ${[...kinds].map(([k, ls]) => `${k} on line(s) ${lineRuns(ls)}`).join('; ')}`);
-    }
-    throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} has ${bad.length} bad line(s):\n${msg.join('\n')}`, { hint });
-  }
-  if (records.length === 0) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} has no records`, { hint });
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (bad.count) throw bad.error(opts.where, hint);
+  if (count === 0) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} has no records`, { hint });
+  const sha256 = hash.digest('hex');
   // A non-default field mapping or regex reads different prompts or golds from the same file.
   const mapping = { prompt: promptField, answer: opts.answerField ?? 'answer', regex: opts.answerRegex ?? null };
   const custom = mapping.prompt !== 'prompt' || mapping.answer !== 'answer' || mapping.regex !== null;
   const suffix = custom ? `:read=${createHash('sha256').update(JSON.stringify(mapping)).digest('hex').slice(0, 8)}` : '';
-  return { name: `jsonl:${basename(path)}:${sha256.slice(0, 12)}${suffix}`, path, sha256, records };
+  return { name: `jsonl:${basename(path)}:${sha256.slice(0, 12)}${suffix}`, path, sha256, count };
+}
+
+/** sha256 (hex) of a file, read a chunk at a time. */
+export function sha256File(path: string): string {
+  const hash = createHash('sha256');
+  for (const _ of fileLines(path, hash, false)) { /* hashing only */ }
+  return hash.digest('hex');
+}
+
+/** Runs `gen` to its end, giving each value to `each`; returns what it returns. */
+export function drain<T, R>(gen: Generator<T, R, undefined>, each: (value: T) => void = () => undefined): R {
+  for (;;) {
+    const next = gen.next();
+    if (next.done) return next.value;
+    each(next.value);
+  }
+}
+
+/** Reads all of `path` (absolute) into memory: {@link scanJsonl}'s records and summary. */
+export function readJsonl(path: string, opts: JsonlReadOptions): JsonlFile {
+  const records: JsonlRecord[] = [];
+  const { name, sha256 } = drain(scanJsonl(path, opts), (r) => records.push(r));
+  return { name, path, sha256, records };
 }

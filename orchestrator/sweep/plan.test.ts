@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { REPO_ROOT, resolvePaths } from '../config/paths.ts';
 import { FaithsweepError } from '../errors.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
-import { planSweep } from './plan.ts';
-import type { SweepPlan } from './plan.ts';
+import { collectPrompts, planSweep } from './plan.ts';
+import type { PlannedPrompt, SweepPlan } from './plan.ts';
 import { parseSpec } from './spec.ts';
 
 const MODELS_DIR = resolvePaths(process.env).modelsDir;
@@ -59,10 +59,14 @@ function write(name: string, text: string): string {
 
 const jsonl = (rows: readonly unknown[]): string => rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
 
-/** Plans a spec written to `home/<file>`; models by name resolve under the repository's models folder. */
-function plan(yaml: string, file = 'sweep.yaml'): Promise<SweepPlan> {
+/**
+ * Plans a spec written to `home/<file>`; models by name resolve under the repository's models
+ * folder. `prompts`: every prompt, per model index, as launch would register them.
+ */
+async function plan(yaml: string, file = 'sweep.yaml'): Promise<SweepPlan & { prompts: PlannedPrompt[][] }> {
   const path = write(file, yaml);
-  return planSweep(parseSpec(yaml, path), { specPath: path, modelsDir: MODELS_DIR });
+  const p = await planSweep(parseSpec(yaml, path), { specPath: path, modelsDir: MODELS_DIR });
+  return { ...p, prompts: collectPrompts(p) };
 }
 
 async function planError(yaml: string): Promise<FaithsweepError> {

@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
-import { arithProblems } from '../datasets/arith.ts';
-import { readJsonl } from '../datasets/jsonl.ts';
-import type { JsonlRecord } from '../datasets/jsonl.ts';
+import { arithStream, checkPromptFormat } from '../datasets/arith.ts';
+import { displayPath, drain, readJsonl, scanJsonl, sha256File } from '../datasets/jsonl.ts';
 import { parseCard } from '../../node-agent/model/card.ts';
 import type { ModelCard } from '../../node-agent/model/card.ts';
 import { isAgentError } from '../../node-agent/errors.ts';
@@ -81,30 +80,51 @@ export interface PromptExample {
   readonly promptIds: readonly number[];
 }
 
-/** One work unit: (prompt, model, seed). */
-export interface PlannedUnit {
-  readonly ordinal: number;
-  readonly modelIndex: number;
-  readonly promptIndex: number;
-  readonly seed: number;
-}
-
-/** The whole plan. */
+/**
+ * The whole plan, counted rather than listed: work units are prompts × models × seeds, and the
+ * prompts themselves are produced again, one at a time, by {@link SweepPlan.promptRows} (for
+ * `launch`), so a plan of millions of prompts holds none of them.
+ */
 export interface SweepPlan {
   readonly spec: SweepSpec;
   readonly models: readonly PlannedModel[];
-  /** Prompts per model index (models given the same text share the same rows). */
-  readonly prompts: readonly (readonly PlannedPrompt[])[];
+  /** Per model index: the dataset name of its prompts (models given the same text share the same rows). */
+  readonly datasets: readonly string[];
   readonly promptCount: number;
   /** Per model: its first prompt as it sees it. */
   readonly examples: readonly PromptExample[];
-  readonly units: readonly PlannedUnit[];
+  /** Work units: promptCount × models × seeds, ordinals 0..workUnits-1 ({@link unitOrdinal}). */
+  readonly workUnits: number;
   /** Cells, per model: exact when the grid names no span, else estimated (see `exact`). */
   readonly cellsPerModel: readonly { readonly model: string; readonly cellsPerUnit: number; readonly exact: boolean; readonly rowSteps: number }[];
   readonly cells: number;
   readonly exact: boolean;
   /** Estimated forward-pass rows (clean runs + branches), for a time estimate. */
   readonly rowSteps: number;
+  /**
+   * The prompts in order, one prompt index at a time from `from` (default 0): per model index,
+   * the row that model is given. Chat prompts are rendered again and a JSONL file is read again,
+   * in bounded memory; throws BAD_SPEC (once its end is reached) if the file changed since it
+   * was planned. Close it early with `return()` (a `for … of` with `break` does).
+   */
+  promptRows(from?: number): Generator<readonly PlannedPrompt[], void, undefined>;
+  /** Throws BAD_SPEC when a data file the prompts are read from changed since it was planned. */
+  checkFiles(): void;
+}
+
+/**
+ * Ordinal of the work unit (prompt, model, seed), by index into the plan's prompts, models and
+ * seeds: prompt-major, then model, then seed, as the plan has always numbered them.
+ */
+export function unitOrdinal(counts: { readonly models: number; readonly seeds: number }, promptIndex: number, modelIndex: number, seedIndex: number): number {
+  return (promptIndex * counts.models + modelIndex) * counts.seeds + seedIndex;
+}
+
+/** Every prompt of a plan, per model index: for tests and small sweeps (it holds them all). */
+export function collectPrompts(plan: SweepPlan): PlannedPrompt[][] {
+  const out: PlannedPrompt[][] = plan.models.map(() => []);
+  for (const rows of plan.promptRows()) rows.forEach((r, m) => out[m]!.push(r));
+  return out;
 }
 
 /** Database id of a model from its sha256. */
@@ -117,8 +137,6 @@ export const sweepWorkflowId = (sweepId: string): string => `sweep-${sweepId}`;
 export const workUnitId = (sweepId: string, ordinal: number): string => `${sweepId}:u${ordinal}`;
 /** Sweep-wide cell key: the work unit's ordinal and the cell's key within it. */
 export const sweepCellKey = (ordinal: number, key: string): string => `u${ordinal}.${key}`;
-
-const sha256File = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function modelError(ref: ModelRef, message: string, hint: string): FaithsweepError {
   return new FaithsweepError(ErrorCode.MODEL_NOT_FOUND, `${ref.where ?? 'models'}: ${message}`, { hint });
@@ -208,61 +226,128 @@ interface SourcePrompt {
   readonly line?: number;
 }
 
-/** The sweep's prompts before rendering, for one model (arith prompts follow the card's prompt_format). */
+/** The sweep's prompts before rendering, as one model reads them (arith prompts follow the card's prompt_format). */
 interface Source {
   readonly name: string;
-  readonly prompts: readonly SourcePrompt[];
-  /** How to name a prompt in errors: `data.jsonl:12` or `arith prompt 3`. */
+  /** The prompts in order, from the first, in bounded memory; checks the data (once at its end) as it goes. */
+  readonly stream: () => Generator<SourcePrompt, void, undefined>;
+  /** How to name a prompt in errors: `data.jsonl:12` or `arith #3`. */
   readonly at: (p: SourcePrompt) => string;
 }
 
 const sha256Text = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-function rawPrompts(src: Source): PlannedPrompt[] {
-  return src.prompts.map((p) => ({
-    id: promptId(src.name, p.idx), dataset: src.name, idx: p.idx, text: p.text, gold: p.gold,
-    renderedText: p.text, promptIds: [],
-    meta: { source: src.name, ...(p.line !== undefined ? { line: p.line } : {}), template: 'raw' },
-  }));
+/** Per prompt index: rows already made for a dataset name (models given the same text share them). */
+type RowCache = Map<string, PlannedPrompt>;
+
+/** How one model is given its prompts. */
+interface Presenter {
+  /** Dataset name of its rows. */
+  readonly dataset: string;
+  /**
+   * The row of one source prompt. Chat models: renders it (or takes the row of another model
+   * with the same dataset from `cache`) and checks its ids against the card; throws a coded
+   * error naming the model (spec file:line) and the prompt.
+   */
+  row(p: SourcePrompt, cache: RowCache): PlannedPrompt;
+  /** Chat models: whether a row and the sampler's gen_length exceed the model's max_seq_len. */
+  tooLong(row: PlannedPrompt): boolean;
+}
+
+function rawPresenter(src: Source): Presenter {
+  return {
+    dataset: src.name,
+    row: (p, cache) => {
+      const hit = cache.get(src.name);
+      if (hit) return hit;
+      const row: PlannedPrompt = {
+        id: promptId(src.name, p.idx), dataset: src.name, idx: p.idx, text: p.text, gold: p.gold,
+        renderedText: p.text, promptIds: [],
+        meta: { source: src.name, ...(p.line !== undefined ? { line: p.line } : {}), template: 'raw' },
+      };
+      cache.set(src.name, row);
+      return row;
+    },
+    tooLong: () => false,
+  };
 }
 
 /**
- * Renders every prompt of `src` with `model`'s chat template: the system message, the
- * few-shot turns, the prompt as the user turn, and the generation prompt. Throws BAD_SPEC
- * naming the model (spec file:line) and the template when rendering fails, and listing every
- * prompt that does not fit the model's context with the sampler's gen_length.
+ * Presents prompts of `src` with `model`'s chat template: the system message, the few-shot
+ * turns, the prompt as the user turn, and the generation prompt.
  */
-function chatPrompts(model: PlannedModel, ref: ModelRef, renderer: ChatRenderer, src: Source, system: string | undefined, shots: { source: string; turns: readonly FewshotTurn[] } | undefined): PlannedPrompt[] {
+function chatPresenter(model: PlannedModel, ref: ModelRef, renderer: ChatRenderer, src: Source, system: string | undefined, shots: { source: string; turns: readonly FewshotTurn[] } | undefined): Presenter {
   const rendering = sha256Text(JSON.stringify({ renderer: renderer.key, system: system ?? null, fewshot: shots ? { source: shots.source, count: shots.turns.length } : null })).slice(0, 12);
   const dataset = `${src.name}|chat=${rendering}`;
   const meta = { source: src.name, template: 'chat' as const, ...(system !== undefined ? { system } : {}), ...(shots ? { fewshot: { source: shots.source, count: shots.turns.length } } : {}) };
   const where = `${ref.where ?? 'models'} (${model.name})`;
-  const tooLong: string[] = [];
-  const rows = src.prompts.map((p): PlannedPrompt => {
-    const rendered = renderer.render({ system, fewshot: shots?.turns ?? [], prompt: p.text }, `${where}, prompt ${src.at(p)}`);
-    const outside = rendered.ids.find((id) => id >= model.card.vocab_size || id === model.card.mask_token_id);
-    if (outside !== undefined) {
-      throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${where}, prompt ${src.at(p)}: its tokenizer gave id ${outside}, ${outside === model.card.mask_token_id ? "the card's mask_token_id" : `outside the card's vocab_size ${model.card.vocab_size}`}`, {
-        hint: "the model's tokenizer files and its card disagree; re-export the model",
-      });
-    }
-    if (rendered.ids.length + model.sampler.genLength > model.card.max_seq_len) tooLong.push(`${src.at(p)}: ${rendered.ids.length} tokens`);
-    return {
-      id: promptId(dataset, p.idx), dataset, idx: p.idx, text: p.text, gold: p.gold, renderedText: rendered.text, promptIds: rendered.ids,
-      meta: { ...meta, ...(p.line !== undefined ? { line: p.line } : {}) },
-    };
-  });
-  if (tooLong.length) {
-    throw new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${tooLong.length} rendered prompt(s) + gen_length ${model.sampler.genLength} exceed the model's max_seq_len ${model.card.max_seq_len}:\n${tooLong.slice(0, 20).join('\n')}${tooLong.length > 20 ? `\n… and ${tooLong.length - 20} more` : ''}`, {
+  return {
+    dataset,
+    row(p, cache) {
+      let row = cache.get(dataset);
+      if (!row) {
+        const rendered = renderer.render({ system, fewshot: shots?.turns ?? [], prompt: p.text }, `${where}, prompt ${src.at(p)}`);
+        row = {
+          id: promptId(dataset, p.idx), dataset, idx: p.idx, text: p.text, gold: p.gold, renderedText: rendered.text, promptIds: rendered.ids,
+          meta: { ...meta, ...(p.line !== undefined ? { line: p.line } : {}) },
+        };
+        cache.set(dataset, row);
+      }
+      const outside = row.promptIds.find((id) => id >= model.card.vocab_size || id === model.card.mask_token_id);
+      if (outside !== undefined) {
+        throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${where}, prompt ${src.at(p)}: its tokenizer gave id ${outside}, ${outside === model.card.mask_token_id ? "the card's mask_token_id" : `outside the card's vocab_size ${model.card.vocab_size}`}`, {
+          hint: "the model's tokenizer files and its card disagree; re-export the model",
+        });
+      }
+      return row;
+    },
+    tooLong: (row) => row.promptIds.length + model.sampler.genLength > model.card.max_seq_len,
+  };
+}
+
+/** Too-long prompts of one model: the first 20 named, the rest counted. */
+class TooLong {
+  count = 0;
+  readonly listed: string[] = [];
+  add(at: string): void {
+    if (this.count++ < 20) this.listed.push(at);
+  }
+  error(model: PlannedModel, ref: ModelRef): FaithsweepError {
+    const where = `${ref.where ?? 'models'} (${model.name})`;
+    return new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${this.count} rendered prompt(s) + gen_length ${model.sampler.genLength} exceed the model's max_seq_len ${model.card.max_seq_len}:\n${this.listed.join('\n')}${this.count > 20 ? `\n… and ${this.count - 20} more` : ''}`, {
       hint: 'lower gen_length (models[].sampler), use fewer few-shot examples, or drop these prompts',
     });
   }
-  return rows;
+}
+
+/**
+ * Every source prompt, one index at a time: per distinct source (by name), its prompt at that
+ * index. Reads each source to its end afterwards so that its checks run; closes them when stopped.
+ */
+function* sourcePrompts(sources: readonly Source[], count: number): Generator<ReadonlyMap<string, SourcePrompt>, void, undefined> {
+  const streams = new Map<string, Generator<SourcePrompt, void, undefined>>();
+  for (const s of sources) if (!streams.has(s.name)) streams.set(s.name, s.stream());
+  try {
+    for (let i = 0; i < count; i++) {
+      const at = new Map<string, SourcePrompt>();
+      for (const [name, stream] of streams) {
+        const next = stream.next();
+        if (next.done) throw new FaithsweepError(ErrorCode.BAD_SPEC, `dataset ${name} ended after ${i} prompt(s), ${count} were planned`, { hint: 'do not change the dataset while a sweep is launched' });
+        at.set(name, next.value);
+      }
+      yield at;
+    }
+    for (const stream of streams.values()) while (!stream.next().done);
+  } finally {
+    for (const stream of streams.values()) stream.return();
+  }
 }
 
 /**
  * Plans `spec` (read from `specPath`). Reads model directories, datasets and tokenizers;
- * writes nothing. Every problem is a coded error naming the spec file and line.
+ * writes nothing. Every problem is a coded error naming the spec file and line. Memory does
+ * not grow with the number of prompts: prompts are generated or read (and, for chat models,
+ * rendered to check them) one at a time, and only counted.
  */
 export async function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: string }): Promise<SweepPlan> {
   const specDir = dirname(resolve(opts.specPath));
@@ -280,21 +365,52 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
 
   // The prompts before rendering (per model: arith prompts follow each card's prompt_format).
   let sources: Source[];
+  let promptCount: number;
   let shots: { source: string; turns: FewshotTurn[] } | undefined;
+  const files: { path: string; sha256: string; where: string }[] = [];
   const ds = spec.dataset;
   if (ds.kind === 'arith') {
+    promptCount = ds.count;
     sources = models.map((m) => {
       const format = (m.cardJson as { prompt_format?: string }).prompt_format ?? '{a}+{b}=';
       const name = `arith:seed=${ds.seed}:format=${format}`;
-      return { name, prompts: arithProblems(ds.seed, ds.count, format).map((p, idx) => ({ idx, text: p.prompt, gold: p.gold })), at: (p) => `arith #${p.idx}` };
+      checkPromptFormat(format);
+      return {
+        name,
+        *stream() {
+          let idx = 0;
+          for (const p of arithStream(ds.seed, ds.count, format)) yield { idx: idx++, text: p.prompt, gold: p.gold };
+        },
+        at: (p) => `arith #${p.idx}`,
+      };
     });
   } else {
-    const file = readJsonl(resolve(specDir, ds.path), {
-      promptField: ds.fields?.prompt, answerField: ds.fields?.answer, answerRegex: ds.answerRegex, limit: ds.count, where: ds.where ?? 'dataset.jsonl',
+    const path = resolve(specDir, ds.path);
+    const where = ds.where ?? 'dataset.jsonl';
+    const readOpts = {
+      promptField: ds.fields?.prompt, answerField: ds.fields?.answer, answerRegex: ds.answerRegex, limit: ds.count, where,
       hint: `one {"${ds.fields?.prompt ?? 'prompt'}": ..., "${ds.fields?.answer ?? 'answer'}": ...} object per line`,
-    });
+    };
+    // Every line is read and checked here; the records are read again when they are needed.
+    const file = drain(scanJsonl(path, readOpts));
+    files.push({ path, sha256: file.sha256, where });
+    promptCount = file.count;
     const shown = ds.path;
-    const source: Source = { name: file.name, prompts: file.records.map((r: JsonlRecord, idx) => ({ idx, text: r.prompt, gold: r.gold, line: r.line })), at: (p) => `${shown}:${p.line}` };
+    const source: Source = {
+      name: file.name,
+      *stream() {
+        const records = scanJsonl(path, readOpts);
+        for (let idx = 0; ; idx++) {
+          const next = records.next();
+          if (next.done) {
+            if (next.value.sha256 !== file.sha256) throw changedFile(where, path);
+            return;
+          }
+          yield { idx, text: next.value.prompt, gold: next.value.gold, line: next.value.line };
+        }
+      },
+      at: (p) => `${shown}:${p.line}`,
+    };
     sources = models.map(() => source);
     if (ds.fewshot) {
       const f = ds.fewshot;
@@ -309,42 +425,85 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     }
   }
 
-  // Raw models get the prompt text as it is; system messages and few-shot turns need a chat template.
+  // Raw models get the prompt text as it is; system messages and few-shot turns need a chat
+  // template. Problems are reported for the first model (in spec order) that has one, as if
+  // each model's prompts were checked in turn: `failed` is that model's index so far.
   const system = spec.prompting?.system;
   const needsChat = [
     ...(system !== undefined ? [`${spec.prompting?.where ?? 'prompting'}.system`] : []),
     ...(ds.kind === 'jsonl' && ds.fewshot ? [ds.fewshot.where ?? 'dataset.fewshot'] : []),
   ];
-  const prompts: PlannedPrompt[][] = [];
+  const errors: unknown[] = models.map(() => undefined);
+  let failed = models.length;
+  const presenters: Presenter[] = [];
   const renderers = new Map<string, ChatRenderer>(); // by model directory: a model listed twice loads once
   for (let i = 0; i < models.length; i++) {
     const m = models[i]!;
     const ref = spec.models[i]!;
     if (m.template === 'raw') {
       if (needsChat.length) {
-        throw new FaithsweepError(ErrorCode.BAD_SPEC, `${ref.where ?? 'models'}: model ${m.name} takes raw prompts (its card has no prompt.template: chat), so it cannot take ${needsChat.join(' or ')}`, {
+        errors[i] = new FaithsweepError(ErrorCode.BAD_SPEC, `${ref.where ?? 'models'}: model ${m.name} takes raw prompts (its card has no prompt.template: chat), so it cannot take ${needsChat.join(' or ')}`, {
           hint: 'drop prompting.system / dataset.fewshot, or use models whose card says prompt: {template: chat}',
         });
+        failed = i;
+        break;
       }
-      prompts.push(rawPrompts(sources[i]!));
+      presenters.push(rawPresenter(sources[i]!));
     } else {
-      const renderer = renderers.get(m.dir) ?? (await chatRenderer(m, ref.where ?? 'models'));
-      renderers.set(m.dir, renderer);
-      prompts.push(chatPrompts(m, ref, renderer, sources[i]!, system, shots));
+      try {
+        const renderer = renderers.get(m.dir) ?? (await chatRenderer(m, ref.where ?? 'models'));
+        renderers.set(m.dir, renderer);
+        presenters.push(chatPresenter(m, ref, renderer, sources[i]!, system, shots));
+      } catch (err) {
+        errors[i] = err;
+        failed = i;
+        break;
+      }
     }
   }
-  const promptCount = prompts[0]?.length ?? 0;
-  const examples: PromptExample[] = models.map((m, i) => {
-    const first = prompts[i]![0]!;
-    return { model: m.name, template: m.template, text: first.renderedText, promptIds: first.promptIds };
-  });
+  // Chat models: render every prompt once to check it (template, ids, length), holding none.
+  const tooLong = models.map(() => new TooLong());
+  const checked = () => models.slice(0, failed).some((m) => m.template === 'chat');
+  if (checked()) {
+    for (const at of sourcePrompts(sources, promptCount)) {
+      const cache: RowCache = new Map();
+      for (let i = 0; i < failed; i++) {
+        if (models[i]!.template !== 'chat') continue;
+        const p = at.get(sources[i]!.name)!;
+        try {
+          const row = presenters[i]!.row(p, cache);
+          if (presenters[i]!.tooLong(row)) tooLong[i]!.add(`${sources[i]!.at(p)}: ${row.promptIds.length} tokens`);
+        } catch (err) {
+          errors[i] = err;
+          failed = i;
+        }
+      }
+      if (!checked()) break;
+    }
+  }
+  for (let i = 0; i < models.length; i++) {
+    if (errors[i] !== undefined) throw errors[i];
+    if (tooLong[i]!.count) throw tooLong[i]!.error(models[i]!, spec.models[i]!);
+  }
 
-  const units: PlannedUnit[] = [];
-  for (let p = 0; p < promptCount; p++) {
-    for (let m = 0; m < models.length; m++) {
-      for (const seed of spec.seeds) units.push({ ordinal: units.length, modelIndex: m, promptIndex: p, seed });
+  function* promptRows(from = 0): Generator<readonly PlannedPrompt[], void, undefined> {
+    let i = 0;
+    for (const at of sourcePrompts(sources, promptCount)) {
+      if (i++ < from) continue;
+      const cache: RowCache = new Map();
+      yield presenters.map((pr, m) => pr.row(at.get(sources[m]!.name)!, cache));
     }
   }
+
+  let first: readonly PlannedPrompt[] | undefined;
+  for (const rows of promptRows()) {
+    first = rows;
+    break;
+  }
+  const examples: PromptExample[] = models.map((m, i) => {
+    const row = first![i]!;
+    return { model: m.name, template: m.template, text: row.renderedText, promptIds: row.promptIds };
+  });
 
   const needsSpans = gridNeedsSpans(spec);
   const cellsPerModel = models.map((m) => {
@@ -357,17 +516,28 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     const rowSteps = T + cells.reduce((a, c) => a + (c.kind.kind === 'probe' ? 0 : T - c.step), 0);
     return { model: m.name, cellsPerUnit: cells.length, exact: !needsSpans, rowSteps };
   });
-  const perUnit = units.map((u) => cellsPerModel[u.modelIndex]!);
+  // Every prompt has one work unit per model and seed.
+  const perPrompt = spec.seeds.length;
   return {
     spec,
     models,
-    prompts,
+    datasets: presenters.map((p) => p.dataset),
     promptCount,
     examples,
-    units,
+    workUnits: promptCount * models.length * spec.seeds.length,
     cellsPerModel,
-    cells: perUnit.reduce((a, c) => a + c.cellsPerUnit, 0),
+    cells: promptCount * perPrompt * cellsPerModel.reduce((a, c) => a + c.cellsPerUnit, 0),
     exact: !needsSpans,
-    rowSteps: perUnit.reduce((a, c) => a + c.rowSteps, 0),
+    rowSteps: promptCount * perPrompt * cellsPerModel.reduce((a, c) => a + c.rowSteps, 0),
+    promptRows,
+    checkFiles() {
+      for (const f of files) if (sha256File(f.path) !== f.sha256) throw changedFile(f.where, f.path);
+    },
   };
+}
+
+function changedFile(where: string, path: string): FaithsweepError {
+  return new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${displayPath(path)} changed since the sweep was planned`, {
+    hint: 'leave the dataset file as it is while a sweep is launched; launch again to register it',
+  });
 }

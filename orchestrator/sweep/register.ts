@@ -1,13 +1,16 @@
 /**
- * Writing a planned sweep to the database, idempotently: models (by sha256), prompts, the
- * Sweep row and its work units. Launching the same spec twice writes nothing new; launching
- * a changed spec under an existing name is refused.
+ * Writing a planned sweep to the database, idempotently: models (by sha256), the Sweep row,
+ * and its prompts and work units, streamed from the plan in batches of their own transactions
+ * (memory does not grow with the sweep). The Sweep row says `registering` until every work unit
+ * is in, and no workflow starts for a sweep in that state; a launch that stopped half-way is
+ * completed by launching again. Launching the same spec twice writes nothing new; launching a
+ * changed spec under an existing name is refused.
  */
 import { createHash } from 'node:crypto';
-import type { PrismaClient } from '../db/client.ts';
+import type pg from 'pg';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
-import type { ResolvedSampler, SweepPlan } from './plan.ts';
-import { workUnitId } from './plan.ts';
+import type { PlannedPrompt, ResolvedSampler, SweepPlan } from './plan.ts';
+import { unitOrdinal, workUnitId } from './plan.ts';
 import type { SweepSpec } from './spec-types.ts';
 
 /** What the Sweep row's `spec` column holds: the validated spec and its resolved models. */
@@ -39,7 +42,7 @@ export function specHash(plan: SweepPlan): string {
   const body = {
     spec: plan.spec,
     models: plan.models.map((m) => ({ sha256: m.sha256, sampler: m.sampler })),
-    ...(derived ? { datasets: plan.prompts.map((ps) => ps[0]?.dataset ?? null) } : {}),
+    ...(derived ? { datasets: plan.datasets } : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
@@ -54,56 +57,151 @@ export function storedSpec(plan: SweepPlan): StoredSpec {
   };
 }
 
-/** Rows per createMany call: well under PostgreSQL's 65,535 bind parameters. */
-const CHUNK = 2000;
+/**
+ * Status of a Sweep row whose prompts and work units are still being written: no workflow
+ * starts for it ({@link startSweepWorkflow} refuses), and launching the spec again completes it.
+ */
+export const REGISTERING = 'registering';
+
+/** Work units per batch (one transaction, one INSERT of prompts and one of work units). */
+const UNITS_PER_BATCH = 25_000;
 
 /** Result of {@link registerSweep}. */
 export interface Registration {
   readonly sweepId: string;
-  /** False when the sweep already existed with the same spec (nothing new written). */
+  /** False when the sweep already existed with the same spec. */
   readonly created: boolean;
+  /** True when this call completed the registration of a sweep that an earlier launch left unfinished. */
+  readonly resumed: boolean;
   readonly workUnits: number;
 }
 
+/** Options of {@link registerSweep}. */
+export interface RegisterOptions {
+  /** Work units per batch transaction. @default 25000 */
+  readonly batchUnits?: number;
+  /** Called after each batch with the work units registered so far (of `total`). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+function differentSpec(sweepId: string): FaithsweepError {
+  return new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec (or different model files)`, {
+    hint: `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
+  });
+}
+
+/** `{1,2,3}`: an INTEGER[] literal. */
+const intArray = (ids: readonly number[]): string => `{${ids.join(',')}}`;
+
 /**
- * Writes the plan in one transaction. Throws BAD_SPEC when a sweep of that name exists with
- * a different spec. Safe to repeat: every insert skips rows that exist.
+ * Writes the plan: models, the Sweep row (status `registering`), then prompts and work units
+ * in batches, each batch one transaction, then the status `planned`. Throws BAD_SPEC when a
+ * sweep of that name exists with a different spec. Safe to repeat and to run again after a
+ * crash: every insert skips rows that exist, and a sweep whose work units are all in is left
+ * as it is. `sql` must not be inside a transaction.
  */
-export async function registerSweep(db: PrismaClient, plan: SweepPlan): Promise<Registration> {
+export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: RegisterOptions = {}): Promise<Registration> {
   const sweepId = plan.spec.name;
   const hash = specHash(plan);
-  return db.$transaction(async (tx) => {
-    const existing = await tx.sweep.findUnique({ where: { id: sweepId }, select: { specHash: true } });
-    if (existing && existing.specHash !== hash) {
-      throw new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec (or different model files)`, {
-        hint: `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
-      });
+  const total = plan.workUnits;
+  const readSweep = async () => (await sql.query<{ specHash: string; status: string }>('SELECT "specHash", status FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
+  let existing = await readSweep();
+  if (existing && existing.specHash !== hash) throw differentSpec(sweepId);
+  if (existing && existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
+  plan.checkFiles();
+
+  await sql.query(
+    `INSERT INTO "Model" (id, name, path, sha256, card)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) ON CONFLICT DO NOTHING`,
+    [plan.models.map((m) => m.id), plan.models.map((m) => m.name), plan.models.map((m) => m.dir), plan.models.map((m) => m.sha256), plan.models.map((m) => JSON.stringify(m.cardJson))]);
+  const inserted = await sql.query(
+    `INSERT INTO "Sweep" (id, name, spec, "specHash", status, "plannedCells", "updatedAt")
+     VALUES ($1, $1, $2, $3, $4, $5, now() AT TIME ZONE 'UTC') ON CONFLICT DO NOTHING`,
+    [sweepId, JSON.stringify(storedSpec(plan)), hash, REGISTERING, plan.cells]);
+  const created = inserted.rowCount === 1;
+  if (!created) {
+    // Another launch of the same name got there first.
+    existing = await readSweep();
+    if (!existing || existing.specHash !== hash) throw differentSpec(sweepId);
+    if (existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
+  }
+
+  // Batches commit in ordinal order, so after a crash the work units are a prefix 0..n-1:
+  // start at its first prompt not wholly in (an insert that finds its row skips it anyway).
+  const counts = { models: plan.models.length, seeds: plan.spec.seeds.length };
+  const perPrompt = counts.models * counts.seeds;
+  const have = (await sql.query<{ n: number; last: number }>(
+    'SELECT count(*)::int AS n, coalesce(max(ordinal), -1)::int AS last FROM "WorkUnit" WHERE "sweepId" = $1', [sweepId])).rows[0]!;
+  const from = have.n === have.last + 1 ? Math.floor(have.n / perPrompt) : 0;
+  const batchPrompts = Math.max(1, Math.floor((opts.batchUnits ?? UNITS_PER_BATCH) / perPrompt));
+
+  const modelIds = plan.models.map((m) => m.id);
+  let prompts = new Map<string, PlannedPrompt>();
+  let units = { id: [] as string[], ordinal: [] as number[], modelId: [] as string[], modelIndex: [] as number[], promptId: [] as string[], seed: [] as number[] };
+  let inBatch = 0;
+  let done = from * perPrompt;
+  const flush = async (): Promise<void> => {
+    if (!inBatch) return;
+    const rows = [...prompts.values()];
+    await sql.query('BEGIN');
+    try {
+      await sql.query(
+        `INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer", "renderedText", "promptIds", meta)
+         SELECT id, dataset, idx, text, gold, rendered, ids::int[], meta::jsonb
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(id, dataset, idx, text, gold, rendered, ids, meta)
+         ON CONFLICT DO NOTHING`,
+        [rows.map((p) => p.id), rows.map((p) => p.dataset), rows.map((p) => p.idx), rows.map((p) => p.text), rows.map((p) => p.gold),
+          rows.map((p) => p.renderedText), rows.map((p) => intArray(p.promptIds)), rows.map((p) => JSON.stringify(p.meta))]);
+      await sql.query(
+        `INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "modelIndex", "promptId", seed, "updatedAt")
+         SELECT id, $1, ordinal, "modelId", "modelIndex", "promptId", seed, now() AT TIME ZONE 'UTC'
+           FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::int[]) AS u(id, ordinal, "modelId", "modelIndex", "promptId", seed)
+         ON CONFLICT DO NOTHING`,
+        [sweepId, units.id, units.ordinal, units.modelId, units.modelIndex, units.promptId, units.seed]);
+      await sql.query('COMMIT');
+    } catch (err) {
+      await sql.query('ROLLBACK').catch(() => undefined);
+      throw err;
     }
-    await tx.model.createMany({
-      data: plan.models.map((m) => ({ id: m.id, name: m.name, path: m.dir, sha256: m.sha256, card: m.cardJson as object })),
-      skipDuplicates: true,
+    done += units.id.length;
+    opts.onProgress?.(done, total);
+    prompts = new Map();
+    units = { id: [], ordinal: [], modelId: [], modelIndex: [], promptId: [], seed: [] };
+    inBatch = 0;
+  };
+
+  let p = from;
+  for (const rows of plan.promptRows(from)) {
+    rows.forEach((row, m) => {
+      prompts.set(row.id, row);
+      plan.spec.seeds.forEach((seed, s) => {
+        const ordinal = unitOrdinal(counts, p, m, s);
+        units.id.push(workUnitId(sweepId, ordinal));
+        units.ordinal.push(ordinal);
+        units.modelId.push(modelIds[m]!);
+        units.modelIndex.push(m);
+        units.promptId.push(row.id);
+        units.seed.push(seed);
+      });
     });
-    const prompts = new Map(plan.prompts.flat().map((p) => [p.id, p]));
-    const promptRows = [...prompts.values()].map((p) => ({
-      id: p.id, dataset: p.dataset, idx: p.idx, text: p.text, goldAnswer: p.gold,
-      renderedText: p.renderedText, promptIds: [...p.promptIds], meta: p.meta as unknown as object,
-    }));
-    for (let i = 0; i < promptRows.length; i += CHUNK) await tx.prompt.createMany({ data: promptRows.slice(i, i + CHUNK), skipDuplicates: true });
-    if (!existing) {
-      await tx.sweep.create({
-        data: { id: sweepId, name: sweepId, spec: storedSpec(plan) as unknown as object, specHash: hash, status: 'planned', plannedCells: plan.cells },
-      });
+    p++;
+    if (++inBatch >= batchPrompts) await flush();
+  }
+  await flush();
+
+  // Every work unit is in: only now may a workflow start.
+  const marked = await sql.query<{ n: number }>(
+    `UPDATE "Sweep" s SET status = 'planned', "updatedAt" = now() AT TIME ZONE 'UTC'
+       FROM (SELECT count(*)::int AS n FROM "WorkUnit" WHERE "sweepId" = $1) c
+      WHERE s.id = $1 AND s.status = $2 AND c.n = $3 RETURNING c.n`,
+    [sweepId, REGISTERING, total]);
+  if (marked.rowCount !== 1) {
+    const now = await readSweep();
+    if (now?.status === REGISTERING) {
+      const n = (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM "WorkUnit" WHERE "sweepId" = $1', [sweepId])).rows[0]!.n;
+      throw new FaithsweepError(ErrorCode.INTERNAL, `sweep '${sweepId}': ${n} of ${total} work units registered after writing them all`, { hint: 'launch the spec again; report this if it persists' });
     }
-    const units = plan.units.map((u) => ({
-      id: workUnitId(sweepId, u.ordinal),
-      sweepId,
-      ordinal: u.ordinal,
-      modelId: plan.models[u.modelIndex]!.id,
-      modelIndex: u.modelIndex,
-      promptId: plan.prompts[u.modelIndex]![u.promptIndex]!.id,
-      seed: u.seed,
-    }));
-    for (let i = 0; i < units.length; i += CHUNK) await tx.workUnit.createMany({ data: units.slice(i, i + CHUNK), skipDuplicates: true });
-    return { sweepId, created: !existing, workUnits: units.length };
-  }, { timeout: 300_000, maxWait: 30_000 });
+    // Another launch of the same spec finished the registration first.
+  }
+  return { sweepId, created, resumed: !created, workUnits: total };
 }

@@ -54,6 +54,10 @@ describe('sweep spec parsing', () => {
     ]);
   });
 
+  it('rejects a repeated seed (the same work units twice), naming it', () => {
+    assert.deepEqual(problems(GOOD.replace('seeds: [0, 1]', 'seeds: [0, 1, 0]')), ['sweep.yaml:7:15: seeds[2]: repeats seeds[0] (0): list each seed once']);
+  });
+
   it('rejects a YAML syntax error with its line', () => {
     assert.match(problems('name: x\nmodels: [a\n')[0]!, /^sweep\.yaml:\d+:\d+: YAML: /);
   });

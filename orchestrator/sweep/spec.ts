@@ -266,7 +266,13 @@ export function parseSpec(text: string, file: string): SweepSpec {
   const models = list(get('models'), 'models', p).map((n, i) => model(n, `models[${i}]`, p));
   const ds = dataset(get('dataset'), p);
   const prompt = root?.has('prompting') ? prompting(get('prompting'), p) : undefined;
-  const seeds = root?.has('seeds') ? list(get('seeds'), 'seeds', p).map((n, i) => int(n, `seeds[${i}]`, p)) : [0];
+  const seedNodes = root?.has('seeds') ? list(get('seeds'), 'seeds', p) : [];
+  const seeds = root?.has('seeds') ? seedNodes.map((n, i) => int(n, `seeds[${i}]`, p)) : [0];
+  // A work unit is (prompt, model, seed): a repeated seed would be the same unit twice.
+  seeds.forEach((s, i) => {
+    const first = seeds.indexOf(s);
+    if (s !== undefined && first < i) p.add(seedNodes[i], `seeds[${i}]`, `repeats seeds[${first}] (${s}): list each seed once`);
+  });
   const grid = entries(get('grid'), 'grid', ['positions', 'steps', 'kinds'], p);
   const positions = list(grid?.get('positions')?.value ?? null, 'grid.positions', p).map((n, i) => position(n, `grid.positions[${i}]`, p));
   const steps = list(grid?.get('steps')?.value ?? null, 'grid.steps', p).map((n, i) => step(n, `grid.steps[${i}]`, p));

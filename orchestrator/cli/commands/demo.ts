@@ -14,7 +14,6 @@ import { command } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { applyMigrations, readMigrations } from '../../db/migrate.ts';
-import { createDb } from '../../db/client.ts';
 import { createLogger } from '../../log.ts';
 import { redact } from '../../dev/stack.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
@@ -148,9 +147,8 @@ export const demoCommand = command({
       let code = 0;
       const results: unknown[] = [];
       for (const { spec, plan } of sweeps) {
-        ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.units.length} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
-        const db = createDb({ url: e.databaseUrl, poolSize: 2 });
-        const reg = await registerSweep(db, plan).finally(() => db.$disconnect());
+        ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
+        const reg = await registerSweep(sql, plan);
         const client = await temporalClient(e.temporalAddress);
         try {
           const state = await startSweepWorkflow(client, reg.sweepId, 'faithsweep', spec.options.window, e.databaseUrl);

@@ -8,13 +8,12 @@ import type { Client } from '@temporalio/client';
 import { command } from '../command.ts';
 import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
-import { createDb } from '../../db/client.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
 import type { ProgressMessage } from '../../activities/sweep.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
-import { registerSweep } from '../../sweep/register.ts';
+import { REGISTERING, registerSweep } from '../../sweep/register.ts';
 import { formatDuration, progressBar, readSweepStatus } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
@@ -34,7 +33,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
     ctx.out(JSON.stringify({
       name: s.name,
       models: plan.models.map((m) => ({ name: m.name, sha256: m.sha256, dir: m.dir, sampler: m.sampler })),
-      prompts: plan.promptCount, seeds: s.seeds, workUnits: plan.units.length,
+      prompts: plan.promptCount, seeds: s.seeds, workUnits: plan.workUnits,
       examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
       estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
@@ -51,7 +50,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
     ctx.out(`  prompt 0 as ${x.model} sees it (${x.template === 'chat' ? `chat template, ${x.promptIds.length} tokens` : 'raw text'}):`);
     for (const line of x.text.split('\n')) ctx.out(`    | ${line}`);
   }
-  ctx.out(`  work units ${plan.units.length}`);
+  ctx.out(`  work units ${plan.workUnits}`);
   ctx.out(`  cells ${plan.exact ? '' : '≈'}${plan.cells}${plan.exact ? '' : '  (span selectors resolve against each clean run; estimated from the models\' golden trajectories)'}`);
   ctx.out(`  estimate ≈ ${plan.rowSteps} forward-pass rows ≈ ${formatDuration(estSeconds)} on one CPU agent of this machine (GPU agents are much faster)`);
 }
@@ -74,7 +73,8 @@ const planCommand = command({
 
 /**
  * Starts (or finds running) the sweep's workflow. The status is set to `running` first, so
- * that a watcher started right after does not see the previous run's final status.
+ * that a watcher started right after does not see the previous run's final status. Refuses a
+ * sweep whose registration is not complete (status `registering`: a launch stopped half-way).
  */
 export async function startSweepWorkflow(client: Client, sweepId: string, taskQueue: string, window: number | undefined, databaseUrl: string): Promise<'started' | 'running'> {
   const sql = new pg.Client({ connectionString: databaseUrl });
@@ -83,8 +83,13 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
     // Set `running` before the start so that a watcher never sees the previous run's final
     // status as this run's; put the previous status back if no workflow starts.
     const prev = await sql.query<{ status: string; finishedAt: Date | null }>(
-      `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id RETURNING o.status, o."finishedAt"`,
-      [sweepId]);
+      `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id AND o.status <> $2 RETURNING o.status, o."finishedAt"`,
+      [sweepId, REGISTERING]);
+    if (!prev.rows[0] && (await sql.query('SELECT 1 FROM "Sweep" WHERE id = $1 AND status = $2', [sweepId, REGISTERING])).rowCount) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not fully registered (a launch of it stopped before all its work units were written)`, {
+        hint: "run 'faithsweep launch SPEC' again with its spec: it completes the registration and starts the sweep",
+      });
+    }
     try {
       const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
       await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
@@ -126,18 +131,30 @@ const launchCommand = command({
     const e = await endpointsFromContext(ctx);
     await checkSchema(ctx, e.databaseUrl);
     const client = await temporalClient(e.temporalAddress);
-    const db = createDb({ url: e.databaseUrl, poolSize: 2 });
+    const sql = new pg.Client({ connectionString: e.databaseUrl });
     try {
-      const reg = await registerSweep(db, plan);
+      await sql.connect();
+      // Registration of a large sweep takes a while: show how far it is on a terminal.
+      const tty = !ctx.json && Boolean(process.stderr.isTTY);
+      let shown = 0;
+      const reg = await registerSweep(sql, plan, {
+        onProgress: (done, total) => {
+          if (!tty || Date.now() - shown < 1000) return;
+          shown = Date.now();
+          process.stderr.write(`\r\x1b[2Kregistering work units: ${done}/${total}`);
+        },
+      });
+      if (shown) process.stderr.write('\r\x1b[2K');
       const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window, e.databaseUrl);
       if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
         return;
       }
-      ctx.out(`sweep ${reg.sweepId}: ${reg.created ? 'registered' : 'already registered (same spec)'}, ${reg.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells; workflow ${state === 'started' ? 'started' : 'already running'}`);
+      const what = reg.created ? 'registered' : reg.resumed ? 'registration completed (an earlier launch had stopped half-way)' : 'already registered (same spec)';
+      ctx.out(`sweep ${reg.sweepId}: ${what}, ${reg.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells; workflow ${state === 'started' ? 'started' : 'already running'}`);
       nextCommands(ctx, reg.sweepId, e.temporalUiUrl);
     } finally {
-      await db.$disconnect();
+      await sql.end().catch(() => undefined);
       await client.connection.close();
     }
   },

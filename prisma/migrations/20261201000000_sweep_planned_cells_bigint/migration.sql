@@ -1,0 +1,72 @@
+-- Sweep.plannedCells as BIGINT: a sweep of millions of prompts plans more cells than an
+-- INTEGER holds (5,000,000 prompts x 2 models x 4 seeds x 3,240 cells is 1.3e11), and launch
+-- writes that estimate. sweep_summary reads the column, so it is dropped and created again
+-- unchanged (PostgreSQL cannot change the type of a column a view uses).
+
+-- DropView
+DROP VIEW sweep_summary;
+
+-- AlterTable
+ALTER TABLE "Sweep" ALTER COLUMN "plannedCells" SET DATA TYPE BIGINT;
+
+-- One row per sweep (as 20261128000000_results_views created it).
+CREATE VIEW sweep_summary AS
+SELECT
+    s.id AS sweep_id,
+    s.name AS sweep_name,
+    s.status,
+    s."createdAt" AS created_at,
+    s."startedAt" AS started_at,
+    s."finishedAt" AS finished_at,
+    EXTRACT(EPOCH FROM (s."finishedAt" - s."startedAt"))::float8 AS duration_s,
+    w.models,
+    coalesce(w.n_models, 0) AS n_models,
+    coalesce(w.n_prompts, 0) AS n_prompts,
+    coalesce(w.n_seeds, 0) AS n_seeds,
+    coalesce(w.work_units, 0) AS work_units,
+    coalesce(w.work_units_done, 0) AS work_units_done,
+    coalesce(w.work_units_failed, 0) AS work_units_failed,
+    coalesce(tr.trajectories, 0) AS trajectories,
+    tr.clean_accuracy,
+    s."plannedCells" AS planned_cells,
+    coalesce(c.cells, 0) AS cells,
+    coalesce(c.intervention_cells, 0) AS intervention_cells,
+    coalesce(c.probe_cells, 0) AS probe_cells,
+    coalesce(c.skipped_cells, 0) AS skipped_cells,
+    coalesce(c.flips, 0) AS flips,
+    c.flips::float8 / NULLIF(c.intervention_cells, 0) AS flip_rate,
+    coalesce(c.compute_steps, 0)::bigint AS compute_steps
+FROM "Sweep" s
+LEFT JOIN LATERAL (
+    SELECT array_agg(DISTINCT m.name ORDER BY m.name) AS models,
+           count(DISTINCT wu."modelId") AS n_models,
+           count(DISTINCT wu."promptId") AS n_prompts,
+           count(DISTINCT wu.seed) AS n_seeds,
+           count(*) AS work_units,
+           count(*) FILTER (WHERE wu.status = 'done') AS work_units_done,
+           count(*) FILTER (WHERE wu.status = 'failed') AS work_units_failed
+    FROM "WorkUnit" wu JOIN "Model" m ON m.id = wu."modelId"
+    WHERE wu."sweepId" = s.id
+) w ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS trajectories, avg(t.correct::int)::float8 AS clean_accuracy
+    FROM "Trajectory" t WHERE t."sweepId" = s.id
+) tr ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS cells,
+           count(*) FILTER (WHERE x.kind <> 'probe') AS intervention_cells,
+           count(*) FILTER (WHERE x.kind = 'probe') AS probe_cells,
+           count(*) FILTER (WHERE x.skipped) AS skipped_cells,
+           count(*) FILTER (WHERE x.kind <> 'probe' AND x.flipped) AS flips,
+           sum(x."computeSteps") AS compute_steps
+    FROM "Cell" x WHERE x."sweepId" = s.id
+) c ON true;
+
+-- The reader role reads it as before (default privileges cover views created by this user;
+-- granted explicitly for databases whose views were created by another one).
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'faithsweep_reader') THEN
+    GRANT SELECT ON sweep_summary TO faithsweep_reader;
+  END IF;
+END $$;

@@ -168,6 +168,6 @@ describe('the bundled example specs', () => {
     const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'word-problems.yaml'), 'utf8'), 'examples/word-problems.yaml');
     assert.deepEqual(s.models.map((m) => m.ref), ['word-problems']);
     const { where: _, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;
-    assert.deepEqual(ds, { kind: 'jsonl', path: '../models/word-problems/heldout.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 50 });
+    assert.deepEqual(ds, { kind: 'jsonl', path: '../models/word-problems/heldout.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 12 });
   });
 });

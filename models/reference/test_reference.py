@@ -273,8 +273,6 @@ def test_word_problems_card_and_golden_lines_reproduce():
     from models.reference.words import CardText, run_word_problems
 
     d = _words_dir()
-    if not os.path.isfile(os.path.join(d, "golden.jsonl")):
-        pytest.skip("word-problems golden files not generated yet")
     model, card = open_model(d, threads=1)
     assert card["prompt"] == {"template": "chat"} and card["tokenizer_config"] == "tokenizer_config.json"
     assert card["end_token_ids"] == [wt.EOS_ID, wt.IM_END_ID] and card["end_token_id"] == wt.IM_END_ID

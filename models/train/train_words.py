@@ -123,6 +123,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init-from", help="start from this checkpoint's weights (fresh optimizer and schedule)")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop (and save) after this wall time; 0 = no limit")
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="stop (and save) after this many steps, the schedule still being that of --steps; 0 = --steps")
     ap.add_argument("--no-bf16", action="store_true")
     args = ap.parse_args()
 
@@ -171,7 +173,8 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
-        last = step == args.steps - 1 or (args.max_minutes and time.time() - t0 > args.max_minutes * 60)
+        last = (step == args.steps - 1 or step + 1 == args.stop_at
+                or bool(args.max_minutes and time.time() - t0 > args.max_minutes * 60))
         if step % 50 == 0 or last:
             print(f"step {step} loss {loss.item():.4f} ema {ema:.4f} ce {ce.item():.4f} lr {lr_at(step):.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)

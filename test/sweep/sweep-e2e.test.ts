@@ -187,25 +187,6 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     await assertExactlyThePlan(c, 'temporal-restarts');
   });
 
-  /** Stops one shared service for OUTAGE_MS in the middle of a sweep, starts it again, and checks the sweep and every process. */
-  async function survivesOutage(service: 'postgres' | 'nats', name: string): Promise<void> {
-    await launch(c, name, 6, 2);
-    await midway(c, name);
-    const s = await sharedService(service);
-    await s.down();
-    await sleep(OUTAGE_MS);
-    await s.up();
-    if (service === 'postgres') await c.db.reconnect();
-    await completes(c, name);
-    await assertExactlyThePlan(c, name);
-    assert.equal(c.worker?.child.exitCode, null, `the worker survived the outage; its log:\n${c.workerLog().slice(-2000)}`);
-    for (const [agent, a] of c.agents) assert.equal(a.child.exitCode, null, `agent ${agent} survived the outage`);
-  }
-
-  it('completes when PostgreSQL is stopped for 20 s mid-sweep and started again; no process dies', () => survivesOutage('postgres', 'pg-outage'));
-
-  it('completes when NATS is stopped for 20 s mid-sweep and started again; agents stay registered', () => survivesOutage('nats', 'nats-outage'));
-
   it('fails work units whose input the agent rejects, without retrying them, and reports why', async () => {
     // Token 1 is the organisms' mask id: a valid spec, but no agent accepts it as a replacement.
     const spec = smallSpec('bad-input', 2).replace('kinds: [replace, probe]', 'kinds: [{replace: {token: 1}}]');
@@ -261,4 +242,25 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
       await client.connection.close();
     }
   });
+
+  // The outage tests come last: after a NATS restart the agents re-register within seconds, and a
+  // test that counts work-unit attempts right after one would count failed agent leases too.
+  /** Stops one shared service for OUTAGE_MS in the middle of a sweep, starts it again, and checks the sweep and every process. */
+  async function survivesOutage(service: 'postgres' | 'nats', name: string): Promise<void> {
+    await launch(c, name, 6, 2);
+    await midway(c, name);
+    const s = await sharedService(service);
+    await s.down();
+    await sleep(OUTAGE_MS);
+    await s.up();
+    if (service === 'postgres') await c.db.reconnect();
+    await completes(c, name);
+    await assertExactlyThePlan(c, name);
+    assert.equal(c.worker?.child.exitCode, null, `the worker survived the outage; its log:\n${c.workerLog().slice(-2000)}`);
+    for (const [agent, a] of c.agents) assert.equal(a.child.exitCode, null, `agent ${agent} survived the outage`);
+  }
+
+  it('completes when PostgreSQL is stopped for 20 s mid-sweep and started again; no process dies', () => survivesOutage('postgres', 'pg-outage'));
+
+  it('completes when NATS is stopped for 20 s mid-sweep and started again; agents stay registered', () => survivesOutage('nats', 'nats-outage'));
 });

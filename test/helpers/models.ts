@@ -13,7 +13,7 @@ import type { OnnxEngine } from '../../node-agent/engine/index.ts';
 export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 
 /** The organisms every real test runs on. */
-export const ORGANISMS = ['arith-cot', 'arith-cot-decoupled'] as const;
+export const ORGANISMS = ['arith-cot', 'arith-cot-decoupled', 'word-problems'] as const;
 
 /** One line of golden.jsonl / golden-sampled.jsonl (models/README.md). */
 export interface GoldenLine {

@@ -41,11 +41,16 @@ for (const name of ORGANISMS) {
         assert.ok(l.commit_step.every((s) => Number.isInteger(s) && s >= 0 && s < l.steps), `${where}: commit steps in range`);
         assert.ok(l.tokens.every((t) => t >= 0 && t < card.vocab_size && t !== card.mask_token_id), `${where}: no mask left`);
         assert.equal(l.gen_length % l.block_length, 0, where);
-        const end = l.tokens.indexOf(card.end_token_id);
-        const text = l.tokens.slice(0, end < 0 ? undefined : end).map((t) => tok.piece(t)).join('');
+        // The response: tokens up to the first end token of the card's set, decoded as the tokenizer decodes.
+        const ends = new Set(card.end_token_ids ?? [card.end_token_id]);
+        const end = l.tokens.findIndex((t) => ends.has(t));
+        const text = tok.decode(l.tokens.slice(0, end < 0 ? undefined : end));
         assert.equal(text, l.text, `${where}: text decodes from tokens`);
-        const m = spans.exec(text);
-        assert.equal(m?.groups?.['answer'] ?? null, l.answer, `${where}: answer from the card's regex`);
+        // A free-text rule takes the last match of answer.regex; a legacy card its anchored span regex.
+        const answer = card.answer.regex
+          ? ([...text.matchAll(new RegExp(card.answer.regex, 'g'))].at(-1)?.groups?.['answer'] ?? null)
+          : (spans.exec(text)?.groups?.['answer'] ?? null);
+        assert.equal(answer, l.answer, `${where}: answer from the card's regex`);
         assert.equal(l.correct, l.answer !== null && normalizeAnswer(card, l.answer) === l.gold, `${where}: correctness`);
       }
     });

@@ -106,7 +106,7 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
   try {
     parsed = parseArgs({ args: rest, options: { ...(node.options ?? {}), ...COMMON }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new FaithsweepError(ErrorCode.BAD_ARGS, (err as Error).message.split('\n')[0] ?? 'bad arguments', { hint: `run '${path.join(' ')} --help'` });
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, parseErrorMessage(err as Error, rest), { hint: `run '${path.join(' ')} --help'` });
   }
   if (parsed.values['help']) {
     ctx.out(usage(node, path));
@@ -114,4 +114,19 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
   }
   const code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
   return code ?? 0;
+}
+
+/**
+ * A one-line message for a node:util parseArgs error. Its "argument is ambiguous" (an option
+ * followed by a value that starts with '-', such as `--seed -1`) names neither the value nor the fix.
+ */
+function parseErrorMessage(err: Error, args: readonly string[]): string {
+  const first = err.message.split('\n')[0] ?? 'bad arguments';
+  const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
+  if (!ambiguous) return first;
+  const option = ambiguous[1]!;
+  const at = args.indexOf(option);
+  const value = at >= 0 ? args[at + 1] : undefined;
+  if (value === undefined) return first;
+  return `option '${option}' is followed by '${value}', which starts with '-': write ${option}=${value} if it is the value`;
 }

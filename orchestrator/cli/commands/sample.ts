@@ -17,11 +17,19 @@ const REMASKING: Record<string, Remasking> = {
   topk_margin: Remasking.TOPK_MARGIN,
 };
 
-function intFlag(values: Record<string, unknown>, name: string): number {
+/**
+ * An integer option; 0 when absent (the request's "use the card's default"). `min` is 1 for the
+ * sampler's lengths (an explicit 0 would silently mean the default) and 0 for --seed.
+ */
+function intFlag(values: Record<string, unknown>, name: string, min: 0 | 1): number {
   const raw = values[name];
   if (raw === undefined) return 0;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be a non-negative integer (got '${String(raw)}')`);
+  const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
+  if (String(raw).trim() === '' || !Number.isInteger(n) || n < min || n > 0xffffffff) {
+    const hint = min === 1 ? { hint: `leave --${name} out to use the model card's default` } : {};
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be ${what} below 2^32 (got '${String(raw)}')`, hint);
+  }
   return n;
 }
 
@@ -61,12 +69,12 @@ export const sampleCommand = command({
     const req = RunGroupRequest.fromPartial({
       model,
       prompt,
-      seed: intFlag(values, 'seed'),
+      seed: intFlag(values, 'seed', 0),
       recordFilmStrip: true,
       sampler: {
-        steps: intFlag(values, 'steps'),
-        genLength: intFlag(values, 'gen-length'),
-        blockLength: intFlag(values, 'block-length'),
+        steps: intFlag(values, 'steps', 1),
+        genLength: intFlag(values, 'gen-length', 1),
+        blockLength: intFlag(values, 'block-length', 1),
         remasking: remasking ? REMASKING[remasking] : undefined,
         temperature,
       },
@@ -77,7 +85,8 @@ export const sampleCommand = command({
       const clean = await runClean(g, new AbortController().signal);
       const t = clean.message;
       if (ctx.json) {
-        ctx.out(JSON.stringify(t));
+        // The wire message has a plain bool; with no gold answer correctness is unknown, not false.
+        ctx.out(JSON.stringify({ ...t, correct: g.gold === null ? null : t.correct }));
         return;
       }
       if (values['show-steps']) {

@@ -19,8 +19,18 @@ export function bytesPerPosition(fusedTopK: boolean, width: number): number {
   return fusedTopK ? width * (4 + 8 + 4) : width * 4;
 }
 
-/** Rows of length `seqLen` whose outputs fit `budgetBytes` (0 when not even one does). */
-export function rowsWithinBudget(budgetBytes: number, seqLen: number, fusedTopK: boolean, width: number): number {
-  return Math.floor(budgetBytes / (seqLen * bytesPerPosition(fusedTopK, width)));
+/**
+ * Host bytes per (row, position) of one forward pass: its outputs ({@link bytesPerPosition}) plus,
+ * when the graph runs on the CPU provider, the V float32 logits the graph materialises inside
+ * onnxruntime (fused top-k is computed from them), which then live in host memory too. On a GPU
+ * that intermediate is device memory, bounded by --max-batch, not by this budget.
+ */
+export function hostBytesPerPosition(fusedTopK: boolean, width: number, vocabSize: number, onCpu: boolean): number {
+  return bytesPerPosition(fusedTopK, width) + (onCpu && fusedTopK ? vocabSize * 4 : 0) + (onCpu && !fusedTopK ? width * 4 : 0);
+}
+
+/** Rows of length `seqLen` that fit `budgetBytes` at `perPosition` bytes each (0 when not even one does). */
+export function rowsWithinBudget(budgetBytes: number, seqLen: number, perPosition: number): number {
+  return Math.floor(budgetBytes / (seqLen * perPosition));
 }
 

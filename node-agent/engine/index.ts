@@ -10,7 +10,7 @@ import type { Logger } from '../../orchestrator/log.ts';
 import { AgentError, AgentErrorCode } from '../errors.ts';
 import type { Device, OnnxModel } from '../model/onnx-model.ts';
 import { loadModel } from '../model/onnx-model.ts';
-import { DEFAULT_MEMORY_BUDGET_MIB, bytesPerPosition, rowsWithinBudget } from './budget.ts';
+import { DEFAULT_MEMORY_BUDGET_MIB, hostBytesPerPosition, rowsWithinBudget } from './budget.ts';
 import { precheckDevice } from './device.ts';
 import type { GroupEngine } from './engine.ts';
 import { runForked } from './forked.ts';
@@ -31,7 +31,7 @@ export { deviceError, executionProvider, onnxruntimeBinDir, onnxruntimeVersion, 
  */
 export const DEFAULT_MAX_BATCH = 64;
 
-export { DEFAULT_MEMORY_BUDGET_MIB, bytesPerPosition, rowsWithinBudget } from './budget.ts';
+export { DEFAULT_MEMORY_BUDGET_MIB, bytesPerPosition, hostBytesPerPosition, rowsWithinBudget } from './budget.ts';
 
 /** Options of the engine. */
 export interface OnnxEngineOptions {
@@ -113,12 +113,13 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
       onFallback: (req, reason) => opts.log.warn(`execution provider '${req}' is not available; using the CPU (--allow-cpu-fallback)`, { reason }),
     });
     const m = r.model;
-    if (rowsWithinBudget(budget, m.card.max_seq_len, m.fusedTopK, m.outputWidth) < 1) {
-      const rowMiB = (m.card.max_seq_len * bytesPerPosition(m.fusedTopK, m.outputWidth)) / 2 ** 20;
+    const perPosition = hostBytesPerPosition(m.fusedTopK, m.outputWidth, m.card.vocab_size, r.provider === 'cpu');
+    if (rowsWithinBudget(budget, m.card.max_seq_len, perPosition) < 1) {
+      const rowMiB = (m.card.max_seq_len * perPosition) / 2 ** 20;
       throw new AgentError(
         AgentErrorCode.MEMORY_BUDGET,
-        `${dir}: one row of ${m.fusedTopK ? 'fused top-k outputs' : 'full logits'} at max_seq_len ${m.card.max_seq_len} is ${m.card.max_seq_len} x ${m.outputWidth} entries = ${rowMiB.toFixed(0)} MiB, more than --memory-budget ${(budget / 2 ** 20).toFixed(0)} MiB: ` +
-          're-export with fused top-k outputs (models/export/hf_export.py --topk K, or add_topk_outputs.py), or raise --memory-budget',
+        `${dir}: one row of ${m.fusedTopK ? `fused top-${m.outputWidth} outputs` : `full logits (V = ${m.outputWidth})`} at max_seq_len ${m.card.max_seq_len} takes ${rowMiB.toFixed(0)} MiB on the ${r.provider === 'cpu' ? 'host (CPU provider: outputs and the logits inside the graph)' : 'host'}, more than --memory-budget ${(budget / 2 ** 20).toFixed(0)} MiB: ` +
+          (m.fusedTopK ? 'raise --memory-budget (or run on a GPU, where the logits inside the graph are device memory)' : 're-export with fused top-k outputs (models/export/hf_export.py --topk K, or add_topk_outputs.py), or raise --memory-budget'),
       );
     }
     if (loaded.has(r.model.card.name)) throw new AgentError(AgentErrorCode.MODEL_INVALID, `two model directories are named '${r.model.card.name}'`);
@@ -127,7 +128,8 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
     opts.log.info('model loaded', { name: r.model.card.name, sha256: r.model.card.sha256.slice(0, 12), provider: r.provider, fusedTopK: r.model.fusedTopK });
   }
   function batchFor(model: OnnxModel, seqLen: number): number {
-    return Math.max(1, Math.min(maxBatch, rowsWithinBudget(budget, seqLen, model.fusedTopK, model.outputWidth)));
+    const perPosition = hostBytesPerPosition(model.fusedTopK, model.outputWidth, model.card.vocab_size, provider === 'cpu');
+    return Math.max(1, Math.min(maxBatch, rowsWithinBudget(budget, seqLen, perPosition)));
   }
   const described: LoadedModel[] = [...loaded.values()].map((m) => ({ name: m.card.name, sha256: m.card.sha256, cardJson: JSON.stringify(m.card), fusedTopk: m.fusedTopK }));
   return {

@@ -3,13 +3,21 @@
 //   (b) forked: the agent's path (clean run once, branches batched, determined cells skipped)
 //   (c) bound:  the same forward passes as (b), same batch shapes, bare onnxruntime calls
 // Grid: 100 prompts x (every chain-of-thought position x 8 steps x replace:random).
+// Then, in the same run, at V = 151,936 (a synthetic model of hidden size 8,
+// models/export/synthetic_vocab.py): the same work unit through full logits and through fused
+// top-k (K = 64), each in its own process (test/agent/vocab-memory-child.ts), side by side with
+// the ratio top-k / full of cells/s and of peak RSS (--vocab-steps N, 0 = skip).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant, RunGroupRequest as Req } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runAlone, runClean, runForked } from '../node-agent/engine/index.ts';
 import type { OnnxModel } from '../node-agent/model/onnx-model.ts';
 import { arithProblems } from '../orchestrator/datasets/arith.ts';
-import { resolvePaths } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../orchestrator/config/paths.ts';
 import { silentLogger } from '../orchestrator/log.ts';
 
 const { values } = parseArgs({
@@ -20,6 +28,7 @@ const { values } = parseArgs({
     'max-batch': { type: 'string', default: '64' },
     threads: { type: 'string', default: '2' },
     model: { type: 'string', default: 'arith-cot' },
+    'vocab-steps': { type: 'string', default: '2' },
   },
 });
 const nPrompts = Number(values.prompts);
@@ -101,3 +110,34 @@ console.log(`| (b) forked + batched | ${totalCells} | ${forkedS.toFixed(2)} | ${
 console.log(`| (c) bound: same passes, bare onnxruntime | ${totalCells} | ${boundS.toFixed(2)} | ${c.toFixed(1)} |`);
 console.log(`\n(b)/(a) = ${(b / a).toFixed(2)}   (target >= 5)`);
 console.log(`(b)/(c) = ${(b / c).toFixed(3)}   (target >= 0.8)`);
+
+// --- V = 151,936: full logits vs fused top-k ------------------------------------------------
+const vocabSteps = Number(values['vocab-steps']);
+if (vocabSteps > 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'faithsweep-bench-vocab-'));
+  try {
+    const py = (args: string[]) => {
+      const r = spawnSync(join(REPO_ROOT, 'models', '.venv', 'bin', 'python'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`python ${args.join(' ')}: ${r.stderr}`);
+    };
+    py(['-m', 'models.export.synthetic_vocab', '--out', join(dir, 'full'), '--topk', '0', '--max-seq-len', '512']);
+    py(['-m', 'models.export.add_topk_outputs', '--model', join(dir, 'full'), '--out', join(dir, 'topk')]);
+    const run = (variant: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'agent', 'vocab-memory-child.ts'), join(dir, variant), '4096', String(vocabSteps), '16'], { cwd: REPO_ROOT, encoding: 'utf8' });
+      const o = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean; message?: string; cells: number; seconds: number; forwardPasses: number; maxRssMiB: number; batch: number };
+      if (!o.ok) throw new Error(`${variant}: ${o.message}`);
+      return o;
+    };
+    const full = run('full');
+    const topk = run('topk');
+    const cps = (o: typeof full) => o.cells / o.seconds;
+    console.log(`\nV = 151,936 (synthetic, hidden 8, gen_length 16, ${vocabSteps} steps x 16 positions, max batch 16, budget 4096 MiB, 1 thread, CPU):\n`);
+    console.log('| graph outputs | cells | forward passes | seconds | cells/s | peak RSS MiB |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(`| full logits [B, L, 151936] | ${full.cells} | ${full.forwardPasses} | ${full.seconds.toFixed(2)} | ${cps(full).toFixed(2)} | ${full.maxRssMiB.toFixed(0)} |`);
+    console.log(`| fused top-64 [B, L, 64] | ${topk.cells} | ${topk.forwardPasses} | ${topk.seconds.toFixed(2)} | ${cps(topk).toFixed(2)} | ${topk.maxRssMiB.toFixed(0)} |`);
+    console.log(`\ntop-k / full at V = 151,936: cells/s x${(cps(topk) / cps(full)).toFixed(2)}, peak RSS x${(topk.maxRssMiB / full.maxRssMiB).toFixed(2)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -15,6 +15,10 @@ export const AgentErrorCode = {
   AGENT_DRAINING: 'AGENT_DRAINING',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   CANCELLED: 'CANCELLED',
+  /** The requested execution provider (--device) cannot be loaded on this machine. */
+  DEVICE_UNAVAILABLE: 'DEVICE_UNAVAILABLE',
+  /** A graph's per-row output does not fit the agent's --memory-budget. */
+  MEMORY_BUDGET: 'MEMORY_BUDGET',
 } as const;
 
 /** One of the agent's error codes. */

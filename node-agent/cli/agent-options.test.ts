@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFaithsweepError } from '../../orchestrator/errors.ts';
 import { isValidAgentId } from '../registry/index.ts';
+import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import { DEFAULT_AGENT_HOST, DEFAULT_AGENT_PORT, DEFAULT_GRACE_MS, DEFAULT_MAX_GROUPS, generateAgentId, parseAgentOptions } from './agent-options.ts';
 
 describe('parseAgentOptions', () => {
@@ -59,6 +60,16 @@ describe('parseAgentOptions', () => {
     assert.throws(() => parse({ advertise: 'no-port' }), badArgs('advertise'));
     assert.throws(() => parse({ 'agent-id': 'a b' }), badArgs('agent-id'));
     assert.throws(() => parse({ bucket: 'KV.x' }), badArgs('bucket'));
+  });
+
+  it('reads the device id, the CPU fallback and the memory budget (MiB), with documented defaults', () => {
+    const d = parse({});
+    assert.deepEqual([d.deviceId, d.allowCpuFallback, d.memoryBudgetBytes], [0, false, DEFAULT_MEMORY_BUDGET_MIB * 2 ** 20]);
+    const o = parse({ device: 'cuda', 'device-id': '3', 'allow-cpu-fallback': true, 'memory-budget': '512' });
+    assert.deepEqual([o.device, o.deviceId, o.allowCpuFallback, o.memoryBudgetBytes], ['cuda', 3, true, 512 * 2 ** 20]);
+    assert.throws(() => parse({ 'device-id': '1' }), badArgs('device-id'), '--device-id needs --device cuda');
+    assert.throws(() => parse({ device: 'cuda', 'device-id': 'one' }), badArgs('device-id'));
+    assert.throws(() => parse({ 'memory-budget': '0' }), badArgs('memory-budget'));
   });
 
   it('generates distinct valid agent ids', () => {

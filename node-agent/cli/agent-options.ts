@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
+import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
 import { MIN_TOKEN_LENGTH } from '../server/index.ts';
@@ -37,6 +38,12 @@ export interface AgentOptions {
   /** NATS URL; the local stack's when absent (resolved by the command). */
   readonly natsUrl: string | undefined;
   readonly device: Device;
+  /** GPU ordinal for --device cuda (onnxruntime's device_id); one agent per GPU. */
+  readonly deviceId: number;
+  /** Accept the CPU when --device cannot be loaded (else DEVICE_UNAVAILABLE). */
+  readonly allowCpuFallback: boolean;
+  /** Host bytes one forward pass's outputs may take (--memory-budget MiB). */
+  readonly memoryBudgetBytes: number;
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   readonly threads: number;
   /** Branches per forward pass; the engine's default when absent. */
@@ -107,6 +114,7 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
   if (!existsSync(modelsDir) || !statSync(modelsDir).isDirectory()) throw bad('models', `folder ${modelsDir} does not exist`);
   const device = (str(values, 'device') ?? 'cpu') as Device;
   if (!DEVICES.includes(device)) throw bad('device', `must be one of ${DEVICES.join(', ')} (got '${device}')`);
+  if (values['device-id'] !== undefined && device !== 'cuda') throw bad('device-id', `applies to --device cuda only (got --device ${device})`);
   const certPath = str(values, 'tls-cert');
   const keyPath = str(values, 'tls-key');
   if ((certPath === undefined) !== (keyPath === undefined)) throw bad(certPath === undefined ? 'tls-cert' : 'tls-key', 'is required when the other TLS flag is given');
@@ -123,6 +131,9 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
     advertise,
     natsUrl: str(values, 'nats'),
     device,
+    deviceId: int(values, 'device-id', 0, 1023, 0),
+    allowCpuFallback: values['allow-cpu-fallback'] === true,
+    memoryBudgetBytes: int(values, 'memory-budget', 1, 16 * 1024 * 1024, DEFAULT_MEMORY_BUDGET_MIB) * 2 ** 20,
     threads: int(values, 'threads', 0, 1024, 0),
     maxBatch: str(values, 'max-batch') === undefined ? undefined : int(values, 'max-batch', 1, 65_536, 0),
     maxGroups: int(values, 'max-groups', 1, 1024, DEFAULT_MAX_GROUPS),

@@ -46,6 +46,18 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' here has sha256 ${card.sha256.slice(0, 12)}…, the request asks for ${req.modelSha256.slice(0, 12)}…`);
   }
   const cfg = resolveSampler(card, req.sampler);
+  if (model.fusedTopK) {
+    // Under fused top-k the sampler sees only the K most probable tokens (log-probabilities over the
+    // full vocabulary). Exact: temperature 0 with low_confidence, topk_margin (K >= 2) or random
+    // remasking. Not exact, so refused rather than silently truncated: Gumbel sampling at
+    // temperature > 0 (a token outside the K could win) and entropy (the tail's mass is missing).
+    // docs/gpu.md "Vocabulary-sized memory".
+    const why = cfg.temperature > 0 ? `temperature ${cfg.temperature} > 0 (sampling would be truncated to the top ${model.outputWidth})`
+      : cfg.remasking === 'entropy' ? `remasking entropy (the entropy of the top ${model.outputWidth} is not the full vocabulary's)` : null;
+    if (why !== null) {
+      throw new AgentError(AgentErrorCode.BAD_SAMPLER, `model '${req.model}' has fused top-${model.outputWidth} outputs, which are not exact for ${why}: use temperature 0 with low_confidence, topk_margin or random remasking, or a full-logit export of the model`);
+    }
+  }
   const promptIds = req.promptIds.length > 0 ? [...req.promptIds] : tokenizer.encode(req.prompt);
   if (promptIds.length === 0) throw new AgentError(AgentErrorCode.BAD_REQUEST, 'the prompt is empty');
   for (const id of promptIds) {

@@ -59,7 +59,7 @@ function free(regex: string, normalize = 'numeric', extra: Record<string, unknow
 }
 
 function model(c: ModelCard): OnnxModel {
-  return { dir: 'hand', card: c, tokenizer, fusedTopK: false, forward: () => assert.fail('no inference here') };
+  return { dir: 'hand', card: c, tokenizer, fusedTopK: false, outputWidth: c.vocab_size, forward: () => assert.fail('no inference here') };
 }
 
 const GSM = '####(?<answer>[ $\\d,.-]+)';

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { deviceError, executionProvider, precheckDevice } from '../engine/device.ts';
+import { AgentError, AgentErrorCode, isAgentError } from '../errors.ts';
 import type { ModelCard } from './card.ts';
 import { parseCard } from './card.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -37,6 +38,8 @@ export interface OnnxModel {
   readonly tokenizer: Tokenizer;
   /** The graph has fused top-k outputs, which the agent reads instead of full logits. */
   readonly fusedTopK: boolean;
+  /** Entries per position of what {@link OnnxModel.forward} returns: V for full logits, K for fused top-k. */
+  readonly outputWidth: number;
   /** Runs the graph on `rows` token sequences of equal length `seqLen` (concatenated). */
   forward(tokens: Int32Array, rows: number, seqLen: number): Promise<Scores>;
 }
@@ -44,13 +47,21 @@ export interface OnnxModel {
 /** Options for loading. */
 export interface LoadOptions {
   readonly device: Device;
+  /** GPU ordinal for `cuda` (onnxruntime's device_id); ignored by the other providers. @default 0 */
+  readonly deviceId?: number;
   /** onnxruntime intra-op threads; 0 = its default. */
   readonly intraOpThreads: number;
-  /** Called when the requested provider is unavailable and the CPU is used instead. */
+  /** Use the CPU when `device` cannot be loaded (after {@link LoadOptions.onFallback}); else throw DEVICE_UNAVAILABLE. @default false */
+  readonly allowCpuFallback?: boolean;
+  /** Called when the requested provider is unavailable and the CPU is used instead (only with allowCpuFallback). */
   readonly onFallback: (requested: Device, reason: string) => void;
 }
 
-/** Creates an onnxruntime session on `device`, falling back to the CPU. Returns the provider used. */
+/**
+ * Creates an onnxruntime session on `device` (GPU `deviceId`). Returns the provider used.
+ * Throws DEVICE_UNAVAILABLE naming what is missing when the provider cannot be loaded, unless
+ * `allowCpuFallback` is set, in which case `onFallback` is told and the CPU is used.
+ */
 export async function createSession(path: string, opts: LoadOptions): Promise<{ session: ort.InferenceSession; provider: Device }> {
   const base: ort.InferenceSession.SessionOptions = {
     ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
@@ -58,10 +69,14 @@ export async function createSession(path: string, opts: LoadOptions): Promise<{ 
     graphOptimizationLevel: 'all',
   };
   if (opts.device !== 'cpu') {
+    const deviceId = opts.deviceId ?? 0;
     try {
-      return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: [opts.device] }), provider: opts.device };
+      precheckDevice(opts.device);
+      return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: [executionProvider(opts.device, deviceId)] }), provider: opts.device };
     } catch (err) {
-      opts.onFallback(opts.device, (err as Error).message.split('\n')[0] ?? 'unavailable');
+      const coded = isAgentError(err) ? err : deviceError(opts.device, deviceId, err);
+      if (!opts.allowCpuFallback) throw coded;
+      opts.onFallback(opts.device, coded.message);
     }
   }
   return { session: await ort.InferenceSession.create(path, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
@@ -96,6 +111,7 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<{ model
     card,
     tokenizer,
     fusedTopK,
+    outputWidth: 0,
     async forward(tokens, rows, seqLen) {
       const ids = new BigInt64Array(tokens.length);
       for (let i = 0; i < tokens.length; i++) ids[i] = BigInt(tokens[i]!);
@@ -116,5 +132,5 @@ export async function loadModel(dir: string, opts: LoadOptions): Promise<{ model
   const probe = await model.forward(new Int32Array(probeLen).fill(card.mask_token_id), 1, probeLen);
   if (!fusedTopK && probe.width !== card.vocab_size) throw invalid(`logits have ${probe.width} entries per position, the card says vocab_size ${card.vocab_size}`);
   if (probe.values.length !== probeLen * probe.width) throw invalid('output is not [batch, seq, V]');
-  return { model, provider };
+  return { model: { ...model, outputWidth: probe.width }, provider };
 }

@@ -27,8 +27,10 @@ export function grpcStatusFor(code: AgentErrorCode): GrpcStatus {
     case AgentErrorCode.BAD_INTERVENTION:
       return GrpcStatus.INVALID_ARGUMENT;
     case AgentErrorCode.AGENT_BUSY:
+    case AgentErrorCode.MEMORY_BUDGET:
       return GrpcStatus.RESOURCE_EXHAUSTED;
     case AgentErrorCode.AGENT_DRAINING:
+    case AgentErrorCode.DEVICE_UNAVAILABLE:
       return GrpcStatus.UNAVAILABLE;
     case AgentErrorCode.CANCELLED:
       return GrpcStatus.CANCELLED;

@@ -40,7 +40,7 @@ describe('the faithsweep agent command', () => {
   it('documents every flag in --help', () => {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'agent', '--help'], { encoding: 'utf8', cwd: REPO_ROOT });
     assert.equal(r.status, 0);
-    for (const flag of ['--models', '--port', '--nats', '--device', '--threads', '--max-batch', '--max-groups', '--token-file', '--tls-cert', '--tls-key', '--agent-id', '--bucket', '--host', '--grace-ms']) {
+    for (const flag of ['--models', '--port', '--nats', '--device', '--device-id', '--allow-cpu-fallback', '--memory-budget', '--threads', '--max-batch', '--max-groups', '--token-file', '--tls-cert', '--tls-key', '--agent-id', '--bucket', '--host', '--grace-ms']) {
       assert.match(r.stdout, new RegExp(`^  ${flag} `, 'm'), flag);
     }
   });
@@ -51,6 +51,8 @@ describe('the faithsweep agent command', () => {
       [['--token-file', tokenFile, '--device', 'tpu'], '--device'],
       [['--token-file', tokenFile, '--max-groups', '0'], '--max-groups'],
       [['--token-file', tokenFile, '--threads', '1.5'], '--threads'],
+      [['--token-file', tokenFile, '--memory-budget', '0'], '--memory-budget'],
+      [['--token-file', tokenFile, '--device', 'cuda', '--device-id', 'x'], '--device-id'],
       [['--token-file', tokenFile, '--tls-cert', tokenFile], '--tls-key'],
       [['--token-file', tokenFile, '--agent-id', 'has space'], '--agent-id'],
       [['--token-file', tokenFile, '--bucket', 'a.b'], '--bucket'],
@@ -74,5 +76,28 @@ describe('the faithsweep agent command', () => {
     const r = agent('--token-file', tokenFile);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^error\[MODEL_NOT_FOUND\]: /);
+  });
+
+  it('refuses a CUDA device it cannot load with DEVICE_UNAVAILABLE naming what is missing, within seconds, before any model loads', () => {
+    // Device id 1023 exists on no machine, so this fails alike with or without CUDA: here for the
+    // missing provider libraries (checked first), on a GPU node for the invalid ordinal.
+    for (const extra of [['--device-id', '1023']]) {
+      const t0 = performance.now();
+      const r = agent('--token-file', tokenFile, '--models', join(REPO_ROOT, 'models', 'arith-cot'), '--device', 'cuda', ...extra);
+      const s = (performance.now() - t0) / 1000;
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr.split('\n')[0] ?? '', /^error\[DEVICE_UNAVAILABLE\]: --device cuda/);
+      assert.match(r.stderr, /libonnxruntime_providers_cuda\.so|libcud|device id 1023/, 'names what is missing');
+      assert.match(r.stderr, /hint: see docs\/gpu\.md/);
+      assert.doesNotMatch(r.stderr, /model loaded/);
+      assert.ok(s < 20, `took ${s.toFixed(1)} s`);
+    }
+  });
+
+  it('rejects --device-id without --device cuda', () => {
+    const r = agent('--token-file', tokenFile, '--device-id', '1');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error\[BAD_ARGS\]: --device-id /);
   });
 });

@@ -32,7 +32,10 @@ async function natsUrlFor(ctx: CliContext, flag: string | undefined): Promise<st
 function asCliError(err: unknown): unknown {
   if (!isAgentError(err)) return err;
   const known = (Object.values(ErrorCode) as string[]).includes(err.code) ? (err.code as ErrorCode) : ErrorCode.AGENT_UNAVAILABLE;
-  return new FaithsweepError(known, err.message, { hint: 'check --models', cause: err });
+  const hint = err.code === 'DEVICE_UNAVAILABLE' ? 'see docs/gpu.md, or run with --device cpu / --allow-cpu-fallback'
+    : err.code === 'MEMORY_BUDGET' ? 'export the model with fused top-k outputs, or raise --memory-budget'
+    : 'check --models';
+  return new FaithsweepError(known, err.message, { hint, cause: err });
 }
 
 /** The `agent` command. */
@@ -41,7 +44,7 @@ export const agentCommand = command({
   summary: 'Run a node agent: serve the models over gRPC and register in NATS until SIGTERM/SIGINT',
   options: {
     models: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, advertise: { type: 'string' }, nats: { type: 'string' },
-    device: { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-groups': { type: 'string' },
+    device: { type: 'string' }, 'device-id': { type: 'string' }, 'allow-cpu-fallback': { type: 'boolean' }, 'memory-budget': { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-groups': { type: 'string' },
     'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'agent-id': { type: 'string' },
     bucket: { type: 'string' }, 'registry-ttl-ms': { type: 'string' }, 'grace-ms': { type: 'string' },
   },
@@ -51,9 +54,12 @@ export const agentCommand = command({
     '  --host ADDR           interface to bind (default 127.0.0.1; 0.0.0.0 for every interface)',
     '  --advertise HOST:PORT address published in the registry (default: host and bound port; the host name when bound to 0.0.0.0)',
     '  --nats URL            NATS server (default: NATS_URL, else the local stack)',
-    '  --device cpu|cuda|webgpu  execution provider (default cpu; unavailable ones fall back to the CPU)',
+    '  --device cpu|cuda|webgpu  execution provider (default cpu); one that cannot be loaded is a DEVICE_UNAVAILABLE error naming what is missing (docs/gpu.md)',
+    '  --device-id N         GPU ordinal for --device cuda (default 0); run one agent per GPU (docs/deploy.md)',
+    '  --allow-cpu-fallback  use the CPU, with a warning, when --device cannot be loaded (default: refuse)',
+    '  --memory-budget MiB   host memory one forward pass\'s outputs may take (default 2048); sets the batch, and a full-logit model one row of which does not fit is refused (MEMORY_BUDGET)',
     "  --threads N           onnxruntime intra-op threads (default 0 = onnxruntime's choice)",
-    "  --max-batch N         branches per batched forward pass (default: the engine's)",
+    '  --max-batch N         most branches per batched forward pass (default 64); the memory budget may allow fewer',
     '  --max-groups N        groups run at once; more get RESOURCE_EXHAUSTED (default 1)',
     '  --token-file F        file holding the shared token (default: FAITHSWEEP_AGENT_TOKEN); at least 16 characters',
     '  --tls-cert F --tls-key F  serve TLS with this PEM certificate chain and key (default plaintext)',

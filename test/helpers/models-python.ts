@@ -1,0 +1,29 @@
+/**
+ * Runs Python modules of models/ (exporters, synthetic models) in the models venv,
+ * models/.venv (models/README.md: `python3 -m venv models/.venv && models/.venv/bin/pip install
+ * -r models/requirements.txt`; torch, transformers, onnx, onnxruntime). A missing venv fails the
+ * test with what to run; it never skips.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+
+/** The models venv's python. */
+export const MODELS_PYTHON = join(REPO_ROOT, 'models', '.venv', 'bin', 'python');
+
+/** Runs `python -m module args…` from the repository root; returns stdout, stderr and the exit status. */
+export function runModelsPython(module: string, args: readonly string[], timeoutMs = 600_000): { status: number | null; stdout: string; stderr: string } {
+  assert.ok(existsSync(MODELS_PYTHON), `models venv missing at ${MODELS_PYTHON}: python3 -m venv models/.venv && models/.venv/bin/pip install -r models/requirements.txt`);
+  const r = spawnSync(MODELS_PYTHON, ['-m', module, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONHASHSEED: '0' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like {@link runModelsPython}, asserting exit 0 and parsing the last stdout line as JSON. */
+export function modelsPythonJson<T>(module: string, args: readonly string[], timeoutMs?: number): T {
+  const r = runModelsPython(module, args, timeoutMs);
+  assert.equal(r.status, 0, `python -m ${module} ${args.join(' ')} failed:\n${r.stderr.slice(-4000)}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as T;
+}

@@ -187,22 +187,14 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     await assertExactlyThePlan(c, 'temporal-restarts');
   });
 
-  it('fails work units whose input the agent rejects, without retrying them, and reports why', async () => {
-    // Token 1 is the organisms' mask id: a valid spec, but no agent accepts it as a replacement.
+  it("refuses at launch a spec the agent would reject (its given token is the mask id), writing nothing", async () => {
+    // Token 1 is the organisms' mask id: the agent's own token check runs at plan (plan.ts gridProblems).
     const spec = smallSpec('bad-input', 2).replace('kinds: [replace, probe]', 'kinds: [{replace: {token: 1}}]');
     const r = await c.cli(['launch', c.writeSpec('bad-input', spec), '--task-queue', c.taskQueue]);
-    assert.equal(r.code, 0, r.stderr);
-    await completes(c, 'bad-input');
-    const units = await c.db.sql.query<{ status: string; attempts: number; error: string }>('SELECT status, attempts, error FROM "WorkUnit" WHERE "sweepId" = $1', ['bad-input']);
-    assert.equal(units.rows.length, 4);
-    for (const u of units.rows) {
-      assert.equal(u.status, 'failed');
-      assert.equal(u.attempts, 1, 'not retried');
-      assert.match(u.error, /BAD_INTERVENTION: .*token 1 is not a non-special token/);
-    }
-    const status = await c.cli(['status', 'bad-input']);
-    assert.match(status.stdout, /4 failed/);
-    assert.match(status.stdout, /4 unit\(s\): BAD_INTERVENTION/);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BAD_SPEC.*:\d+:\d+: grid\.kinds\[0\]\.replace\.token: token 1 is not a non-special token/);
+    const units = await c.db.sql.query('SELECT 1 FROM "Sweep" WHERE id = $1', ['bad-input']);
+    assert.equal(units.rows.length, 0, 'nothing written');
   });
 
   it('rejects a spec with errors: non-zero exit, file:line messages, nothing written, no workflow', async () => {

@@ -85,6 +85,10 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     // The arithmetic organisms always print a 27-character CoT: 9 positions × 3 steps + 3 probes per unit.
     const per = await c.db.sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1 GROUP BY "workUnitId"', ['plain']);
     assert.deepEqual(per.rows.map((r) => Number(r.n)), Array(6).fill(30));
+    // Every cell has its measured time (docs/sql.md: Cell.durationMs), and it is no longer than its work unit's.
+    const timed = await c.db.sql.query<{ untimed: string; over: string }>(`SELECT count(*) FILTER (WHERE c."durationMs" IS NULL OR c."durationMs" < 0) AS untimed,
+      count(*) FILTER (WHERE c."durationMs" > w."durationMs") AS over FROM "Cell" c JOIN "WorkUnit" w ON w.id = c."workUnitId" WHERE c."sweepId" = $1`, ['plain']);
+    assert.deepEqual(timed.rows[0], { untimed: '0', over: '0' });
     const status = await c.cli(['status', 'plain', '--json']);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout) as { units: { done: number; total: number }; cells: { written: number; planned: number } };

@@ -112,7 +112,8 @@ function nextCommands(ctx: CliContext, sweepId: string, uiUrl: string | null): v
   if (uiUrl) ctx.out(`  Temporal UI  ${uiUrl}/namespaces/default/workflows/${sweepWorkflowId(sweepId)}`);
   ctx.out(`  watch        npx faithsweep watch ${sweepId}`);
   ctx.out(`  status       npx faithsweep status ${sweepId}`);
-  ctx.out(`  query        npx faithsweep query "SELECT kind, span, avg(flipped::int) FROM \\"Cell\\" WHERE \\"sweepId\\" = '${sweepId}' GROUP BY 1, 2"`);
+  // docs/sql.md conventions: a view's rates with their counts and intervals, pooled rows filtered explicitly.
+  ctx.out(`  query        npx faithsweep query "SELECT model_name, kind, span, n, flips, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_id = '${sweepId}' AND kind <> 'all' AND span <> 'all' AND phase = 'all' ORDER BY 1, 2, 3"`);
   ctx.out(`  resume       npx faithsweep resume ${sweepId}     (after a cancel or a crash; runs only what is missing)`);
 }
 
@@ -241,16 +242,17 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
   const perAgent = new Map<string, { t: number; cells: number }[]>();
   let extra = 0;
   const sub = nats.subscribe(progressSubject(sweepId));
-  void (async () => {
-    for await (const m of sub) {
-      const msg = m.json<ProgressMessage>();
-      if (!msg.cells) continue;
-      extra += msg.cells;
-      const list = perAgent.get(msg.agentId) ?? [];
-      list.push({ t: msg.at, cells: msg.cells });
-      perAgent.set(msg.agentId, list);
-    }
-  })();
+  // A malformed message is reported once (coded), then skipped with the others; watching goes on.
+  let badMessages = 0;
+  void followProgress(sub, (msg) => {
+    if (!msg.cells) return;
+    extra += msg.cells;
+    const list = perAgent.get(msg.agentId) ?? [];
+    list.push({ t: msg.at, cells: msg.cells });
+    perAgent.set(msg.agentId, list);
+  }, (err) => {
+    if (badMessages++ === 0) ctx.err(`warning[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint} (further malformed messages are skipped silently)` : ''}`);
+  });
   try {
     let s = await statusOrThrow(sql, sweepId);
     let lastRead = Date.now();

@@ -6,7 +6,6 @@
 // spec must change nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
@@ -15,9 +14,9 @@ import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { LocalStack } from '../../orchestrator/dev/stack.ts';
 import { TEST_HOME, testTools } from '../helpers/stack.ts';
 import type { Cluster } from './cluster.ts';
-import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
+import { requirePrerequisites } from '../helpers/prerequisites.ts';
+import { compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
-const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
 
 /** How long the outage tests keep PostgreSQL or NATS down: longer than nats.js's default reconnect budget (10 × 2 s). */
 const OUTAGE_MS = 20_000;
@@ -67,10 +66,11 @@ async function assertExactlyThePlan(c: Cluster, name: string): Promise<void> {
   assert.equal(Number(units.rows[0]!.n), 0, 'every work unit is done with all its planned cells');
 }
 
-describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', { skip, timeout: 900_000 }, () => {
+describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', { timeout: 900_000 }, () => {
   let c: Cluster;
 
   before(async () => {
+    requirePrerequisites('the sweep-e2e suite', ['arith-cot', 'arith-cot-decoupled']);
     c = await startCluster('sweep-e2e');
     await Promise.all([c.startAgent('agent-a'), c.startAgent('agent-b'), c.startWorker()]);
   });

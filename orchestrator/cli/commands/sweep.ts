@@ -10,7 +10,7 @@ import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
-import type { ProgressMessage } from '../../activities/sweep.ts';
+import { followProgress } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';

@@ -188,7 +188,8 @@ function statusLines(s: SweepStatus): string[] {
     `sweep ${s.sweepId}: ${s.status}`,
     `  work units  ${s.units.done}/${s.units.total} done, ${s.units.running} running, ${s.units.pending} pending, ${s.units.failed} failed`,
     `  cells       ${s.cells.written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} ${progressBar(frac, 24)} ${(frac * 100).toFixed(1)}%`,
-    `  rate        ${s.rate} cells/s over the last minute, ETA ${s.status === 'running' ? formatDuration(s.etaSeconds) : '-'}`,
+    // A rate only means something while the sweep runs (a finished sweep's last minute is its final burst).
+    s.status === 'running' ? `  rate        ${s.rate} cells/s over the last minute, ETA ${formatDuration(s.etaSeconds)}` : `  rate        - (${s.status})`,
   ];
   for (const m of s.perModel) lines.push(`  ${m.model.padEnd(22)} ${m.done}/${m.units} units, ${m.cells} cells`);
   if (s.failures.length) {

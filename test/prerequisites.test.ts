@@ -14,10 +14,12 @@ const SUITES = ['test/agent/agent-e2e.test.ts', 'test/sweep/sweep-e2e.test.ts', 
 describe('end-to-end prerequisites', () => {
   it('a wrong FAITHSWEEP_MODELS fails each flagship suite with what to do (nothing skipped)', () => {
     const empty = mkdtempSync(join(tmpdir(), 'faithsweep-no-models-'));
+    // A fresh test run, not one nested in this file's (node:test refuses nested runs).
+    const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
     try {
       for (const suite of SUITES) {
         const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', suite], {
-          cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, FAITHSWEEP_MODELS: empty }, timeout: 120_000,
+          cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, FAITHSWEEP_MODELS: empty }, timeout: 300_000,
         });
         const out = `${r.stdout}\n${r.stderr}`;
         assert.notEqual(r.status, 0, `${suite} must fail:\n${out.slice(-2000)}`);

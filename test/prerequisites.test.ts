@@ -26,7 +26,7 @@ describe('end-to-end prerequisites', () => {
         assert.match(out, /cannot run: its prerequisites are missing/, suite);
         assert.ok(out.includes(`missing: ${join(empty, 'arith-cot', 'model.json')}`), suite);
         assert.ok(out.includes(`FAITHSWEEP_MODELS=${empty}`) && out.includes('Fix FAITHSWEEP_MODELS'), suite);
-        assert.match(out, /# skip 0/, `${suite}: nothing skipped`);
+        assert.match(out, /# skipped 0/, `${suite}: nothing skipped`);
         assert.doesNotMatch(out, /# pass [1-9]/, `${suite}: nothing passes without its models`);
       }
     } finally {

@@ -16,7 +16,7 @@ const progressSchema = z.object({
   agentId: z.string(),
   cells: z.number().int().min(0),
   state: z.enum(['done', 'failed']).optional(),
-  at: z.number().finite(),
+  at: z.number(),
 });
 
 /** Parses one message body; throws BAD_MESSAGE naming the subject and what is wrong. */

@@ -28,6 +28,8 @@ export const ErrorCode = {
   QUERY_TIMEOUT: 'QUERY_TIMEOUT',
   OUTPUT_FAILED: 'OUTPUT_FAILED',
   CHAT_TEMPLATE_FAILED: 'CHAT_TEMPLATE_FAILED',
+  /** A message on a NATS subject that is not what its publisher sends (skipped, never fatal). */
+  BAD_MESSAGE: 'BAD_MESSAGE',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -16,17 +16,11 @@ export const NON_RETRYABLE_TYPES = ['BAD_INTERVENTION', 'MODEL_NOT_FOUND', 'BAD_
 /** Failure type of a workflow input that cannot be run (same string as `ErrorCode.BAD_ARGS`). */
 export const BAD_ARGS = 'BAD_ARGS';
 
-/** Default running work units per shard (the contract's documented default). */
-export const DEFAULT_WINDOW = 32;
+export { DEFAULT_WINDOW, MAX_WINDOW } from './limits.ts';
+import { MAX_WINDOW } from './limits.ts';
 
 /** Default work units per shard (the contract's documented default). */
 export const DEFAULT_SHARD_SIZE = 5000;
-
-/**
- * Largest window accepted: half of Temporal's default limit of 2,000 pending activities per
- * workflow execution, so a shard never hits it (larger values are clamped).
- */
-export const MAX_WINDOW = 1000;
 
 /**
  * A workflow continues as new once its history has this many events (or earlier, when the

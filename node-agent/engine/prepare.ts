@@ -7,6 +7,7 @@ import { InterventionKind, ReplaceVariant } from '../../generated/proto/faithswe
 import { AgentError, AgentErrorCode } from '../errors.ts';
 import type { OnnxModel } from '../model/onnx-model.ts';
 import { normalizeAnswer } from '../model/card.ts';
+import type { ModelCard } from '../model/card.ts';
 import type { SamplerConfig } from '../sampler/settings.ts';
 import { resolveSampler } from '../sampler/settings.ts';
 import type { StepContext } from '../sampler/step.ts';
@@ -34,6 +35,29 @@ export interface PreparedGroup {
   readonly maxBatch: number;
   readonly returnTokens: boolean;
 }
+
+/**
+ * The agent's checks of one intervention's step, position and given token, one sentence
+ * each (null when valid). Shared with `faithsweep plan` (orchestrator/sweep/plan.ts), which
+ * runs them on the spec's explicit grid steps, positions and tokens before anything is written.
+ */
+export const interventionChecks = {
+  /** `step` must be a denoising step of the sampler: [0, steps). */
+  step: (step: number, cfg: Pick<SamplerConfig, 'steps'>): string | null =>
+    Number.isInteger(step) && step >= 0 && step < cfg.steps ? null : `step ${step} is outside [0, ${cfg.steps})`,
+  /** `position` must be a generated position: [0, gen_length). */
+  position: (position: number, cfg: Pick<SamplerConfig, 'genLength'>): string | null =>
+    Number.isInteger(position) && position >= 0 && position < cfg.genLength ? null : `position ${position} is outside [0, ${cfg.genLength})`,
+  /**
+   * A given replacement token must be a non-special token of the vocabulary or one of the
+   * card's end tokens (truncation); never the mask token. `specialIds`: the tokenizer's.
+   */
+  givenToken: (token: number, card: Pick<ModelCard, 'vocab_size' | 'mask_token_id' | 'end_token_ids'>, specialIds: ReadonlySet<number>): string | null => {
+    const isEnd = card.end_token_ids.includes(token);
+    const ok = Number.isInteger(token) && token >= 0 && token < card.vocab_size && token !== card.mask_token_id && (!specialIds.has(token) || isEnd);
+    return ok ? null : `token ${token} is not a non-special token of the vocabulary (vocab_size ${card.vocab_size}) nor one of the end tokens [${card.end_token_ids.join(', ')}]`;
+  },
+};
 
 /** Validates `req`; throws MODEL_NOT_FOUND, BAD_SAMPLER, BAD_INTERVENTION or BAD_REQUEST. */
 export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGroupRequest, agentMaxBatch: number): PreparedGroup {
@@ -73,9 +97,11 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     const bad = (why: string) => new AgentError(AgentErrorCode.BAD_INTERVENTION, `intervention #${n} (key '${iv.key}'): ${why}`);
     if (seen.has(iv.key)) throw bad('duplicate key');
     seen.add(iv.key);
-    if (!Number.isInteger(iv.step) || iv.step < 0 || iv.step >= cfg.steps) throw bad(`step ${iv.step} is outside [0, ${cfg.steps})`);
+    const badStep = interventionChecks.step(iv.step, cfg);
+    if (badStep) throw bad(badStep);
     if (iv.kind === InterventionKind.PROBE) return { key: iv.key, kind: 'probe', step: iv.step };
-    if (!Number.isInteger(iv.position) || iv.position < 0 || iv.position >= cfg.genLength) throw bad(`position ${iv.position} is outside [0, ${cfg.genLength})`);
+    const badPosition = interventionChecks.position(iv.position, cfg);
+    if (badPosition) throw bad(badPosition);
     if (iv.kind === InterventionKind.REMASK) return { key: iv.key, kind: 'remask', step: iv.step, position: iv.position };
     if (iv.kind !== InterventionKind.REPLACE) throw bad('kind must be REPLACE, REMASK or PROBE');
     switch (iv.variant) {
@@ -84,11 +110,8 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
       case ReplaceVariant.SECOND_CHOICE:
         return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'second', token: -1 };
       case ReplaceVariant.GIVEN_TOKEN: {
-        // A non-special token, or an end token (truncation); never the mask or another special token.
-        const isEnd = card.end_token_ids.includes(iv.token);
-        if (!Number.isInteger(iv.token) || iv.token < 0 || iv.token >= card.vocab_size || iv.token === card.mask_token_id || (tokenizer.specialIds.has(iv.token) && !isEnd)) {
-          throw bad(`token ${iv.token} is not a non-special token of the vocabulary nor one of the end tokens [${card.end_token_ids.join(', ')}]`);
-        }
+        const badToken = interventionChecks.givenToken(iv.token, card, tokenizer.specialIds);
+        if (badToken) throw bad(badToken);
         return { key: iv.key, kind: 'replace', step: iv.step, position: iv.position, variant: 'given', token: iv.token };
       }
       case ReplaceVariant.END_TOKEN:

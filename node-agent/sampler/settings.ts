@@ -7,8 +7,11 @@ import { Remasking as ProtoRemasking } from '../../generated/proto/faithsweep/v1
 import { AgentError, AgentErrorCode } from '../errors.ts';
 import type { ModelCard } from '../model/card.ts';
 
+/** The remasking strategies by name (the one list: the spec schema and the agent use it). */
+export const REMASKINGS = ['low_confidence', 'random', 'entropy', 'topk_margin'] as const;
+
 /** How a step ranks the masked positions it may commit. */
-export type Remasking = 'low_confidence' | 'random' | 'entropy' | 'topk_margin';
+export type Remasking = (typeof REMASKINGS)[number];
 
 /** Validated sampler settings. */
 export interface SamplerConfig {
@@ -29,8 +32,38 @@ const FROM_PROTO: Record<number, Remasking | undefined> = {
   [ProtoRemasking.TOPK_MARGIN]: 'topk_margin',
 };
 
-/** The remasking strategies by name. */
-export const REMASKINGS: readonly Remasking[] = ['low_confidence', 'random', 'entropy', 'topk_margin'];
+/** Sampler settings before validation (a request's, or a spec's overrides on the card's defaults). */
+export interface SamplerValues {
+  readonly genLength: number;
+  readonly steps: number;
+  readonly blockLength: number;
+  readonly remasking: string | undefined;
+  readonly temperature: number;
+  readonly threshold?: number | null;
+}
+
+/**
+ * Every problem of `v`, one sentence each (empty when valid): the agent's whole check of a
+ * request's sampler, shared with `faithsweep plan` (orchestrator/sweep/plan.ts) so that a
+ * spec the agent would refuse is refused before anything is written.
+ */
+export function samplerProblems(v: SamplerValues): string[] {
+  const out: string[] = [];
+  const ints = Object.entries({ gen_length: v.genLength, steps: v.steps, block_length: v.blockLength });
+  for (const [k, n] of ints) if (!Number.isInteger(n) || n <= 0) out.push(`${k} must be a positive integer (got ${n})`);
+  if (out.length === 0) {
+    if (v.genLength % v.blockLength !== 0) out.push(`gen_length ${v.genLength} is not divisible by block_length ${v.blockLength}`);
+    else {
+      const blocks = v.genLength / v.blockLength;
+      if (v.steps % blocks !== 0) out.push(`steps ${v.steps} is not divisible by the number of blocks ${blocks} (gen_length / block_length)`);
+    }
+  }
+  if (!v.remasking || !(REMASKINGS as readonly string[]).includes(v.remasking)) out.push(`remasking must be one of ${REMASKINGS.join(', ')}`);
+  if (!(v.temperature >= 0) || !Number.isFinite(v.temperature)) out.push(`temperature must be >= 0 (got ${v.temperature})`);
+  const t = v.threshold ?? null;
+  if (t !== null && !(t > 0 && t <= 1)) out.push(`confidence_threshold must be in (0, 1] (got ${t})`);
+  return out;
+}
 
 /** Resolves and validates settings; throws BAD_SAMPLER. */
 export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | undefined): SamplerConfig {
@@ -41,14 +74,8 @@ export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | un
   const remasking = s?.remasking ? FROM_PROTO[s.remasking] : (card.defaults.remasking as Remasking);
   const temperature = s?.temperature ?? card.defaults.temperature;
   const threshold = s?.confidenceThreshold ?? null;
-  for (const [k, v] of Object.entries({ genLength, steps, blockLength })) {
-    if (!Number.isInteger(v) || v <= 0) throw bad(`${k} must be a positive integer (got ${v})`);
-  }
-  if (genLength % blockLength !== 0) throw bad(`gen_length ${genLength} is not divisible by block_length ${blockLength}`);
+  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, threshold });
+  if (problems.length) throw bad(problems.join('; '));
   const blocks = genLength / blockLength;
-  if (steps % blocks !== 0) throw bad(`steps ${steps} is not divisible by the number of blocks ${blocks} (gen_length / block_length)`);
-  if (!remasking || !REMASKINGS.includes(remasking)) throw bad(`remasking must be one of ${REMASKINGS.join(', ')}`);
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) throw bad(`temperature must be >= 0 (got ${temperature})`);
-  if (threshold !== null && !(threshold > 0 && threshold <= 1)) throw bad(`confidence_threshold must be in (0, 1] (got ${threshold})`);
-  return Object.freeze({ genLength, steps, blockLength, stepsPerBlock: steps / blocks, remasking, temperature, threshold });
+  return Object.freeze({ genLength, steps, blockLength, stepsPerBlock: steps / blocks, remasking: remasking!, temperature, threshold });
 }

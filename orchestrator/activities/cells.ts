@@ -39,6 +39,12 @@ export interface CellRow {
   readonly computeSteps: number;
   readonly skipped: boolean;
   readonly stoppedEarly: boolean;
+  /**
+   * Milliseconds, measured by the worker, from the RunGroup request that produced the cell to
+   * its result's arrival: the clean run, the branch's compute (batched with the group's other
+   * branches) and the transport; null when not measured. docs/sql.md, `Cell.durationMs`.
+   */
+  readonly durationMs: number | null;
 }
 
 /** Span of a generated position in the clean run. */
@@ -54,7 +60,7 @@ export function spanOf(position: number, t: { cotStart: number | null; cotEnd: n
  * outcome (same / changed / none) is a column the database derives from the answer and
  * `flipped`, which the agent's `outcome` agrees with by construction.
  */
-export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1]): CellRow {
+export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1], durationMs: number | null = null): CellRow {
   const k = planned.kind;
   return {
     cellKey,
@@ -74,14 +80,15 @@ export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionRe
     computeSteps: r.computeSteps,
     skipped: r.skipped,
     stoppedEarly: r.stoppedEarly,
+    durationMs,
   };
 }
 
 const CELL_INSERT = `
 INSERT INTO "Cell" ("sweepId", "workUnitId", "modelId", "promptId", "seed", "cellKey", "step", "position", "kind", "variant", "token", "span",
-  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly")
+  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly", "durationMs")
 SELECT $1, $2, $3, $4, $5, u.* FROM unnest($6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[], $12::text[],
-  $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[]) AS u
+  $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[], $23::int[]) AS u
 ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
 
 /** Inserts `rows` of one work unit; returns how many were new. */
@@ -91,7 +98,7 @@ export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, ro
   const res = await sql.query(CELL_INSERT, [
     id.sweepId, id.workUnitId, id.modelId, id.promptId, id.seed,
     col('cellKey'), col('step'), col('position'), col('kind'), col('variant'), col('token'), col('span'),
-    col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'),
+    col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'), col('durationMs'),
   ]);
   return res.rowCount ?? 0;
 }

@@ -224,16 +224,18 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
     // One leased call; `onEvent` sees its events. An agent that is busy (RESOURCE_EXHAUSTED:
     // another worker, or a slot not yet freed) is asked again shortly, here, without spending
     // one of the activity's attempts; every other failure goes to classify().
-    const withAgent = async (req: RunGroupRequest, onEvent: (ev: RunGroupEvent, lease: Lease) => Promise<void>): Promise<void> => {
+    // `sinceCallMs`: milliseconds from this call's request to this event's arrival (the worker's clock).
+    const withAgent = async (req: RunGroupRequest, onEvent: (ev: RunGroupEvent, lease: Lease, sinceCallMs: number) => Promise<void>): Promise<void> => {
       const busySince = Date.now();
       for (let tries = 0; ; tries++) {
         const lease = await agents.lease(model.sha256, actx.cancellationSignal);
         lastAgent = lease.agentId;
         let events = 0;
+        const callStart = performance.now();
         try {
           await streamGroup(lease, req, deadlineMs, stallMs, actx.cancellationSignal, (ev) => {
             events++;
-            return onEvent(ev, lease);
+            return onEvent(ev, lease, performance.now() - callStart);
           });
           return;
         } catch (err) {
@@ -302,7 +304,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
           published = written;
           beat();
         };
-        await withAgent({ ...baseRequest, interventions: missing.map(([k, c]) => toIntervention(k, c)) }, async (ev, lease) => {
+        await withAgent({ ...baseRequest, interventions: missing.map(([k, c]) => toIntervention(k, c)) }, async (ev, lease, sinceCallMs) => {
           const e = ev.event;
           if (e?.$case === 'trajectory') {
             const t = trajectoryRow(e.value);
@@ -311,7 +313,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
           } else if (e?.$case === 'result') {
             const planned = byKey.get(e.value.key);
             if (!planned || !spans) throw ApplicationFailure.nonRetryable(`agent ${lease.agentId} answered an unknown key '${e.value.key}'`, ErrorCode.INTERNAL);
-            buffer.push(cellRow(e.value.key, planned, e.value, spans));
+            buffer.push(cellRow(e.value.key, planned, e.value, spans, Math.round(sinceCallMs)));
             if (buffer.length >= flushRows || Date.now() - bufferedAt >= flushMs) {
               await flush(lease.agentId);
               bufferedAt = Date.now();

@@ -294,3 +294,35 @@ describe('chat templates (Qwen3 tokenizer and ChatML template)', () => {
     assert.deepEqual(ok.prompts[0]!.map((r) => [r.renderedText, r.promptIds]), [['0012+0034=', [3, 3, 4, 5, 13, 3, 3, 6, 7, 14]]]);
   });
 });
+
+describe("the agent's checks at plan (every problem, file:line:col, nothing planned)", () => {
+  const spec = (grid: string, sampler = '') => `name: bad
+models:
+  - {name: arith-cot${sampler}}
+dataset: {generator: arith, seed: 1, count: 2}
+${grid}`;
+
+  it('rejects a given token beyond the vocabulary, the mask token, and every out-of-range step and position', async () => {
+    const err = await planError(spec('grid: {positions: [3, 40, "38-45"], steps: [0, 40, "30-99", 0.5], kinds: [{replace: {token: 99999}}, {replace: {token: 1}}, {replace: {token: 5}}]}\n'));
+    assert.equal(err.code, 'BAD_SPEC');
+    const of = ' for model arith-cot (models[0]: steps 40, gen_length 40)';
+    assert.deepEqual(err.message.split('\n'), [
+      `${home}/sweep.yaml:5:48: grid.steps[1]: step 40 is outside [0, 40)${of}`,
+      `${home}/sweep.yaml:5:52: grid.steps[2]: step 99 is outside [0, 40)${of}`,
+      `${home}/sweep.yaml:5:23: grid.positions[1]: position 40 is outside [0, 40)${of}`,
+      `${home}/sweep.yaml:5:27: grid.positions[2]: position 45 is outside [0, 40)${of}`,
+      `${home}/sweep.yaml:5:93: grid.kinds[0].replace.token: token 99999 is not a non-special token of the vocabulary (vocab_size 18) nor one of the end tokens [2]${of}`,
+      `${home}/sweep.yaml:5:120: grid.kinds[1].replace.token: token 1 is not a non-special token of the vocabulary (vocab_size 18) nor one of the end tokens [2]${of}`,
+    ]);
+  });
+
+  it("reports a sampler the agent would refuse with the grid's problems", async () => {
+    const err = await planError(spec('grid: {positions: [0], steps: [39], kinds: [probe]}\n', ', sampler: {gen_length: 30, block_length: 7}'));
+    assert.deepEqual(err.message.split('\n'), [`${home}/sweep.yaml:3:5: models[0].sampler: gen_length 30 is not divisible by block_length 7`]);
+  });
+
+  it('accepts the boundaries: the last step and position, an end token', async () => {
+    const p = await plan(spec('grid: {positions: [39], steps: [39], kinds: [{replace: {token: 2}}, {replace: {token: 17}}]}\n'));
+    assert.equal(p.cells, 2 * 2);
+  });
+});

@@ -13,6 +13,10 @@ import { displayPath, drain, readJsonl, scanJsonl, sha256File } from '../dataset
 import { parseCard } from '../../node-agent/model/card.ts';
 import type { ModelCard } from '../../node-agent/model/card.ts';
 import { isAgentError } from '../../node-agent/errors.ts';
+import { interventionChecks } from '../../node-agent/engine/prepare.ts';
+import { samplerProblems } from '../../node-agent/sampler/settings.ts';
+import { loadTokenizer } from '../../common/text/tokenizer.ts';
+import type { TextTokenizer } from '../../common/text/tokenizer.ts';
 import { resolveCells } from './grid.ts';
 import type { TrajectoryShape } from './grid.ts';
 import { chatRenderer, promptTemplate } from './render.ts';
@@ -177,8 +181,13 @@ function readdirModels(root: string): string[] {
   }
 }
 
-/** The card's defaults with the spec's overrides, validated like the agent does. */
-export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef): ResolvedSampler {
+/**
+ * The card's defaults with the spec's overrides, checked with the agent's own check
+ * ({@link samplerProblems}, node-agent/sampler/settings.ts) plus one of `plan`'s: steps must not
+ * exceed gen_length (later steps would commit nothing). Returns the settings and every problem,
+ * each as `file:line:col: models[i].sampler: why` (empty when valid).
+ */
+export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef): { sampler: ResolvedSampler; problems: string[] } {
   const d = m.card.defaults;
   const o = ref.sampler;
   const genLength = o.genLength ?? d.gen_length;
@@ -186,12 +195,50 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
   const blockLength = o.blockLength ?? (o.genLength !== undefined ? genLength : d.block_length);
   const remasking = o.remasking ?? (d.remasking as ResolvedSampler['remasking']);
   const temperature = o.temperature ?? d.temperature;
+  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature });
+  if (problems.length === 0 && steps > genLength) problems.push(`steps ${steps} exceeds gen_length ${genLength}`);
   const where = `${ref.where ?? 'models'}.sampler`;
-  const bad = (why: string) => new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${why}`, { hint: 'see docs/spec.md (sampler overrides)' });
-  if (genLength % blockLength !== 0) throw bad(`gen_length ${genLength} is not divisible by block_length ${blockLength}`);
-  if (steps % (genLength / blockLength) !== 0) throw bad(`steps ${steps} is not divisible by the number of blocks ${genLength / blockLength}`);
-  if (steps > genLength) throw bad(`steps ${steps} exceeds gen_length ${genLength}`);
-  return { genLength, steps, blockLength, remasking, temperature };
+  return { sampler: { genLength, steps, blockLength, remasking, temperature }, problems: problems.map((why) => `${where}: ${why}`) };
+}
+
+/** `file:line:col: key.path` of a spec entry (the key path alone when the spec has no positions). */
+function at(spec: SweepSpec, path: string): string {
+  const w = spec.where?.[path];
+  return w ? `${w}: ${path}` : path;
+}
+
+/**
+ * The agent's checks of an intervention ({@link interventionChecks}, node-agent/engine/prepare.ts)
+ * on every explicit grid step, position and given token of `spec`, for each model: one line per
+ * problem, `file:line:col: grid.steps[i]: why (model, models[m])`. Fractions, spans and every-k
+ * selectors always resolve inside a trajectory and need no check. `specialIds`: per model, its
+ * tokenizer's special token ids (null when the grid gives no token).
+ */
+export function gridProblems(spec: SweepSpec, models: readonly PlannedModel[], specialIds: readonly (ReadonlySet<number> | null)[]): string[] {
+  const out: string[] = [];
+  models.forEach((m, mi) => {
+    const of = ` for model ${m.name} (models[${mi}]: steps ${m.sampler.steps}, gen_length ${m.sampler.genLength})`;
+    const ends = (v: { kind: string; value?: number; from?: number; to?: number }): number[] =>
+      v.kind === 'index' ? [v.value!] : v.kind === 'range' ? [v.from!, v.to!] : [];
+    spec.grid.steps.forEach((sel, i) => {
+      for (const t of ends(sel)) {
+        const bad = interventionChecks.step(t, m.sampler);
+        if (bad) out.push(`${at(spec, `grid.steps[${i}]`)}: ${bad}${of}`);
+      }
+    });
+    spec.grid.positions.forEach((sel, i) => {
+      for (const p of ends(sel)) {
+        const bad = interventionChecks.position(p, m.sampler);
+        if (bad) out.push(`${at(spec, `grid.positions[${i}]`)}: ${bad}${of}`);
+      }
+    });
+    spec.grid.kinds.forEach((k, i) => {
+      if (k.kind !== 'replace' || k.variant !== 'given') return;
+      const bad = interventionChecks.givenToken(k.token, m.card, specialIds[mi] ?? new Set());
+      if (bad) out.push(`${at(spec, `grid.kinds[${i}].replace.token`)}: ${bad}${of}`);
+    });
+  });
+  return out;
 }
 
 /** The shape a grid resolves against when no clean run is needed (or for an estimate). */
@@ -351,17 +398,30 @@ function* sourcePrompts(sources: readonly Source[], count: number): Generator<Re
  */
 export async function planSweep(spec: SweepSpec, opts: { specPath: string; modelsDir: string }): Promise<SweepPlan> {
   const specDir = dirname(resolve(opts.specPath));
+  // Every check the agent makes on a request runs here first, on every model, and every
+  // problem is reported together: a spec the agent would refuse is never scheduled.
+  const problems: string[] = [];
   const models: PlannedModel[] = spec.models.map((ref) => {
     const m = resolveModel(ref, { modelsDir: opts.modelsDir, specDir });
-    return { ...m, sampler: resolveSampler(m, ref) };
+    const r = resolveSampler(m, ref);
+    problems.push(...r.problems);
+    return { ...m, sampler: r.sampler };
   });
   const seenSha = new Map<string, number>();
   models.forEach((m, i) => {
     const key = `${m.sha256}|${JSON.stringify(m.sampler)}`;
     const prev = seenSha.get(key);
-    if (prev !== undefined) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${spec.models[i]!.where ?? 'models'}: the same model and sampler as models[${prev}]`, { hint: 'list each model once (or change its sampler)' });
-    seenSha.set(key, i);
+    if (prev !== undefined) problems.push(`${spec.models[i]!.where ?? 'models'}: the same model and sampler as models[${prev}]: list each model once (or change its sampler)`);
+    else seenSha.set(key, i);
   });
+  if (problems.length === 0) {
+    const givesToken = spec.grid.kinds.some((k) => k.kind === 'replace' && k.variant === 'given');
+    const specialIds = await Promise.all(models.map(async (m) => (givesToken ? (await tokenizerOf(m)).specialIds : null)));
+    problems.push(...gridProblems(spec, models, specialIds));
+  }
+  if (problems.length) {
+    throw new FaithsweepError(ErrorCode.BAD_SPEC, problems.join('\n'), { hint: 'fix these entries of the spec (docs/spec.md); nothing was written' });
+  }
 
   // The prompts before rendering (per model: arith prompts follow each card's prompt_format).
   let sources: Source[];
@@ -534,6 +594,15 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
       for (const f of files) if (sha256File(f.path) !== f.sha256) throw changedFile(f.where, f.path);
     },
   };
+}
+
+/** A model's tokenizer (for its special token ids); MODEL_INVALID when its files do not load. */
+async function tokenizerOf(m: PlannedModel): Promise<TextTokenizer> {
+  try {
+    return await loadTokenizer(join(m.dir, m.card.tokenizer), m.card.tokenizer_config === undefined ? undefined : join(m.dir, m.card.tokenizer_config));
+  } catch (err) {
+    throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${m.dir}: ${err instanceof Error ? err.message : String(err)}`, { hint: 'fix or re-export the model directory' });
+  }
 }
 
 function changedFile(where: string, path: string): FaithsweepError {

@@ -1,50 +1,37 @@
 /**
- * The validated sweep spec (docs/spec.md describes the YAML). Produced once by
- * `parseSpec`; everything downstream receives these frozen, typed values.
+ * The validated sweep spec's types (docs/spec.md describes the YAML), inferred from the one
+ * schema in spec-schema.ts; the only additions are the file positions (`where`) that
+ * `parseSpec` attaches for errors found later (by `plan`), which the schema cannot know.
+ * Produced once by `parseSpec`; everything downstream receives these frozen, typed values.
  */
+import type { z } from 'zod';
+import type { datasetSchema, fewshotSchema, kindSchema, modelSchema, positionSchema, samplerSchema, stepSchema, sweepSpecSchema } from './spec-schema.ts';
 
 /** A chain-of-thought / answer span selector, resolved against each clean trajectory. */
 export type SpanName = 'cot' | 'answer' | 'all';
 
-/** Which generated positions to corrupt. */
-export type PositionSelector =
-  | { readonly kind: 'index'; readonly value: number }
-  | { readonly kind: 'range'; readonly from: number; readonly to: number }
-  | { readonly kind: 'span'; readonly span: SpanName }
-  | { readonly kind: 'every'; readonly k: number; readonly of: SpanName };
+/** Which generated positions to corrupt: `{kind: 'index' | 'range' | 'span' | 'every', ...}`. */
+export type PositionSelector = Readonly<z.output<typeof positionSchema>>;
 
-/** Which denoising steps to intervene at. */
-export type StepSelector =
-  | { readonly kind: 'index'; readonly value: number }
-  | { readonly kind: 'range'; readonly from: number; readonly to: number }
-  | { readonly kind: 'fraction'; readonly value: number }
-  | { readonly kind: 'every'; readonly k: number }
-  | { readonly kind: 'all' };
+/** Which denoising steps to intervene at: `{kind: 'index' | 'range' | 'fraction' | 'every' | 'all', ...}`. */
+export type StepSelector = Readonly<z.output<typeof stepSchema>>;
 
-/** What to do at (step, position). */
-export type KindSpec =
-  /** `end`: the card's end token (truncation: a legitimate corruption for instruct models). */
-  | { readonly kind: 'replace'; readonly variant: 'random' | 'second' | 'end' }
-  | { readonly kind: 'replace'; readonly variant: 'given'; readonly token: number }
-  | { readonly kind: 'remask' }
-  | { readonly kind: 'probe' };
+/**
+ * What to do at (step, position): replace (`random`, `second`, `end`: the card's end token, or
+ * `given` with a token id), remask, or probe.
+ */
+export type KindSpec = Readonly<z.output<typeof kindSchema>>;
 
-/** Sampler overrides of one model (absent fields: the model card's defaults). */
-export interface SamplerOverrides {
-  readonly genLength?: number;
-  readonly steps?: number;
-  readonly blockLength?: number;
-  readonly remasking?: 'low_confidence' | 'random' | 'entropy' | 'topk_margin';
-  readonly temperature?: number;
-}
+/** Sampler overrides of one model, camelCase (absent fields: the model card's defaults). */
+export type SamplerOverrides = Readonly<z.output<typeof samplerSchema>>;
 
-/** A model of the sweep: a name under the models folder, or a directory path. */
-export interface ModelRef {
-  readonly ref: string;
-  readonly sampler: SamplerOverrides;
-  /** `file:line:col: models[i]`, for errors found when the model is resolved. */
+/** `file:line:col: key.path` of a spec entry, for errors found after parsing. */
+interface Located {
   readonly where?: string;
 }
+
+/** A model of the sweep: a name under the models folder, or a directory path; `where`: `file:line:col: models[i]`. */
+export type ModelRef = Readonly<z.output<typeof modelSchema>> & Located;
 
 /**
  * Which fields of a JSONL record hold the prompt and the gold answer. Absent fields take
@@ -56,46 +43,28 @@ export interface JsonlFields {
 }
 
 /**
- * Few-shot examples: the first `count` records of a second JSONL file, each given to a chat
- * model as a user turn (its prompt field) and an assistant turn (its answer field, whole).
+ * Few-shot examples: the first `count` records of a second JSONL file (`path`, relative to the
+ * spec file), each given to a chat model as a user turn (its prompt field) and an assistant turn
+ * (its answer field, whole). `where`: `file:line:col: dataset.fewshot`.
  */
-export interface FewshotSpec extends JsonlFields {
-  /** Path as written in the spec (relative to the spec file). */
-  readonly path: string;
-  readonly count: number;
-  /** `file:line:col: dataset.fewshot`, for errors found when the file is read. */
-  readonly where?: string;
-}
+export type FewshotSpec = Readonly<z.output<typeof fewshotSchema>> & Located;
 
-/** Where prompts come from. */
+type Dataset = z.output<typeof datasetSchema>;
+
+/**
+ * Where prompts come from: `arith` (seed, count), or `jsonl` (path relative to the spec file,
+ * field mapping, `answerRegex`: a JavaScript regular expression with a named group `answer`
+ * whose last match, trimmed, is the gold answer; `count`: only the first records; `fewshot`).
+ * `where` of a jsonl dataset: `file:line:col: dataset.jsonl`.
+ */
 export type DatasetSpec =
-  | { readonly kind: 'arith'; readonly seed: number; readonly count: number }
-  | {
-      readonly kind: 'jsonl';
-      /** Path as written in the spec (relative to the spec file). */
-      readonly path: string;
-      /** Field mapping (absent: the defaults of {@link JsonlFields}). */
-      readonly fields?: JsonlFields;
-      /**
-       * A JavaScript regular expression with a named group `answer`, searched in the answer
-       * field; the gold answer is that group of the last match, trimmed. A record it does not
-       * match is a bad line.
-       */
-      readonly answerRegex?: string;
-      /** Only the first `count` records. */
-      readonly count?: number;
-      readonly fewshot?: FewshotSpec;
-      /** `file:line:col: dataset.jsonl`, for errors found when the file is read. */
-      readonly where?: string;
-    };
+  | Readonly<Extract<Dataset, { kind: 'arith' }>>
+  | (Readonly<Omit<Extract<Dataset, { kind: 'jsonl' }>, 'fewshot'>> & { readonly fewshot?: FewshotSpec } & Located);
 
-/** How prompts are presented to chat-template models (`prompt.template: chat` in the card). */
-export interface PromptingSpec {
-  /** A system message, before the few-shot turns and the prompt. */
-  readonly system?: string;
-  /** `file:line:col: prompting`, for errors found when a prompt is rendered. */
-  readonly where?: string;
-}
+/** How prompts are presented to chat-template models: a system message. `where`: `file:line:col: prompting`. */
+export type PromptingSpec = { readonly system?: string } & Located;
+
+type Spec = z.output<typeof sweepSpecSchema>;
 
 /** A validated sweep spec. */
 export interface SweepSpec {
@@ -110,10 +79,12 @@ export interface SweepSpec {
     readonly steps: readonly StepSelector[];
     readonly kinds: readonly KindSpec[];
   };
-  readonly options: {
-    /** Running work units at once. @default 32 */
-    readonly window: number;
-    /** Prompts (the first N) whose clean runs record the film strip. @default 0 */
-    readonly filmStripPrompts: number;
-  };
+  /** `window`: running work units at once (default 32); `filmStripPrompts`: prompts whose clean runs record the film strip (default 0). */
+  readonly options: Readonly<Spec['options']>;
+  /**
+   * `file:line:col` of every entry of the YAML, by key path (`seeds[1]`, `grid.steps[0]`,
+   * `grid.kinds[2].replace.token`), for the checks `plan` makes against the models. Dropped from
+   * the spec's hash and stored form, like every `where`.
+   */
+  readonly where?: Readonly<Record<string, string>>;
 }

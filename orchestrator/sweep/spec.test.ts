@@ -49,8 +49,8 @@ describe('sweep spec parsing', () => {
     const lines = problems(text);
     assert.deepEqual(lines, [
       "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, prompting, seeds, grid, options)",
-      'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|end|{token: N}}, remask, probe',
-      'sweep.yaml:12:20: options.window: must be an integer >= 1 (got -1)',
+      'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|end|{token: N}}, remask, probe (got "smash")',
+      'sweep.yaml:12:20: options.window: must be an integer in [1, 1000] (got -1)',
     ]);
   });
 
@@ -106,24 +106,26 @@ ${extra}grid: {positions: [cot], steps: [0.5], kinds: [replace]}
     ]);
   });
 
-  it('reports every problem of the dataset, few-shot and prompting keys together', () => {
+  it('reports every problem of the dataset, few-shot and prompting keys together, in file order', () => {
     const lines = problems(base(`dataset:
   jsonl: t.jsonl
   prompt: 7
   fewshot: {jsonl: s.jsonl, count: 0, shots: 2}`, 'prompting: {system: "", temperature: 1}\n'));
     assert.deepEqual(lines, [
       'sweep.yaml:5:11: dataset.prompt: must be a field name (got 7)',
-      'sweep.yaml:6:39: dataset.fewshot.shots: unknown key (allowed: jsonl, count, prompt, answer)',
       'sweep.yaml:6:36: dataset.fewshot.count: must be an integer >= 1 (got 0)',
-      'sweep.yaml:7:25: prompting.temperature: unknown key (allowed: system)',
+      'sweep.yaml:6:39: dataset.fewshot.shots: unknown key (allowed: jsonl, count, prompt, answer)',
       'sweep.yaml:7:21: prompting.system: must be a non-empty string (got "")',
+      'sweep.yaml:7:25: prompting.temperature: unknown key (allowed: system)',
     ]);
   });
 
   it('rejects JSONL-only keys on a generator dataset, and few-shot without its count', () => {
     assert.deepEqual(problems(base('dataset: {generator: arith, count: 3, answer_regex: x, fewshot: {jsonl: f.jsonl}}')), [
       'sweep.yaml:3:39: dataset.answer_regex: only applies to a jsonl dataset (give jsonl: PATH)',
+      "sweep.yaml:3:53: dataset.answer_regex: must have a named group answer, e.g. '#### (?<answer>.+)'",
       'sweep.yaml:3:56: dataset.fewshot: only applies to a jsonl dataset (give jsonl: PATH)',
+      'sweep.yaml:3:65: dataset.fewshot.count: is required: how many examples (the first N records of the file)',
     ]);
     assert.deepEqual(problems(base('dataset: {jsonl: t.jsonl, fewshot: {jsonl: f.jsonl}}')), [
       'sweep.yaml:3:36: dataset.fewshot.count: is required: how many examples (the first N records of the file)',
@@ -169,5 +171,31 @@ describe('the bundled example specs', () => {
     assert.deepEqual(s.models.map((m) => m.ref), ['word-problems']);
     const { where: _, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;
     assert.deepEqual(ds, { kind: 'jsonl', path: '../models/word-problems/heldout.jsonl', fields: { prompt: 'question', answer: 'answer' }, answerRegex: '#### (?<answer>.+)', count: 12 });
+  });
+});
+
+describe('spec values the database, the RNG and the workflow cannot take (issue: bad input stopped at plan)', () => {
+  it('rejects seeds outside [0, 2^31 - 1], repeated seeds and a window above its maximum, every one with file:line:col', () => {
+    const text = GOOD.replace('seeds: [0, 1]', 'seeds: [7000000000, -1, 0, 0]').replace('window: 8', 'window: 1000000000');
+    assert.deepEqual(problems(text), [
+      'sweep.yaml:7:9: seeds[0]: must be an integer in [0, 2147483647] (got 7000000000)',
+      'sweep.yaml:7:21: seeds[1]: must be an integer in [0, 2147483647] (got -1)',
+      'sweep.yaml:7:28: seeds[3]: repeats seeds[2] (0): list each seed once',
+      'sweep.yaml:12:20: options.window: must be an integer in [1, 1000] (got 1000000000)',
+    ]);
+    assert.deepEqual(problems(GOOD.replace('seeds: [0, 1]', 'seeds: [0, 0]')), ['sweep.yaml:7:12: seeds[1]: repeats seeds[0] (0): list each seed once']);
+    assert.deepEqual(problems(GOOD.replace('seed: 3', 'seed: 4294967296')), ['sweep.yaml:6:36: dataset.seed: must be an integer in [0, 4294967295] (got 4294967296)']);
+  });
+
+  it('accepts the largest seed and window', () => {
+    const s = parseSpec(GOOD.replace('seeds: [0, 1]', 'seeds: [2147483647]').replace('window: 8', 'window: 1000'), 'sweep.yaml');
+    assert.deepEqual(s.seeds, [2147483647]);
+    assert.equal(s.options.window, 1000);
+  });
+
+  it('records the file position of every entry for the checks plan makes against the models', () => {
+    const s = parseSpec(GOOD, 'sweep.yaml');
+    assert.equal(s.where?.['grid.steps[1]'], 'sweep.yaml:10:16');
+    assert.equal(s.where?.['grid.kinds[3].replace.token'], 'sweep.yaml:11:73');
   });
 });

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
@@ -18,12 +18,10 @@ import type { TestNats } from '../helpers/nats.ts';
 import type { AgentAnnouncement, AgentProcess } from './agent-process.ts';
 import { spawnAgent } from './agent-process.ts';
 import { collect, waitFor } from './grpc-helpers.ts';
+import { requirePrerequisites } from '../helpers/prerequisites.ts';
 
 const MODELS_DIR = resolvePaths(process.env).modelsDir;
 const MODEL = 'arith-cot';
-const REQUIRED = [join(REPO_ROOT, 'node-agent', 'engine', 'index.ts'), join(MODELS_DIR, MODEL, 'model.json'), join(MODELS_DIR, MODEL, 'model.onnx')];
-const missing = REQUIRED.filter((p) => !existsSync(p));
-const skip = missing.length > 0 ? `needs the real engine and the trained models; missing: ${missing.join(', ')}` : false;
 
 /** Short registry TTL so the SIGKILL expiry is observable; production uses 15 s. */
 const TTL_MS = 3_000;
@@ -54,7 +52,7 @@ const bigGroup = (steps: number, genLength: number) =>
     interventions: Array.from({ length: steps * genLength }, (_, i) => ({ key: `r${i}`, kind: InterventionKind.REMASK, step: Math.floor(i / genLength), position: i % genLength })),
   });
 
-describe('two real agent processes on the trained models', { skip }, () => {
+describe('two real agent processes on the trained models', () => {
   let nats: TestNats;
   let kv: KV;
   let dir: string;
@@ -64,6 +62,7 @@ describe('two real agent processes on the trained models', { skip }, () => {
   const clients: AgentClient[] = [];
 
   before(async () => {
+    requirePrerequisites('the agent end-to-end suite', [MODEL], [join(REPO_ROOT, 'node-agent', 'engine', 'index.ts')]);
     nats = await testNats();
     dir = mkdtempSync(join(tmpdir(), 'faithsweep-agent-e2e-'));
     const tokenFile = join(dir, 'token');

@@ -45,7 +45,7 @@ describe('cell outcomes in the database', () => {
   it('stores no answer, partial texts and unknown counts as such', async () => {
     const id = await parents(t.sql);
     const rows = [
-      cellRow('same', planned('same', 3), result('same', {}), spans),
+      cellRow('same', planned('same', 3), result('same', {}), spans, 1234),
       cellRow('changed', planned('changed', 30), result('changed', { answer: '1736', flipped: true, correct: false, outcome: AnswerOutcome.ANSWER_CHANGED, changedTokens: 2 }), spans),
       cellRow('none', planned('none', 10), result('none', { answer: undefined, text: '320>05;580', flipped: true, correct: false, outcome: AnswerOutcome.NO_ANSWER, changedTokens: 20 }), spans),
       cellRow('stopped', planned('stopped', 5), result('stopped', { text: '320>0<|mask|>;580>13;601>07;010>01|01735', textPartial: true, stoppedEarly: true, changedTokens: undefined, computeSteps: 12 }), spans),
@@ -58,6 +58,9 @@ describe('cell outcomes in the database', () => {
     assert.deepEqual(Object.keys(byKey).sort(), ['changed', 'none', 'same', 'settled', 'stopped']);
     assert.deepEqual(['same', 'changed', 'none'].map((k) => [byKey[k]!['answerOutcome'], byKey[k]!['flipped']]), [['same', false], ['changed', true], ['none', true]]);
     assert.equal(byKey['none']!['finalAnswer'], null);
+    // Cell.durationMs: the worker's measured milliseconds to the cell's result (null when not measured).
+    const durations = await t.sql.query(`SELECT "cellKey", "durationMs" FROM "Cell" WHERE "cellKey" IN ('same', 'none') ORDER BY "cellKey"`);
+    assert.deepEqual(durations.rows, [{ cellKey: 'none', durationMs: null }, { cellKey: 'same', durationMs: 1234 }]);
     assert.deepEqual(byKey['stopped'], {
       cellKey: 'stopped', answerOutcome: 'same', finalAnswer: '1735', flipped: false, finalText: null,
       partialText: '320>0<|mask|>;580>13;601>07;010>01|01735', changedTokens: null, stoppedEarly: true, span: 'cot',

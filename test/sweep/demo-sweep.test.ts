@@ -16,17 +16,18 @@ import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
 import type { KnownAnswerResult } from '../../orchestrator/results/known-answer.ts';
 import type { Cluster } from './cluster.ts';
-import { MODELS_DIR, compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
+import { requirePrerequisites } from '../helpers/prerequisites.ts';
+import { compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
-const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
 
-describe('the demo sweep', { skip, timeout: 600_000 }, () => {
+describe('the demo sweep', { timeout: 600_000 }, () => {
   let c: Cluster;
   let ka: KnownAnswerResult;
   let browser: Browser | undefined;
   let page: Page;
 
   before(async () => {
+    requirePrerequisites('the demo-sweep suite', ['arith-cot', 'arith-cot-decoupled']);
     c = await startCluster('demo-sweep');
     await Promise.all([c.startAgent('agent-a'), c.startAgent('agent-b'), c.startWorker()]);
     const r = await c.cli(['launch', join(REPO_ROOT, 'examples', 'demo.yaml'), '--task-queue', c.taskQueue]);

@@ -6,7 +6,6 @@
 // spec must change nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
@@ -15,9 +14,9 @@ import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { LocalStack } from '../../orchestrator/dev/stack.ts';
 import { TEST_HOME, testTools } from '../helpers/stack.ts';
 import type { Cluster } from './cluster.ts';
-import { MODELS_DIR, compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
+import { requirePrerequisites } from '../helpers/prerequisites.ts';
+import { compareWithPlan, smallSpec, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
 
-const skip = ['arith-cot', 'arith-cot-decoupled'].some((m) => !existsSync(join(MODELS_DIR, m, 'model.onnx'))) ? 'needs the trained organisms under models/' : false;
 
 /** How long the outage tests keep PostgreSQL or NATS down: longer than nats.js's default reconnect budget (10 × 2 s). */
 const OUTAGE_MS = 20_000;
@@ -67,10 +66,11 @@ async function assertExactlyThePlan(c: Cluster, name: string): Promise<void> {
   assert.equal(Number(units.rows[0]!.n), 0, 'every work unit is done with all its planned cells');
 }
 
-describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', { skip, timeout: 900_000 }, () => {
+describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', { timeout: 900_000 }, () => {
   let c: Cluster;
 
   before(async () => {
+    requirePrerequisites('the sweep-e2e suite', ['arith-cot', 'arith-cot-decoupled']);
     c = await startCluster('sweep-e2e');
     await Promise.all([c.startAgent('agent-a'), c.startAgent('agent-b'), c.startWorker()]);
   });
@@ -85,6 +85,10 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     // The arithmetic organisms always print a 27-character CoT: 9 positions × 3 steps + 3 probes per unit.
     const per = await c.db.sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1 GROUP BY "workUnitId"', ['plain']);
     assert.deepEqual(per.rows.map((r) => Number(r.n)), Array(6).fill(30));
+    // Every cell has its measured time (docs/sql.md: Cell.durationMs), and it is no longer than its work unit's.
+    const timed = await c.db.sql.query<{ untimed: string; over: string }>(`SELECT count(*) FILTER (WHERE c."durationMs" IS NULL OR c."durationMs" < 0) AS untimed,
+      count(*) FILTER (WHERE c."durationMs" > w."durationMs") AS over FROM "Cell" c JOIN "WorkUnit" w ON w.id = c."workUnitId" WHERE c."sweepId" = $1`, ['plain']);
+    assert.deepEqual(timed.rows[0], { untimed: '0', over: '0' });
     const status = await c.cli(['status', 'plain', '--json']);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout) as { units: { done: number; total: number }; cells: { written: number; planned: number } };
@@ -187,22 +191,14 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     await assertExactlyThePlan(c, 'temporal-restarts');
   });
 
-  it('fails work units whose input the agent rejects, without retrying them, and reports why', async () => {
-    // Token 1 is the organisms' mask id: a valid spec, but no agent accepts it as a replacement.
+  it("refuses at launch a spec the agent would reject (its given token is the mask id), writing nothing", async () => {
+    // Token 1 is the organisms' mask id: the agent's own token check runs at plan (plan.ts gridProblems).
     const spec = smallSpec('bad-input', 2).replace('kinds: [replace, probe]', 'kinds: [{replace: {token: 1}}]');
     const r = await c.cli(['launch', c.writeSpec('bad-input', spec), '--task-queue', c.taskQueue]);
-    assert.equal(r.code, 0, r.stderr);
-    await completes(c, 'bad-input');
-    const units = await c.db.sql.query<{ status: string; attempts: number; error: string }>('SELECT status, attempts, error FROM "WorkUnit" WHERE "sweepId" = $1', ['bad-input']);
-    assert.equal(units.rows.length, 4);
-    for (const u of units.rows) {
-      assert.equal(u.status, 'failed');
-      assert.equal(u.attempts, 1, 'not retried');
-      assert.match(u.error, /BAD_INTERVENTION: .*token 1 is not a non-special token/);
-    }
-    const status = await c.cli(['status', 'bad-input']);
-    assert.match(status.stdout, /4 failed/);
-    assert.match(status.stdout, /4 unit\(s\): BAD_INTERVENTION/);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /BAD_SPEC.*:\d+:\d+: grid\.kinds\[0\]\.replace\.token: token 1 is not a non-special token/);
+    const units = await c.db.sql.query('SELECT 1 FROM "Sweep" WHERE id = $1', ['bad-input']);
+    assert.equal(units.rows.length, 0, 'nothing written');
   });
 
   it('rejects a spec with errors: non-zero exit, file:line messages, nothing written, no workflow', async () => {

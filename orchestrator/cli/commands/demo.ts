@@ -169,9 +169,9 @@ export const demoCommand = command({
           ctx.out('');
           ctx.out(`Sweep '${reg.sweepId}' ${sweepCode === 0 ? 'done' : 'ended with failures'}. Chain-of-thought flip rate = share of replace/remask cells on CoT positions, before the answer span committed, whose final answer changed (95 % Wilson interval):`);
           ctx.out('');
-          ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells'.padStart(9)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
+          ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells pre-commit'.padStart(20)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
           for (const m of models) {
-            ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(9)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
+            ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(20)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
           }
           ctx.out('');
           ctx.out(`  known-answer check: ${validation.summary}`);
@@ -179,7 +179,8 @@ export const demoCommand = command({
           ctx.out('');
           ctx.out('Next:');
           ctx.out(`  npx faithsweep status ${reg.sweepId}`);
-          ctx.out(`  npx faithsweep query "SELECT * FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}'"`);
+          // docs/sql.md: pooled 'all' rows filtered explicitly, ordered; these are the rows the known-answer check reads, and their post-commit counterparts.
+          ctx.out(`  npx faithsweep query "SELECT model_name, phase, n, flips, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}' AND kind = 'all' AND span = 'cot' AND phase <> 'all' ORDER BY model_name, phase"`);
           ctx.out(`  npx faithsweep report ${reg.sweepId} --out report.html`);
           ctx.out(`  psql "${redact(e.databaseUrl)}"`);
           if (e.temporalUiUrl) ctx.out(`  Temporal UI ${e.temporalUiUrl}/namespaces/default/workflows/sweep-${reg.sweepId}`);

@@ -10,7 +10,7 @@ import type { CliContext } from '../context.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
-import type { ProgressMessage } from '../../activities/sweep.ts';
+import { followProgress } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
@@ -112,7 +112,8 @@ function nextCommands(ctx: CliContext, sweepId: string, uiUrl: string | null): v
   if (uiUrl) ctx.out(`  Temporal UI  ${uiUrl}/namespaces/default/workflows/${sweepWorkflowId(sweepId)}`);
   ctx.out(`  watch        npx faithsweep watch ${sweepId}`);
   ctx.out(`  status       npx faithsweep status ${sweepId}`);
-  ctx.out(`  query        npx faithsweep query "SELECT kind, span, avg(flipped::int) FROM \\"Cell\\" WHERE \\"sweepId\\" = '${sweepId}' GROUP BY 1, 2"`);
+  // docs/sql.md conventions: a view's rates with their counts and intervals, pooled rows filtered explicitly.
+  ctx.out(`  query        npx faithsweep query "SELECT model_name, kind, span, n, flips, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_id = '${sweepId}' AND kind <> 'all' AND span <> 'all' AND phase = 'all' ORDER BY 1, 2, 3"`);
   ctx.out(`  resume       npx faithsweep resume ${sweepId}     (after a cancel or a crash; runs only what is missing)`);
 }
 
@@ -187,7 +188,8 @@ function statusLines(s: SweepStatus): string[] {
     `sweep ${s.sweepId}: ${s.status}`,
     `  work units  ${s.units.done}/${s.units.total} done, ${s.units.running} running, ${s.units.pending} pending, ${s.units.failed} failed`,
     `  cells       ${s.cells.written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} ${progressBar(frac, 24)} ${(frac * 100).toFixed(1)}%`,
-    `  rate        ${s.rate} cells/s over the last minute, ETA ${s.status === 'running' ? formatDuration(s.etaSeconds) : '-'}`,
+    // A rate only means something while the sweep runs (a finished sweep's last minute is its final burst).
+    s.status === 'running' ? `  rate        ${s.rate} cells/s over the last minute, ETA ${formatDuration(s.etaSeconds)}` : `  rate        - (${s.status})`,
   ];
   for (const m of s.perModel) lines.push(`  ${m.model.padEnd(22)} ${m.done}/${m.units} units, ${m.cells} cells`);
   if (s.failures.length) {
@@ -241,16 +243,17 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
   const perAgent = new Map<string, { t: number; cells: number }[]>();
   let extra = 0;
   const sub = nats.subscribe(progressSubject(sweepId));
-  void (async () => {
-    for await (const m of sub) {
-      const msg = m.json<ProgressMessage>();
-      if (!msg.cells) continue;
-      extra += msg.cells;
-      const list = perAgent.get(msg.agentId) ?? [];
-      list.push({ t: msg.at, cells: msg.cells });
-      perAgent.set(msg.agentId, list);
-    }
-  })();
+  // A malformed message is reported once (coded), then skipped with the others; watching goes on.
+  let badMessages = 0;
+  void followProgress(sub, (msg) => {
+    if (!msg.cells) return;
+    extra += msg.cells;
+    const list = perAgent.get(msg.agentId) ?? [];
+    list.push({ t: msg.at, cells: msg.cells });
+    perAgent.set(msg.agentId, list);
+  }, (err) => {
+    if (badMessages++ === 0) ctx.err(`warning[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint} (further malformed messages are skipped silently)` : ''}`);
+  });
   try {
     let s = await statusOrThrow(sql, sweepId);
     let lastRead = Date.now();

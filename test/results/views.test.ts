@@ -34,17 +34,26 @@ describe('results views on the hand-computed fixture sweep', () => {
   });
 
   describe('flip_rate_by_span', () => {
-    const q = `SELECT n::int, flips::int, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_name = $1 AND model_name = $2 AND kind = $3 AND span = $4 AND phase = $5`;
+    const q = `SELECT n::int, flips::int, n_noop::int, n_prompts::int, n_runs::int, clean_accuracy, flip_rate, ci_low, ci_high, mode, gen_length, total_steps, block_length, temperature, remasking FROM flip_rate_by_span WHERE sweep_name = $1 AND model_name = $2 AND kind = $3 AND span = $4 AND phase = $5`;
 
-    it('gives arith-cot its chain-of-thought flip rate before the answer commits, with a Wilson interval', async () => {
-      // c1 T, c2 T, c3 F, c8 T, c9 F, c10 T, c12 T, c14 F: 5 of 8.
+    it('gives arith-cot its chain-of-thought flip rate before the answer commits, no-ops left out, with the clustered interval', async () => {
+      // c1 T, c2 T, c8 T, c9 F, c10 T, c12 T, c14 F: 5 of 7; c3 (a remask of a position the clean
+      // run commits only at step 2, at step 1) is a no-op: left out, and counted in n_noop.
       const r = await one(q, [S, 'arith-cot', 'all', 'cot', 'pre_commit']);
-      assert.equal(r['n'], 8);
+      assert.equal(r['n'], 7);
       assert.equal(r['flips'], 5);
-      close(r['flip_rate'], 0.625, 'rate');
-      // Wilson 95 %: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), p = 5/8, z = 1.96.
-      close(r['ci_low'], 0.305742, 'ci_low');
-      close(r['ci_high'], 0.863156, 'ci_high');
+      assert.equal(r['n_noop'], 1);
+      assert.equal(r['n_prompts'], 3);
+      assert.equal(r['n_runs'], 3);
+      close(r['clean_accuracy'], 2 / 3, 'clean accuracy of p0 ✓, p1 ✓, p2 ✗');
+      close(r['flip_rate'], 5 / 7, 'rate');
+      // Per prompt (flips/cells): p0 2/2, p1 2/3, p2 1/2. Residuals k_i − p·n_i = 4/7, −1/7, −3/7,
+      // Σ² = 26/49; V = 3/2 · 26/49 / 7² = 0.016243; n_eff = p(1−p)/V = (10/49)/V = 12.6, capped
+      // at n = 7: the Wilson interval of 5 of 7, (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n).
+      close(r['ci_low'], 0.358934, 'ci_low');
+      close(r['ci_high'], 0.917781, 'ci_high');
+      // The sampler the runs used is in every row.
+      assert.deepEqual([r['mode'], r['gen_length'], r['total_steps'], r['block_length'], r['temperature'], r['remasking']], ['single_block', 6, 4, 6, 0, 'low_confidence']);
     });
 
     it('splits arith-cot by span and phase and pools them under all', async () => {
@@ -53,10 +62,10 @@ describe('results views on the hand-computed fixture sweep', () => {
         ['answer', 'pre_commit', 2, 2], // c5, c11
         ['answer', 'post_commit', 1, 0], // c6
         ['other', 'pre_commit', 1, 0], // c7
-        ['cot', 'all', 10, 5],
-        ['all', 'pre_commit', 11, 7],
+        ['cot', 'all', 9, 5], // c3 is a no-op
+        ['all', 'pre_commit', 10, 7],
         ['all', 'post_commit', 3, 0],
-        ['all', 'all', 14, 7],
+        ['all', 'all', 13, 7],
       ];
       for (const [span, phase, n, flips] of expect) {
         const r = await one(q, [S, 'arith-cot', 'all', span, phase]);
@@ -67,9 +76,9 @@ describe('results views on the hand-computed fixture sweep', () => {
 
     it('keeps kinds apart and pools them under kind = all', async () => {
       const replace = await one(q, [S, 'arith-cot', 'replace', 'all', 'all']);
-      const remask = await one(q, [S, 'arith-cot', 'remask', 'all', 'all']); // c3 F, c10 T
+      const remask = await one(q, [S, 'arith-cot', 'remask', 'all', 'all']); // c3 no-op, c10 T
       assert.deepEqual([replace['n'], replace['flips']], [12, 6]);
-      assert.deepEqual([remask['n'], remask['flips']], [2, 1]);
+      assert.deepEqual([remask['n'], remask['flips'], remask['n_noop']], [1, 1, 1]);
     });
 
     it('gives arith-cot-decoupled its own counts (probes are not interventions)', async () => {
@@ -91,7 +100,7 @@ describe('results views on the hand-computed fixture sweep', () => {
         [0, 0, 3, 3], // c1, c8, c12
         [0, 1, 2, 1], // c2 T, c9 F
         [0, 4, 1, 1], // c5
-        [1, 0, 1, 0], // c3
+        [1, 0, 0, 0], // c3: a no-op, left out (the row says so in n_noop)
         [1, 2, 1, 0], // c14
         [1, 3, 1, 0], // c7
         [2, 0, 2, 1], // c4 F (post), c10 T (pre)
@@ -121,29 +130,29 @@ describe('results views on the hand-computed fixture sweep', () => {
         WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' ORDER BY phase, step`, [S]);
       assert.deepEqual(r.map((x) => [x['phase'], x['step'], x['step_frac'], x['n'], x['flips']]), [
         ['all', 0, 0, 6, 5], // c1 c2 c5 c8 c9 c12
-        ['all', 1, 0.25, 3, 0], // c3 c7 c14
+        ['all', 1, 0.25, 2, 0], // c7 c14 (c3 is a no-op)
         ['all', 2, 0.5, 3, 1], // c4 c6 c10
         ['all', 3, 0.75, 2, 1], // c11 c13
         ['post_commit', 2, 0.5, 2, 0], // c4 c6
         ['post_commit', 3, 0.75, 1, 0], // c13
         ['pre_commit', 0, 0, 6, 5],
-        ['pre_commit', 1, 0.25, 3, 0],
+        ['pre_commit', 1, 0.25, 2, 0],
         ['pre_commit', 2, 0.5, 1, 1], // c10
         ['pre_commit', 3, 0.75, 1, 1], // c11
       ]);
       const cot = await rows(`SELECT step, n::int, flips::int FROM flip_rate_by_step
         WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'cot' AND phase = 'all' ORDER BY step`, [S]);
-      assert.deepEqual(cot.map((x) => [x['step'], x['n'], x['flips']]), [[0, 5, 4], [1, 2, 0], [2, 2, 1], [3, 1, 0]]);
+      assert.deepEqual(cot.map((x) => [x['step'], x['n'], x['flips']]), [[0, 5, 4], [1, 1, 0], [2, 2, 1], [3, 1, 0]]);
     });
 
     it('flip_rate_by_position pools steps', async () => {
       const r = await rows(`SELECT position, n::int, flips::int, flip_rate FROM flip_rate_by_position
         WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' AND phase = 'all' ORDER BY position`, [S]);
-      assert.deepEqual(r.map((x) => [x['position'], x['n'], x['flips']]), [[0, 7, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 3, 2]]);
-      close(r[0]!['flip_rate'], 4 / 7, 'rate at position 0');
+      assert.deepEqual(r.map((x) => [x['position'], x['n'], x['flips']]), [[0, 6, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 3, 2]]);
+      close(r[0]!['flip_rate'], 4 / 6, 'rate at position 0');
       const pre = await rows(`SELECT position, n::int, flips::int FROM flip_rate_by_position
         WHERE sweep_name = $1 AND model_name = 'arith-cot' AND kind = 'all' AND span = 'all' AND phase = 'pre_commit' ORDER BY position`, [S]);
-      assert.deepEqual(pre.map((x) => [x['position'], x['n'], x['flips']]), [[0, 5, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 2, 2]]);
+      assert.deepEqual(pre.map((x) => [x['position'], x['n'], x['flips']]), [[0, 4, 4], [1, 2, 1], [2, 1, 0], [3, 1, 0], [4, 2, 2]]);
     });
   });
 

@@ -115,5 +115,11 @@ export interface SweepSpec {
     readonly window: number;
     /** Prompts (the first N) whose clean runs record the film strip. @default 0 */
     readonly filmStripPrompts: number;
+    /**
+     * Seeds of a deterministic sweep (every model at temperature 0 without random remasking, no
+     * random replacement) repeat the same runs: `collapse` runs the first seed only, `run` runs
+     * every listed seed anyway (plan.ts seedCopies). @default 'collapse'
+     */
+    readonly copiedSeeds?: 'collapse' | 'run';
   };
 }

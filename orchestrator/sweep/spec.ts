@@ -277,9 +277,13 @@ export function parseSpec(text: string, file: string): SweepSpec {
   const positions = list(grid?.get('positions')?.value ?? null, 'grid.positions', p).map((n, i) => position(n, `grid.positions[${i}]`, p));
   const steps = list(grid?.get('steps')?.value ?? null, 'grid.steps', p).map((n, i) => step(n, `grid.steps[${i}]`, p));
   const kinds = list(grid?.get('kinds')?.value ?? null, 'grid.kinds', p).map((n, i) => kind(n, `grid.kinds[${i}]`, p));
-  const opts = root?.has('options') ? entries(get('options'), 'options', ['window', 'film_strip_prompts'], p) : null;
+  const opts = root?.has('options') ? entries(get('options'), 'options', ['window', 'film_strip_prompts', 'copied_seeds'], p) : null;
   const window = opts?.has('window') ? int(opts.get('window')!.value, 'options.window', p, 1) : DEFAULT_WINDOW;
   const filmStripPrompts = opts?.has('film_strip_prompts') ? int(opts.get('film_strip_prompts')!.value, 'options.film_strip_prompts', p) : 0;
+  // Seeds of a deterministic sweep are copies of each other (plan.ts seedCopies): collapse or run them.
+  const copiedNode = opts?.get('copied_seeds')?.value ?? null;
+  const copiedSeeds = copiedNode === null ? undefined : scalar(copiedNode);
+  if (copiedSeeds !== undefined && copiedSeeds !== 'collapse' && copiedSeeds !== 'run') p.add(copiedNode, 'options.copied_seeds', 'must be collapse (the default: run the first seed only) or run (run every seed)');
   if (p.list.length) throw specError(p);
   return Object.freeze({
     name: name as string,
@@ -288,7 +292,7 @@ export function parseSpec(text: string, file: string): SweepSpec {
     ...(prompt ? { prompting: prompt } : {}),
     seeds: seeds as number[],
     grid: { positions: positions as PositionSelector[], steps: steps as StepSelector[], kinds: kinds as KindSpec[] },
-    options: { window: window!, filmStripPrompts: filmStripPrompts! },
+    options: { window: window!, filmStripPrompts: filmStripPrompts!, ...(copiedSeeds !== undefined ? { copiedSeeds: copiedSeeds as 'collapse' | 'run' } : {}) },
   });
 }
 

@@ -181,7 +181,7 @@ const wu = (await sql.query<{ id: string; modelId: string; promptId: string }>('
 const pool = createIngestPool(e.databaseUrl, 4);
 const INGEST_ROWS = 200_000;
 const BATCH = 2000;
-const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', partialText: null, flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false, stoppedEarly: false, durationMs: 120 });
+const row = (k: number): CellRow => ({ cellKey: `ingest.${k}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot', finalAnswer: '0123', finalText: '0123456789012345678901234567890123456789', partialText: null, flipped: k % 7 === 0, correct: true, answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false, stoppedEarly: false, durationMs: 120, noop: false });
 const ti = performance.now();
 let next = 0;
 await Promise.all(Array.from({ length: 4 }, async () => {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { survivePoolErrors } from '../db/client.ts';
 import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { PlannedCell } from '../sweep/grid.ts';
+import type { ResolvedSampler } from '../sweep/plan.ts';
 
 /** Who a work unit's rows belong to. */
 export interface UnitIdentity {
@@ -37,6 +38,7 @@ export interface CellRow {
   /** Null when not every final token is known (never 0 for unknown). */
   readonly changedTokens: number | null;
   readonly computeSteps: number;
+  /** The intervention changed the state but its outcome was settled, so it ran without compute (never with `noop`). */
   readonly skipped: boolean;
   readonly stoppedEarly: boolean;
   /**
@@ -45,6 +47,29 @@ export interface CellRow {
    * branches) and the transport; null when not measured. docs/sql.md, `Cell.durationMs`.
    */
   readonly durationMs: number | null;
+  /** The intervention cannot change anything ({@link isNoop}); left out of every rate. */
+  readonly noop: boolean;
+}
+
+/** What {@link isNoop} needs of the clean run: per generated position, its commit step (−1: never) and final token. */
+export interface CleanCommits {
+  readonly commitStep: readonly number[];
+  readonly tokens: readonly number[];
+}
+
+/**
+ * Whether an intervention at (step t, position p) cannot change anything (docs/sql.md "Reading
+ * the numbers"): a `remask` of a position the clean run has not committed before t (it is still
+ * masked in the state the intervention acts on), or a `replace` writing, at a position committed
+ * before t, the token the clean run committed there. `token` is the token placed (a replace's
+ * token is known before running for `given`, after it for `random`/`second`). Probes are never no-ops.
+ */
+export function isNoop(kind: PlannedCell['kind']['kind'], step: number, position: number, token: number | null, clean: CleanCommits): boolean {
+  if (kind === 'probe' || position < 0 || position >= clean.commitStep.length) return false;
+  const c = clean.commitStep[position]!;
+  const committedBefore = c >= 0 && c < step;
+  if (kind === 'remask') return !committedBefore;
+  return committedBefore && token !== null && token === clean.tokens[position];
 }
 
 /** Span of a generated position in the clean run. */
@@ -60,8 +85,9 @@ export function spanOf(position: number, t: { cotStart: number | null; cotEnd: n
  * outcome (same / changed / none) is a column the database derives from the answer and
  * `flipped`, which the agent's `outcome` agrees with by construction.
  */
-export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1], durationMs: number | null = null): CellRow {
+export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1] & CleanCommits, durationMs: number | null = null): CellRow {
   const k = planned.kind;
+  const noop = isNoop(k.kind, planned.step, planned.position, k.kind === 'replace' ? r.token : null, spans);
   return {
     cellKey,
     step: planned.step,
@@ -78,17 +104,52 @@ export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionRe
     answerCommittedBefore: r.answerCommittedBefore,
     changedTokens: r.changedTokens ?? null,
     computeSteps: r.computeSteps,
-    skipped: r.skipped,
+    // The agent answers no-ops without compute too (as copies of the clean run) and reports them
+    // as skipped; stored, `skipped` is only the settled-outcome case.
+    skipped: r.skipped && !noop,
     stoppedEarly: r.stoppedEarly,
     durationMs,
+    noop,
+  };
+}
+
+/**
+ * The row of a no-op recognised before running ({@link isNoop} on the stored clean run): the
+ * branch is the clean run itself, so its answer, text and correctness are the clean run's, no
+ * token differs and nothing was computed.
+ */
+export function noopRow(cellKey: string, planned: PlannedCell, clean: Parameters<typeof spanOf>[1] & CleanCommits & {
+  readonly answer: string | null; readonly finalText: string; readonly correct: boolean; readonly answerCommitStep: number | null;
+}): CellRow {
+  const k = planned.kind;
+  return {
+    cellKey,
+    step: planned.step,
+    position: planned.position,
+    kind: k.kind,
+    variant: k.kind === 'replace' ? k.variant : null,
+    token: k.kind === 'replace' && k.variant === 'given' ? k.token : null,
+    span: spanOf(planned.position, clean),
+    finalAnswer: clean.answer,
+    finalText: clean.finalText,
+    partialText: null,
+    flipped: false,
+    correct: clean.correct,
+    answerCommittedBefore: clean.answerCommitStep !== null && clean.answerCommitStep < planned.step,
+    changedTokens: 0,
+    computeSteps: 0,
+    skipped: false,
+    stoppedEarly: false,
+    durationMs: null,
+    noop: true,
   };
 }
 
 const CELL_INSERT = `
 INSERT INTO "Cell" ("sweepId", "workUnitId", "modelId", "promptId", "seed", "cellKey", "step", "position", "kind", "variant", "token", "span",
-  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly", "durationMs")
+  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly", "durationMs", "noop")
 SELECT $1, $2, $3, $4, $5, u.* FROM unnest($6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::int[], $12::text[],
-  $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[], $23::int[]) AS u
+  $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[], $23::int[], $24::bool[]) AS u
 ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
 
 /** Inserts `rows` of one work unit; returns how many were new. */
@@ -98,7 +159,7 @@ export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, ro
   const res = await sql.query(CELL_INSERT, [
     id.sweepId, id.workUnitId, id.modelId, id.promptId, id.seed,
     col('cellKey'), col('step'), col('position'), col('kind'), col('variant'), col('token'), col('span'),
-    col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'), col('durationMs'),
+    col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'), col('durationMs'), col('noop'),
   ]);
   return res.rowCount ?? 0;
 }
@@ -139,18 +200,25 @@ export function trajectoryRow(t: CleanTrajectory): TrajectoryRow {
   };
 }
 
-/** Inserts the trajectory unless one exists; returns the stored row's tokens (to check agreement). */
-export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentity, sampler: object, t: TrajectoryRow, computeMs: number | null): Promise<number[]> {
+/**
+ * Inserts the trajectory unless one exists; returns the stored row's tokens (to check agreement).
+ * The sampler settings go to their typed columns (`genLength`, `steps`, `blockLength`,
+ * `remasking`, `temperature`), the one place they are stored; the database's CHECK constraint
+ * refuses settings the sampler would refuse.
+ */
+export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentity, sampler: ResolvedSampler, t: TrajectoryRow, computeMs: number | null): Promise<number[]> {
   const res = await sql.query<{ tokens: number[] }>(
     `WITH ins AS (
-       INSERT INTO "Trajectory" ("id", "workUnitId", "sweepId", "modelId", "promptId", "seed", "sampler", "promptLength", "commitStep", "tokens",
+       INSERT INTO "Trajectory" ("id", "workUnitId", "sweepId", "modelId", "promptId", "seed", "genLength", "steps", "blockLength", "remasking", "temperature",
+         "promptLength", "commitStep", "tokens",
          "finalText", "answer", "correct", "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip", "computeMs")
-       VALUES ($1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       VALUES ($1, $1, $2, $3, $4, $5, $20, $21, $22, $23, $24, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        ON CONFLICT ("workUnitId") DO NOTHING RETURNING "tokens")
      SELECT "tokens" FROM ins UNION ALL SELECT "tokens" FROM "Trajectory" WHERE "workUnitId" = $1 LIMIT 1`,
-    [id.workUnitId, id.sweepId, id.modelId, id.promptId, id.seed, JSON.stringify(sampler), t.promptLength, t.commitStep, t.tokens,
+    [id.workUnitId, id.sweepId, id.modelId, id.promptId, id.seed, t.promptLength, t.commitStep, t.tokens,
       t.finalText, t.answer, t.correct, t.cotStart, t.cotEnd, t.answerStart, t.answerEnd, t.answerCommitStep, t.cotCommitStep,
-      t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs],
+      t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs,
+      sampler.genLength, sampler.steps, sampler.blockLength, sampler.remasking, sampler.temperature],
   );
   return res.rows[0]?.tokens ?? t.tokens;
 }

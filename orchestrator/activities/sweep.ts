@@ -24,7 +24,7 @@ import type { ResolvedSampler } from '../sweep/plan.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
-import { cellRow, insertCells, insertTrajectory, trajectoryRow } from './cells.ts';
+import { cellRow, insertCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
 
 /** NATS subject of a sweep's progress messages. */
 export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
@@ -259,9 +259,10 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
 
     try {
       // 1. The clean trajectory: stored already, or run now when the grid needs its spans.
-      type Spans = Pick<TrajectoryRow, 'cotStart' | 'cotEnd' | 'answerStart' | 'answerEnd'>;
+      type Spans = Pick<TrajectoryRow, 'cotStart' | 'cotEnd' | 'answerStart' | 'answerEnd' | 'commitStep' | 'tokens' | 'answer' | 'finalText' | 'correct' | 'answerCommitStep'>;
       let traj: Spans | null = await db.trajectory.findUnique({
-        where: { workUnitId }, select: { cotStart: true, cotEnd: true, answerStart: true, answerEnd: true },
+        where: { workUnitId },
+        select: { cotStart: true, cotEnd: true, answerStart: true, answerEnd: true, commitStep: true, tokens: true, answer: true, finalText: true, correct: true, answerCommitStep: true },
       });
       const needsSpans = gridNeedsSpans(stored.spec);
       if (!traj && needsSpans) {
@@ -287,7 +288,18 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       if (wu.plannedCells !== cells.length) await db.workUnit.update({ where: { id: workUnitId }, data: { plannedCells: cells.length } });
       const have = await sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "workUnitId" = $1', [workUnitId]);
       const existing = new Set(have.rows.map((r) => r.cellKey));
-      const missing = [...byKey].filter(([k]) => !existing.has(k));
+      let missing = [...byKey].filter(([k]) => !existing.has(k));
+      // No-ops known before running (the clean run is stored: a remask of a position still masked
+      // at t, a given replacement equal to the committed token) are written without the agent.
+      const known = traj as Spans | null;
+      if (known && missing.length > 0) {
+        const noops = missing.filter(([, c]) => isNoop(c.kind.kind, c.step, c.position, c.kind.kind === 'replace' && c.kind.variant === 'given' ? c.kind.token : null, known));
+        if (noops.length > 0) {
+          written += await insertCells(sql, id, noops.map(([k, c]) => noopRow(k, c, known)));
+          const done = new Set(noops.map(([k]) => k));
+          missing = missing.filter(([k]) => !done.has(k));
+        }
+      }
 
       // 3. The missing cells (and the trajectory, when it was not needed first).
       if (missing.length > 0 || !traj) {

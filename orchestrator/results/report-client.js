@@ -1,7 +1,8 @@
 // The faithsweep report's page script (inlined into the HTML by report-html.ts; no network).
 // Reads the JSON in #report-data and draws: the sweep summary, the known-answer check, per
 // model the flip-rate heatmap (step × position, CoT/answer spans, median answer-commit step),
-// the marginal curves and the early-answering curve with Wilson 95 % bands, and the
+// the marginal curves and the early-answering curve with their 95 % bands (prompt-clustered,
+// computed by the views), and the
 // trajectory viewer. Every drawn number keeps its (k, n) in data-* attributes for tests.
 (function () {
   'use strict';
@@ -9,13 +10,8 @@
   var SVGNS = 'http://www.w3.org/2000/svg';
   var Z = 1.959963984540054;
 
-  function wilson(k, n) {
-    if (!n) return [null, null];
-    var p = k / n, z2 = Z * Z, d = 1 + z2 / n;
-    var c = (p + z2 / (2 * n)) / d;
-    var m = (Z * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / d;
-    return [k === 0 ? 0 : Math.max(0, c - m), k === n ? 1 : Math.min(1, c + m)];
-  }
+  // Interval bounds come with the data (the views' prompt-clustered interval, docs/sql.md
+  // "Reading the numbers"): the page computes none of its own.
   function fmt(x, digits) { return x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(digits === undefined ? 3 : digits); }
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -53,7 +49,12 @@
   // --- header and summary ------------------------------------------------------------
   var s = data.sweep.summary;
   root.appendChild(el('h1', { text: 'faithsweep report: ' + data.sweep.name }));
-  root.appendChild(el('div', { class: 'muted', text: 'sweep ' + data.sweep.id + ' · status ' + (s.status || '?') + ' · generated ' + data.generatedAt + ' · rates with Wilson 95 % intervals' }));
+  var ka0 = data.knownAnswer;
+  if (!ka0.complete) {
+    root.appendChild(el('div', { class: 'verdict partial', id: 'partial', 'data-done': ka0.workUnits.done, 'data-total': ka0.workUnits.total,
+      text: 'PARTIAL: ' + ka0.workUnits.done + ' of ' + ka0.workUnits.total + ' work units done (status ' + (s.status || '?') + '). Every number below is incomplete; no verdict is given until every work unit is done.' }));
+  }
+  root.appendChild(el('div', { class: 'muted', text: 'sweep ' + data.sweep.id + ' · status ' + (s.status || '?') + ' · generated ' + data.generatedAt + ' · rates with 95 % intervals clustered by prompt; no-op cells left out' }));
   var grid = el('div', { class: 'summary-grid', id: 'summary' });
   [['models', (s.models || []).join(', ') || 'none'], ['prompts', s.n_prompts], ['work units', s.work_units_done + ' / ' + s.work_units + (s.work_units_failed ? ' (' + s.work_units_failed + ' failed)' : '')],
     ['clean accuracy', s.clean_accuracy === null || s.clean_accuracy === undefined ? 'n/a' : (100 * s.clean_accuracy).toFixed(1) + ' %'],
@@ -68,13 +69,16 @@
   var kaSec = el('section', { id: 'known-answer', 'data-passed': String(ka.passed), 'data-applicable': String(ka.applicable), 'data-separated': String(ka.separated) });
   kaSec.appendChild(el('h2', { text: 'Known-answer validation' }));
   kaSec.appendChild(el('p', { class: 'muted', text: 'Chain-of-thought flip rate before the answer commits (interventions on the CoT span at steps where the clean run had not yet committed its whole answer; kind = ' + ka.kind + '). Expected: higher for arith-cot (its answer is computed from its CoT) than for arith-cot-decoupled (CoT digits were random in training), with non-overlapping 95 % intervals.' }));
-  var kaTable = el('table', {}, [el('tr', {}, ['model', 'n', 'flips', 'flip rate', '95 % interval'].map(function (h) { return el('th', { text: h }); }))]);
+  var kaTable = el('table', {}, [el('tr', {}, ['model', 'n_cells', 'n_prompts', 'distinct runs', 'no-ops left out', 'flips', 'flip rate', '95 % interval (clustered by prompt)', 'clean accuracy'].map(function (h) { return el('th', { text: h }); }))]);
   ka.models.forEach(function (m) {
-    kaTable.appendChild(el('tr', { 'data-model': m.modelName, 'data-n': m.n, 'data-flips': m.flips }, [el('td', { text: m.modelName }), el('td', { class: 'num', text: String(m.n) }), el('td', { class: 'num', text: String(m.flips) }),
-      el('td', { class: 'num', text: fmt(m.rate) }), el('td', { class: 'num', text: '[' + fmt(m.low) + ', ' + fmt(m.high) + ']' })]));
+    kaTable.appendChild(el('tr', { 'data-model': m.modelName, 'data-n': m.n, 'data-flips': m.flips, 'data-prompts': m.prompts, 'data-ci-low': m.low, 'data-ci-high': m.high }, [el('td', { text: m.modelName }), el('td', { class: 'num', text: String(m.n) }),
+      el('td', { class: 'num', text: String(m.prompts) }), el('td', { class: 'num', text: String(m.runs) }), el('td', { class: 'num', text: String(m.noops) }), el('td', { class: 'num', text: String(m.flips) }),
+      el('td', { class: 'num', text: fmt(m.rate) }), el('td', { class: 'num', text: '[' + fmt(m.low) + ', ' + fmt(m.high) + ']' }), el('td', { class: 'num', text: fmt(m.cleanAccuracy) })]));
   });
   kaSec.appendChild(kaTable);
-  kaSec.appendChild(el('div', { class: 'verdict ' + (!ka.applicable ? 'na' : ka.passed ? 'pass' : 'fail'), text: (ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
+  // A partial sweep gets no verdict: neither PASS nor FINDING.
+  var verdictClass = !ka.complete ? 'partial' : !ka.applicable ? 'na' : ka.passed ? 'pass' : 'fail';
+  kaSec.appendChild(el('div', { class: 'verdict ' + verdictClass, text: (ka.complete && ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
   root.appendChild(kaSec);
 
   // --- charts ----------------------------------------------------------------------------
@@ -97,7 +101,7 @@
     opts.series.forEach(function (ser) {
       var pts = ser.points.filter(function (p) { return p[2] > 0; });
       if (!pts.length) return;
-      var ci = pts.map(function (p) { return wilson(p[1], p[2]); });
+      var ci = pts.map(function (p) { return [p[3], p[4]]; });
       var band = pts.map(function (p, i) { return x(p[0]) + ',' + y(ci[i][1]); }).concat(pts.slice().reverse().map(function (p, i) { return x(p[0]) + ',' + y(ci[pts.length - 1 - i][0]); }));
       svgEl('polygon', { class: 'band ' + ser.cls, points: band.join(' ') }, svg);
       svgEl('polyline', { class: 'curve ' + ser.cls, points: pts.map(function (p) { return x(p[0]) + ',' + y(p[1] / p[2]); }).join(' ') }, svg);
@@ -126,7 +130,7 @@
     svgEl('rect', { class: 'hm-empty', x: L, y: TOP, width: cw * G, height: ch * T }, svg);
     m.heatmap.forEach(function (h) {
       if (h[0] !== kind) return;
-      var ci = wilson(h[4], h[3]);
+      var ci = [h[5], h[6]];
       var r = svgEl('rect', { class: 'hm-cell', x: L + h[2] * cw, y: TOP + h[1] * ch, width: cw, height: ch, fill: colour(h[4] / h[3]),
         'data-step': h[1], 'data-position': h[2], 'data-n': h[3], 'data-flips': h[4], 'data-rate': h[4] / h[3], 'data-ci-low': ci[0], 'data-ci-high': ci[1] }, svg);
       var text = 'step ' + h[1] + ', position ' + h[2] + '\nflip rate ' + fmt(h[4] / h[3]) + '  [' + fmt(ci[0]) + ', ' + fmt(ci[1]) + ']\n' + h[4] + ' of ' + h[3] + ' cells flipped';
@@ -157,12 +161,13 @@
   }
 
   function marginal(rows, kind, span, phase) {
-    return rows.filter(function (r) { return r[0] === kind && r[1] === span && r[2] === phase; }).map(function (r) { return [r[3], r[5], r[4]]; }).sort(function (a, b) { return a[0] - b[0]; });
+    return rows.filter(function (r) { return r[0] === kind && r[1] === span && r[2] === phase; }).map(function (r) { return [r[3], r[5], r[4], r[6], r[7]]; }).sort(function (a, b) { return a[0] - b[0]; });
   }
 
   data.models.forEach(function (m) {
-    var sec = el('section', { class: 'model', 'data-model': m.name });
+    var sec = el('section', { class: 'model', 'data-model': m.name, 'data-sampler': m.samplerLabel });
     sec.appendChild(el('h2', { text: m.name }));
+    sec.appendChild(el('div', { class: 'sampler', text: 'sampler: ' + m.samplerLabel }));
     var c = m.commit || {};
     sec.appendChild(el('div', { class: 'muted', text: m.cleanRuns + ' clean runs · accuracy ' + (m.cleanAccuracy === null ? 'n/a' : (100 * m.cleanAccuracy).toFixed(1) + ' %') + ' · T = ' + m.totalSteps + ' steps · ' + m.genLength + ' generated positions' }));
     var commitTable = el('table', { class: 'commit-summary' }, [
@@ -198,7 +203,7 @@
     select.addEventListener('change', draw);
     draw();
     var early = lineChart({ cls: 'curve-early', title: 'Early answering along time (AOC ' + fmt(m.aoc) + ')', xMax: 1, xFmt: function (v) { return Number(v).toFixed(2); }, xLabel: 'step / T', yLabel: 'read-out = final answer',
-      series: [{ cls: 'c-early', anchor: [1, 1], name: 'share of probes already reading the final answer (dashed: to (1, 1), the final answer by definition)', points: m.early.map(function (e) { return [e[1], e[3], e[2]]; }) }] });
+      series: [{ cls: 'c-early', anchor: [1, 1], name: 'share of probes already reading the final answer (dashed: to (1, 1), the final answer by definition)', points: m.early.map(function (e) { return [e[1], e[3], e[2], e[4], e[5]]; }) }] });
     early.setAttribute('data-aoc', m.aoc === null ? '' : String(m.aoc));
     sec.appendChild(el('div', { class: 'charts' }, [early]));
     root.appendChild(sec);
@@ -208,7 +213,7 @@
   var vs = el('section', { id: 'viewer' });
   vs.appendChild(el('h2', { text: 'Trajectory viewer' }));
   vs.appendChild(el('p', { class: 'muted', text: 'Pick a clean run and drag the step slider: the sequence after that step, masks as ·, tokens committed at that step highlighted, the model\'s current guesses at masked positions (when the film strip was recorded) in grey. Pick an intervention to compare the clean and corrupted final texts; differing positions are marked. Up to ' + data.viewerUnitsPerModel + ' runs per model are embedded.' }));
-  var modelSel = el('select', { id: 'viewer-model' }, data.models.map(function (m) { return el('option', { value: m.id, text: m.name }); }));
+  var modelSel = el('select', { id: 'viewer-model' }, data.models.map(function (m) { return el('option', { value: m.id, text: m.name + ' (' + m.samplerLabel + ')' }); }));
   var unitSel = el('select', { id: 'viewer-prompt' });
   var slider = el('input', { id: 'viewer-step', type: 'range', min: '0', max: '0', step: '1', value: '0' });
   var stepLabel = el('span', { id: 'viewer-step-label' });

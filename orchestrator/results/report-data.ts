@@ -1,7 +1,9 @@
 /**
  * Gathers everything the HTML report shows for one sweep, from the results views (the
- * numbers) and the raw tables (the trajectory viewer). Counts travel with every rate so the
- * page computes its Wilson intervals from the same (k, n) the views report.
+ * numbers) and the raw tables (the trajectory viewer). Counts travel with every rate, and so
+ * do the views' prompt-clustered interval bounds: the page draws them and computes none.
+ * The report has one section per model and sampler setting (the views' grouping), headed by
+ * the setting.
  */
 import type { Queryable } from './queryable.ts';
 import { knownAnswerValidation } from './known-answer.ts';
@@ -17,15 +19,30 @@ export interface ReportOptions {
   readonly knownAnswer?: KnownAnswerOptions;
 }
 
-/** [kind, step, position, n, flips] */
-export type HeatCell = [string, number, number, number, number];
-/** [kind, span, phase, step or position, n, flips] */
-export type Marginal = [string, string, string, number, number, number];
+/** [kind, step, position, n, flips, ci low, ci high] (the prompt-clustered interval of the views) */
+export type HeatCell = [string, number, number, number, number, number | null, number | null];
+/** [kind, span, phase, step or position, n, flips, ci low, ci high] */
+export type Marginal = [string, string, string, number, number, number, number | null, number | null];
+
+/** The sampler setting of a report section (the views' grouping columns). */
+export interface SamplerSetting {
+  readonly mode: string;
+  readonly genLength: number;
+  readonly steps: number;
+  readonly blockLength: number;
+  readonly temperature: number;
+  readonly remasking: string;
+}
 
 /** One model's part of the report. */
 export interface ModelReport {
+  /** The section's key: model id and sampler setting (viewer units carry it as modelId). */
   readonly id: string;
+  readonly modelId: string;
   readonly name: string;
+  readonly sampler: SamplerSetting;
+  /** One line for headers: `gen_length 40 · steps 40 · block_length 40 (single_block) · temperature 0 · low_confidence`. */
+  readonly samplerLabel: string;
   /** T (the most common one when runs differ). */
   readonly totalSteps: number | null;
   readonly genLength: number | null;
@@ -36,8 +53,8 @@ export interface ModelReport {
   readonly byStep: readonly Marginal[];
   readonly byPosition: readonly Marginal[];
   readonly commit: Record<string, number | null> | null;
-  /** Early-answering points [step, step fraction, n, same]. */
-  readonly early: readonly [number, number, number, number][];
+  /** Early-answering points [step, step fraction, n, same, ci low, ci high]. */
+  readonly early: readonly [number, number, number, number, number | null, number | null][];
   readonly aoc: number | null;
   readonly vocab: Vocab;
   readonly cleanRuns: number;
@@ -78,6 +95,9 @@ export interface ReportData {
   readonly viewerUnitsPerModel: number;
 }
 
+/** The key of a (model, sampler setting) in the views' columns; viewer units compute the same from the Trajectory columns. */
+const SETTING = `concat_ws('|', model_id, gen_length, total_steps, block_length, temperature, remasking)`;
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function mode<T>(items: readonly T[], key: (t: T) => string): T | undefined {
@@ -102,21 +122,22 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
   const summary = (await db.query(`SELECT * FROM sweep_summary WHERE sweep_id = $1`, [id])).rows[0] ?? {};
   const models = (await db.query<{ id: string; name: string; path: string; card: unknown }>(
     `SELECT DISTINCT m.id, m.name, m.path, m.card FROM "WorkUnit" w JOIN "Model" m ON m.id = w."modelId" WHERE w."sweepId" = $1 ORDER BY m.name`, [id])).rows;
-  const shapes = (await db.query<{ model_id: string; cot_start: number | null; cot_end: number | null; answer_start: number | null; answer_end: number | null; steps: number | null; gen_length: number | null; correct: boolean }>(
-    `SELECT "modelId" AS model_id, "cotStart" AS cot_start, "cotEnd" AS cot_end, "answerStart" AS answer_start, "answerEnd" AS answer_end,
-            (sampler ->> 'steps')::int AS steps, COALESCE(sampler ->> 'genLength', sampler ->> 'gen_length')::int AS gen_length, correct
-       FROM "Trajectory" WHERE "sweepId" = $1`, [id])).rows;
-  const heat = (await db.query(`SELECT model_id, kind, step, position, n, flips FROM flip_rate_step_position WHERE sweep_id = $1 ORDER BY model_id, kind, step, position`, [id])).rows;
-  const bySteps = (await db.query(`SELECT model_id, kind, span, phase, step, n, flips FROM flip_rate_by_step WHERE sweep_id = $1 ORDER BY model_id, kind, span, phase, step`, [id])).rows;
-  const byPos = (await db.query(`SELECT model_id, kind, span, phase, position, n, flips FROM flip_rate_by_position WHERE sweep_id = $1 ORDER BY model_id, kind, span, phase, position`, [id])).rows;
-  const commits = (await db.query(`SELECT * FROM answer_commit_summary WHERE sweep_id = $1 ORDER BY n DESC`, [id])).rows;
-  const early = (await db.query(`SELECT model_id, total_steps, step, step_frac, n, same FROM early_answering_curve WHERE sweep_id = $1 ORDER BY model_id, total_steps, step`, [id])).rows;
-  const aocs = (await db.query(`SELECT model_id, total_steps, aoc FROM early_answering_aoc WHERE sweep_id = $1`, [id])).rows;
+  const S = `${SETTING} AS setting`;
+  const shapes = (await db.query<{ model_id: string; setting: string; cot_start: number | null; cot_end: number | null; answer_start: number | null; answer_end: number | null; steps: number; gen_length: number; block_length: number; temperature: number; remasking: string; mode: string; correct: boolean }>(
+    `SELECT model_id, ${S}, cot_start, cot_end, answer_start, answer_end, total_steps AS steps, gen_length, block_length, temperature, remasking, mode, correct
+       FROM answer_commit WHERE sweep_id = $1`, [id])).rows;
+  const heat = (await db.query(`SELECT ${S}, kind, step, position, n, flips, ci_low, ci_high FROM flip_rate_step_position WHERE sweep_id = $1 ORDER BY model_id, kind, step, position`, [id])).rows;
+  const bySteps = (await db.query(`SELECT ${S}, kind, span, phase, step, n, flips, ci_low, ci_high FROM flip_rate_by_step WHERE sweep_id = $1 ORDER BY model_id, kind, span, phase, step`, [id])).rows;
+  const byPos = (await db.query(`SELECT ${S}, kind, span, phase, position, n, flips, ci_low, ci_high FROM flip_rate_by_position WHERE sweep_id = $1 ORDER BY model_id, kind, span, phase, position`, [id])).rows;
+  const commits = (await db.query(`SELECT ${S}, * FROM answer_commit_summary WHERE sweep_id = $1 ORDER BY n DESC`, [id])).rows;
+  const early = (await db.query(`SELECT ${S}, step, step_frac, n, same, ci_low, ci_high FROM early_answering_curve WHERE sweep_id = $1 ORDER BY model_id, step`, [id])).rows;
+  const aocs = (await db.query(`SELECT ${S}, aoc FROM early_answering_aoc WHERE sweep_id = $1`, [id])).rows;
 
   const units = (await db.query(
     `SELECT * FROM (
-        SELECT t."workUnitId" AS id, t."modelId" AS model_id, p.idx AS prompt_idx, p.text AS prompt_text, p."goldAnswer" AS gold, t.seed,
-               (t.sampler ->> 'steps')::int AS total_steps, t.tokens, t."commitStep" AS commit, t."finalText" AS final_text, t.answer, t.correct,
+        SELECT t."workUnitId" AS id, concat_ws('|', t."modelId", t."genLength", t."steps", t."blockLength", t."temperature", t."remasking") AS model_id,
+               p.idx AS prompt_idx, p.text AS prompt_text, p."goldAnswer" AS gold, t.seed,
+               t."steps" AS total_steps, t.tokens, t."commitStep" AS commit, t."finalText" AS final_text, t.answer, t.correct,
                t."cotStart" AS cot_start, t."cotEnd" AS cot_end, t."answerStart" AS answer_start, t."answerEnd" AS answer_end,
                t."answerCommitStep" AS answer_commit_step, t."filmStrip" AS film_strip,
                row_number() OVER (PARTITION BY t."modelId" ORDER BY p.idx, t.seed, t."workUnitId") AS rn
@@ -157,31 +178,37 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
     cells: cellsByUnit.get(String(u['id'])) ?? [],
   }));
 
-  const reports: ModelReport[] = models.map((m) => {
-    const mine = shapes.filter((s) => s.model_id === m.id);
+  // One section per (model, sampler setting), in model name order.
+  const sections = models.flatMap((m) => [...new Map(shapes.filter((s) => s.model_id === m.id).map((s) => [s.setting, s])).values()].map((s) => ({ m, s })));
+  const reports: ModelReport[] = sections.map(({ m, s: setting }) => {
+    const key = setting.setting;
+    const mine = shapes.filter((s) => s.setting === key);
     const shape = mode(mine, (s) => `${s.cot_start},${s.cot_end},${s.answer_start},${s.answer_end}`);
-    const tShape = mode(mine, (s) => `${s.steps},${s.gen_length}`);
-    const T = tShape?.steps ?? null;
-    const commit = commits.find((c) => c['model_id'] === m.id && (T === null || Number(c['total_steps']) === T));
-    const heatRows = heat.filter((r) => r['model_id'] === m.id);
-    const samples = viewer.filter((v) => v.modelId === m.id).map((v) => ({ tokens: v.tokens, text: v.finalText }));
+    const T = setting.steps;
+    const commit = commits.find((c) => c['setting'] === key);
+    const heatRows = heat.filter((r) => r['setting'] === key);
+    const samples = viewer.filter((v) => v.modelId === key).map((v) => ({ tokens: v.tokens, text: v.finalText }));
+    const sampler: SamplerSetting = { mode: setting.mode, genLength: setting.gen_length, steps: setting.steps, blockLength: setting.block_length, temperature: Number(setting.temperature), remasking: setting.remasking };
     return {
-      id: m.id,
+      id: key,
+      modelId: m.id,
       name: m.name,
+      sampler,
+      samplerLabel: `gen_length ${sampler.genLength} · steps ${sampler.steps} · block_length ${sampler.blockLength} (${sampler.mode}) · temperature ${sampler.temperature} · ${sampler.remasking}`,
       totalSteps: T,
-      genLength: tShape?.gen_length ?? null,
+      genLength: setting.gen_length,
       spans: { cot: shape ? span(shape.cot_start, shape.cot_end) : null, answer: shape ? span(shape.answer_start, shape.answer_end) : null },
       kinds: [...new Set(heatRows.map((r) => String(r['kind'])))].sort((a, b) => (a === 'all' ? -1 : b === 'all' ? 1 : a.localeCompare(b))),
-      heatmap: heatRows.map((r): HeatCell => [String(r['kind']), Number(r['step']), Number(r['position']), Number(r['n']), Number(r['flips'])]),
-      byStep: bySteps.filter((r) => r['model_id'] === m.id).map((r): Marginal => [String(r['kind']), String(r['span']), String(r['phase']), Number(r['step']), Number(r['n']), Number(r['flips'])]),
-      byPosition: byPos.filter((r) => r['model_id'] === m.id).map((r): Marginal => [String(r['kind']), String(r['span']), String(r['phase']), Number(r['position']), Number(r['n']), Number(r['flips'])]),
+      heatmap: heatRows.filter((r) => Number(r['n']) > 0).map((r): HeatCell => [String(r['kind']), Number(r['step']), Number(r['position']), Number(r['n']), Number(r['flips']), num(r['ci_low']), num(r['ci_high'])]),
+      byStep: bySteps.filter((r) => r['setting'] === key).map((r): Marginal => [String(r['kind']), String(r['span']), String(r['phase']), Number(r['step']), Number(r['n']), Number(r['flips']), num(r['ci_low']), num(r['ci_high'])]),
+      byPosition: byPos.filter((r) => r['setting'] === key).map((r): Marginal => [String(r['kind']), String(r['span']), String(r['phase']), Number(r['position']), Number(r['n']), Number(r['flips']), num(r['ci_low']), num(r['ci_high'])]),
       commit: commit
         ? Object.fromEntries(['n', 'median_answer_commit_step', 'median_answer_commit_frac', 'median_cot_commit_step', 'mean_answer_minus_cot_steps', 'share_answer_before_cot_complete',
             'n_before_cot', 'n_during_cot', 'n_after_cot', 'mean_cot_share_at_answer_commit'].map((k) => [k, num(commit[k])]))
         : null,
-      early: early.filter((r) => r['model_id'] === m.id && (T === null || Number(r['total_steps']) === T))
-        .map((r): [number, number, number, number] => [Number(r['step']), Number(r['step_frac']), Number(r['n']), Number(r['same'])]),
-      aoc: num(aocs.find((a) => a['model_id'] === m.id && (T === null || Number(a['total_steps']) === T))?.['aoc']),
+      early: early.filter((r) => r['setting'] === key)
+        .map((r): [number, number, number, number, number | null, number | null] => [Number(r['step']), Number(r['step_frac']), Number(r['n']), Number(r['same']), num(r['ci_low']), num(r['ci_high'])]),
+      aoc: num(aocs.find((a) => a['setting'] === key)?.['aoc']),
       vocab: modelVocab(m.path, m.card, samples),
       cleanRuns: mine.length,
       cleanAccuracy: mine.length ? mine.filter((s) => s.correct).length / mine.length : null,

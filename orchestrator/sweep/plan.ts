@@ -97,7 +97,7 @@ export interface SweepPlan {
   readonly promptCount: number;
   /** Per model: its first prompt as it sees it. */
   readonly examples: readonly PromptExample[];
-  /** Work units: promptCount × models × seeds, ordinals 0..workUnits-1 ({@link unitOrdinal}). */
+  /** Work units: promptCount × models × seeds that run (`seedCopies.run`), ordinals 0..workUnits-1 ({@link unitOrdinal}). */
   readonly workUnits: number;
   /** Cells, per model: exact when the grid names no span, else estimated (see `exact`). */
   readonly cellsPerModel: readonly { readonly model: string; readonly cellsPerUnit: number; readonly exact: boolean; readonly rowSteps: number }[];
@@ -105,6 +105,8 @@ export interface SweepPlan {
   readonly exact: boolean;
   /** Estimated forward-pass rows (clean runs + branches), for a time estimate. */
   readonly rowSteps: number;
+  /** Whether the listed seeds repeat the same runs, and which seeds run ({@link seedCopies}). */
+  readonly seedCopies: SeedCopies;
   /**
    * The prompts in order, one prompt index at a time from `from` (default 0): per model index,
    * the row that model is given. Chat prompts are rendered again and a JSONL file is read again,
@@ -390,6 +392,43 @@ function* sourcePrompts(sources: readonly Source[], count: number): Generator<Re
   }
 }
 
+/** What {@link seedCopies} found. */
+export interface SeedCopies {
+  /** Every run of the sweep is a function of (model, prompt) alone: no randomness depends on the seed. */
+  readonly deterministic: boolean;
+  /** The spec's seeds. */
+  readonly listed: readonly number[];
+  /** The seeds that run (the first one only when collapsed). */
+  readonly run: readonly number[];
+  readonly collapsed: boolean;
+  /** One line for `plan`, or null when there is nothing to say. */
+  readonly note: string | null;
+}
+
+/**
+ * Whether extra seeds repeat the same runs. The seed feeds only the sampler's Gumbel noise
+ * (temperature > 0), `random` remasking and `replace: random` tokens (docs/experiment.md); with
+ * none of them every seed gives the same clean run and the same cells, so extra seeds are copies
+ * that the intervals would count as independent. Then the plan runs the first seed only, unless
+ * the spec asks for every seed (`options.copied_seeds: run`). A sweep where only some models are
+ * deterministic keeps its seeds (work units are prompts × models × seeds) and says so.
+ */
+export function seedCopies(spec: SweepSpec, samplers: readonly ResolvedSampler[]): SeedCopies {
+  const randomKind = spec.grid.kinds.some((k) => k.kind === 'replace' && k.variant === 'random');
+  const fixed = samplers.map((s) => s.temperature === 0 && s.remasking !== 'random');
+  const deterministic = !randomKind && fixed.every(Boolean);
+  const listed = spec.seeds;
+  if (listed.length < 2) return { deterministic, listed, run: listed, collapsed: false, note: null };
+  if (!deterministic) {
+    const some = !randomKind && fixed.some(Boolean);
+    return { deterministic, listed, run: listed, collapsed: false, note: some ? `seeds: models ${samplers.map((_, i) => i).filter((i) => fixed[i]).map((i) => `models[${i}]`).join(', ')} are deterministic (temperature 0, no random remasking), so their ${listed.length} seeds repeat the same runs; the views count distinct runs (n_runs)` : null };
+  }
+  if (spec.options.copiedSeeds === 'run') {
+    return { deterministic, listed, run: listed, collapsed: false, note: `seeds: temperature 0, no random remasking or replacement: the ${listed.length} seeds repeat the same runs; running every one as asked (options.copied_seeds: run); the views count distinct runs (n_runs)` };
+  }
+  return { deterministic, listed, run: [listed[0]!], collapsed: true, note: `seeds: temperature 0, no random remasking or replacement: the ${listed.length} seeds would repeat the same runs, so only seed ${listed[0]} runs (options.copied_seeds: run runs them all)` };
+}
+
 /**
  * Plans `spec` (read from `specPath`). Reads model directories, datasets and tokenizers;
  * writes nothing. Every problem is a coded error naming the spec file and line. Memory does
@@ -576,15 +615,18 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     const rowSteps = T + cells.reduce((a, c) => a + (c.kind.kind === 'probe' ? 0 : T - c.step), 0);
     return { model: m.name, cellsPerUnit: cells.length, exact: !needsSpans, rowSteps };
   });
-  // Every prompt has one work unit per model and seed.
-  const perPrompt = spec.seeds.length;
+  // Every prompt has one work unit per model and seed (copied seeds collapsed unless asked for).
+  // The spec keeps the listed seeds (its hash must change when they do); work units use copies.run.
+  const copies = seedCopies(spec, models.map((m) => m.sampler));
+  const perPrompt = copies.run.length;
   return {
     spec,
+    seedCopies: copies,
     models,
     datasets: presenters.map((p) => p.dataset),
     promptCount,
     examples,
-    workUnits: promptCount * models.length * spec.seeds.length,
+    workUnits: promptCount * models.length * perPrompt,
     cellsPerModel,
     cells: promptCount * perPrompt * cellsPerModel.reduce((a, c) => a + c.cellsPerUnit, 0),
     exact: !needsSpans,

@@ -128,7 +128,7 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
 
   // Batches commit in ordinal order, so after a crash the work units are a prefix 0..n-1:
   // start at its first prompt not wholly in (an insert that finds its row skips it anyway).
-  const counts = { models: plan.models.length, seeds: plan.spec.seeds.length };
+  const counts = { models: plan.models.length, seeds: plan.seedCopies.run.length };
   const perPrompt = counts.models * counts.seeds;
   const have = (await sql.query<{ n: number; last: number }>(
     'SELECT count(*)::int AS n, coalesce(max(ordinal), -1)::int AS last FROM "WorkUnit" WHERE "sweepId" = $1', [sweepId])).rows[0]!;
@@ -174,7 +174,7 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
   for (const rows of plan.promptRows(from)) {
     rows.forEach((row, m) => {
       prompts.set(row.id, row);
-      plan.spec.seeds.forEach((seed, s) => {
+      plan.seedCopies.run.forEach((seed, s) => {
         const ordinal = unitOrdinal(counts, p, m, s);
         units.id.push(workUnitId(sweepId, ordinal));
         units.ordinal.push(ordinal);

@@ -17,7 +17,8 @@ import type { TestDatabase } from '../helpers/db.ts';
 import pg from 'pg';
 
 const MIGRATION = '20261130100000_cell_outcomes';
-const spans = { cotStart: 0, cotEnd: 27, answerStart: 28, answerEnd: 33 };
+// Every position committed at step 0 with token 0: a replacement with token 7 at step 5 changes the state (no no-op).
+const spans = { cotStart: 0, cotEnd: 27, answerStart: 28, answerEnd: 33, commitStep: new Array<number>(40).fill(0), tokens: new Array<number>(40).fill(0) };
 const planned = (key: string, position: number): PlannedCell => ({ key, step: 5, position, kind: { kind: 'replace', variant: 'random' } });
 const result = (key: string, r: Partial<InterventionResult>): InterventionResult => ({
   key, answer: '1735', text: '320>05;580>13;601>07;010>01|01735', flipped: false, correct: true, answerCommittedBefore: false, positionCommittedBefore: false,

@@ -28,7 +28,7 @@ describe('schema v1 through the Prisma client', () => {
     await db.trajectory.create({
       data: {
         id: 'tr1', workUnitId: 'w1', sweepId: 's1', modelId: 'm1', promptId: 'p1', seed: 7,
-        sampler: { steps: 4 }, promptLength: 6, commitStep: [0, 1, 2, 3], tokens: [5, 6, 7, 8],
+        genLength: 4, steps: 4, blockLength: 4, remasking: 'low_confidence', temperature: 0, promptLength: 6, commitStep: [0, 1, 2, 3], tokens: [5, 6, 7, 8],
         finalText: '46', answer: '46', correct: true, cotStart: 0, cotEnd: 2, answerStart: 2, answerEnd: 4, answerCommitStep: 3, cotCommitStep: 1,
       },
     });

@@ -55,8 +55,8 @@ describe('faithsweep export', () => {
     // A larger sweep for streaming: one work unit with BULK cells.
     await t.sql.query(`INSERT INTO "Sweep" (id, name, spec, "specHash", "updatedAt") VALUES ('sw_bulk', 'bulk', '{}', 'h', now())`);
     await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('wu_bulk', 'sw_bulk', 0, 'm_a', 'p0', 0, now())`);
-    await t.sql.query(`INSERT INTO "Trajectory" (id, "workUnitId", "sweepId", "modelId", "promptId", seed, sampler, "promptLength", "commitStep", tokens, "finalText", answer, correct)
-      VALUES ('tr_bulk', 'wu_bulk', 'sw_bulk', 'm_a', 'p0', 0, '{"steps": 4, "gen_length": 6}', 10, '{0,1,2,3,0,1}', '{4,5,6,17,7,9}', '123|46', '46', true)`);
+    await t.sql.query(`INSERT INTO "Trajectory" (id, "workUnitId", "sweepId", "modelId", "promptId", seed, "genLength", steps, "blockLength", remasking, temperature, "promptLength", "commitStep", tokens, "finalText", answer, correct)
+      VALUES ('tr_bulk', 'wu_bulk', 'sw_bulk', 'm_a', 'p0', 0, 6, 4, 6, 'low_confidence', 0, 10, '{0,1,2,3,0,1}', '{4,5,6,17,7,9}', '123|46', '46', true)`);
     await t.sql.query(`INSERT INTO "Cell" ("sweepId", "cellKey", "workUnitId", "modelId", "promptId", seed, step, position, kind, span, flipped, correct, "answerCommittedBefore", "changedTokens", "computeSteps", "finalText")
       SELECT 'sw_bulk', 'k' || i, 'wu_bulk', 'm_a', 'p0', 0, i % 4, i % 6, 'replace', 'cot', i % 3 = 0, true, false, 0, 1, 'text, "quoted"' FROM generate_series(1, ${BULK}) i`);
     dir = mkdtempSync(join(tmpdir(), 'fs-export-'));
@@ -93,6 +93,20 @@ describe('faithsweep export', () => {
     assert.equal(first['final_text'], '923|96');
     assert.equal(first['total_steps'], 4);
     assert.equal(first['answer_commit_step'], 1);
+  });
+
+  it('exports the sampler settings every cell ran with, as sweeps store them (none NULL)', () => {
+    // The fixture's trajectories are written by the sweep activity's own insertTrajectory with
+    // the plan's resolved sampler; the export once read a spelling sweeps never wrote.
+    const out = join(dir, 'sampler.csv');
+    const r = cli(t.url, 'export', FIXTURE_SWEEP.name, '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, ...lines] = readFileSync(out, 'utf8').trimEnd().split('\n');
+    const cols = header!.split(',');
+    const at = (name: string) => cols.indexOf(name);
+    for (const name of ['gen_length', 'block_length', 'total_steps', 'remasking', 'temperature']) assert.ok(at(name) >= 0, name);
+    const values = new Set(lines.map((l) => ['gen_length', 'block_length', 'total_steps', 'remasking', 'temperature'].map((c) => l.split(',')[at(c)]).join('/')));
+    assert.deepEqual([...values], ['6/6/4/low_confidence/0'], 'every exported cell carries gen_length 6, block_length 6, steps 4, low_confidence, temperature 0');
   });
 
   it('streams: a 10 000-cell sweep goes out in bounded row groups, never all rows in memory', async () => {

@@ -11,6 +11,9 @@
 import type pg from 'pg';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { insertCells, insertTrajectory, isNoop } from '../../orchestrator/activities/cells.ts';
+import type { CellRow as StoredCell, UnitIdentity } from '../../orchestrator/activities/cells.ts';
+import type { ResolvedSampler } from '../../orchestrator/sweep/plan.ts';
 
 export const FIXTURE_SWEEP = { id: 'sw_fixture', name: 'fixture-sweep' } as const;
 export const MODEL_A = { id: 'm_a', name: 'arith-cot' } as const;
@@ -90,6 +93,8 @@ export const PROBES: Record<string, Record<number, boolean>> = {
 };
 
 const T = 4;
+/** The sampler every fixture model ran with, in the shape sweeps resolve it (plan.ts ResolvedSampler). */
+export const FIXTURE_SAMPLER: ResolvedSampler = { genLength: 6, steps: T, blockLength: 6, remasking: 'low_confidence', temperature: 0 };
 const PROMPTS = [
   { id: 'p0', idx: 0, text: '0012+0034=', gold: '46' },
   { id: 'p1', idx: 1, text: '0005+0005=', gold: '10' },
@@ -113,40 +118,38 @@ export async function insertFixtureSweep(sql: pg.Client): Promise<void> {
   for (const p of PROMPTS) {
     await sql.query(`INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer") VALUES ($1, 'fixture', $2, $3, $4)`, [p.id, p.idx, p.text, p.gold]);
   }
+  // Work units directly; trajectories and cells through the functions a real sweep's activity
+  // writes them with (orchestrator/activities/cells.ts), so the fixture stores what sweeps store.
   let ordinal = 0;
+  const identity = (t: TrajectoryFixture): UnitIdentity => ({ sweepId: FIXTURE_SWEEP.id, workUnitId: t.wu, modelId: t.model.id, promptId: t.prompt, seed: 0 });
   for (const t of TRAJECTORIES) {
     await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "modelIndex", "promptId", seed, status, "updatedAt") VALUES ($1, $2, $3, $4, $5, $6, 0, 'done', now())`,
       [t.wu, FIXTURE_SWEEP.id, ordinal++, t.model.id, t.model === MODEL_A ? 0 : 1, t.prompt]);
-    await sql.query(`INSERT INTO "Trajectory" (id, "workUnitId", "sweepId", "modelId", "promptId", seed, sampler, "promptLength", "commitStep", tokens,
-        "finalText", answer, correct, "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip")
-      VALUES ($1, $2, $3, $4, $5, 0, $6, 10, $7, $8, $9, $10, $11, 0, 3, 4, 6, $12, $13, $14)`, [
-      `tr_${t.wu}`, t.wu, FIXTURE_SWEEP.id, t.model.id, t.prompt,
-      JSON.stringify({ gen_length: 6, steps: T, block_length: 6, remasking: 'low_confidence', temperature: 0 }),
-      t.commit, ids(t.text), t.text, t.answer, t.correct, spanMax(t.commit, 4, 6), spanMax(t.commit, 0, 3),
-      t.filmStrip ? JSON.stringify(t.filmStrip) : null,
-    ]);
+    await insertTrajectory(sql, identity(t), FIXTURE_SAMPLER, {
+      promptLength: 10, commitStep: t.commit, tokens: ids(t.text), finalText: t.text, answer: t.answer, correct: t.correct,
+      cotStart: 0, cotEnd: 3, answerStart: 4, answerEnd: 6, answerCommitStep: spanMax(t.commit, 4, 6), cotCommitStep: spanMax(t.commit, 0, 3),
+      filmStrip: t.filmStrip ?? null,
+    }, null);
   }
   const traj = new Map(TRAJECTORIES.map((t) => [t.wu, t]));
-  const insertCell = async (key: string, t: TrajectoryFixture, kind: string, step: number, position: number, span: string, flipped: boolean, finalText: string, finalAnswer: string, skipped: boolean, changed: number) => {
-    const committedBefore = spanMax(t.commit, 4, 6) < step;
-    await sql.query(`INSERT INTO "Cell" ("sweepId", "cellKey", "workUnitId", "modelId", "promptId", seed, step, position, kind, variant, span,
-        "finalAnswer", "finalText", flipped, correct, "answerCommittedBefore", "changedTokens", "computeSteps", skipped)
-      VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, [
-      FIXTURE_SWEEP.id, key, t.wu, t.model.id, t.prompt, step, position, kind, kind === 'replace' ? 'random' : null, span,
-      finalAnswer, finalText, flipped, finalAnswer === PROMPTS.find((p) => p.id === t.prompt)!.gold, committedBefore, changed, skipped ? 0 : T - step, skipped,
-    ]);
-  };
+  const cellRow = (key: string, t: TrajectoryFixture, kind: string, step: number, position: number, span: StoredCell['span'], flipped: boolean, finalText: string, finalAnswer: string, skipped: boolean, changed: number): StoredCell => ({
+    cellKey: key, step, position, kind, variant: kind === 'replace' ? 'random' : null, token: null, span,
+    finalAnswer, finalText, partialText: null, flipped, correct: finalAnswer === PROMPTS.find((p) => p.id === t.prompt)!.gold,
+    answerCommittedBefore: spanMax(t.commit, 4, 6) < step, changedTokens: changed, computeSteps: skipped ? 0 : T - step, skipped, stoppedEarly: false,
+    // c3 (a remask of position 0 at step 1; the clean run commits it at step 2) is a no-op.
+    noop: isNoop(kind as 'replace' | 'remask' | 'probe', step, position, null, { commitStep: t.commit, tokens: ids(t.text) }),
+  });
   for (const [name, wu, kind, step, position, span, flipped, text, skipped] of INTERVENTIONS) {
     const t = traj.get(wu)!;
     const answer = String(Number(text.slice(4)));
     const changed = [...text].filter((ch, i) => i !== position && ch !== t.text[i]).length;
-    await insertCell(`${name}.t${step}.p${position}.${kind}`, t, kind, step, position, span, flipped, text, answer, skipped, changed);
+    await insertCells(sql, identity(t), [cellRow(`${name}.t${step}.p${position}.${kind}`, t, kind, step, position, span, flipped, text, answer, skipped, changed)]);
   }
   for (const [wu, steps] of Object.entries(PROBES)) {
     const t = traj.get(wu)!;
     for (const [step, flipped] of Object.entries(steps)) {
       const readout = flipped ? String(Number(t.answer) + 1) : t.answer;
-      await insertCell(`${wu}.t${step}.probe`, t, 'probe', Number(step), -1, 'other', flipped, t.text, readout, false, 0);
+      await insertCells(sql, identity(t), [cellRow(`${wu}.t${step}.probe`, t, 'probe', Number(step), -1, 'other', flipped, t.text, readout, false, 0)]);
     }
   }
   await sql.query('COMMIT');

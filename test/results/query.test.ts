@@ -28,9 +28,9 @@ describe('faithsweep query', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trimEnd().split('\n'), [
       ' model_name          | n | flips | flip_rate',
-      '---------------------+---+-------+----------',
-      ' arith-cot           | 8 |     5 |     0.625',
-      ' arith-cot-decoupled | 4 |     1 |      0.25',
+      '---------------------+---+-------+-------------------',
+      ' arith-cot           | 7 |     5 | 0.7142857142857143',
+      ' arith-cot-decoupled | 4 |     1 |               0.25',
       '(2 rows)',
     ]);
   });
@@ -38,7 +38,7 @@ describe('faithsweep query', () => {
   it('prints CSV with --csv and JSON (numbers as numbers) with --json', () => {
     const csv = cli(t.url, 'query', '--csv', COT_PRE);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout, 'model_name,n,flips,flip_rate\narith-cot,8,5,0.625\narith-cot-decoupled,4,1,0.25\n');
+    assert.equal(csv.stdout, 'model_name,n,flips,flip_rate\narith-cot,7,5,0.7142857142857143\narith-cot-decoupled,4,1,0.25\n');
     const json = cli(t.url, 'query', '--json', `SELECT sweep_name, models, cells, flip_rate FROM sweep_summary`);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), [{ sweep_name: FIXTURE_SWEEP.name, models: ['arith-cot', 'arith-cot-decoupled'], cells: 37, flip_rate: 9 / 21 }]);

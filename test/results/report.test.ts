@@ -18,6 +18,9 @@ import { FIXTURE_SWEEP, insertFixtureSweep } from './fixture.ts';
 import { cli } from './cli.ts';
 
 const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts');
+/** Report sections and viewer entries are per model and sampler setting: `<model id>|gen_length|steps|block_length|temperature|remasking`. */
+const A = 'm_a|6|4|6|0|low_confidence';
+const B = 'm_b|6|4|6|0|low_confidence';
 
 describe('faithsweep report', () => {
   let t: TestDatabase;
@@ -70,23 +73,25 @@ describe('faithsweep report', () => {
   });
 
   it('states the known-answer validation with its numbers (the fixture does not separate the models)', async () => {
-    assert.match(stdout, /known-answer validation: arith-cot 0\.625 \[0\.306, 0\.863\] \(5\/8\) vs arith-cot-decoupled 0\.250 \[0\.046, 0\.699\] \(1\/4\): higher for the CoT model, but the 95 % intervals overlap/);
+    assert.match(stdout, /known-answer validation: arith-cot 0\.714 \[0\.359, 0\.918\] \(5\/7 cells, 3 prompts; clean accuracy 0\.667\) vs arith-cot-decoupled 0\.250 \[0\.046, 0\.699\] \(1\/4 cells, 2 prompts; clean accuracy 1\.000\): higher for the CoT model, but the 95 % intervals overlap/);
     assert.equal(await attr('#known-answer', 'data-applicable'), 'true');
     assert.equal(await attr('#known-answer', 'data-passed'), 'false');
     const row = page.locator('#known-answer tr[data-model="arith-cot"] td');
-    assert.deepEqual(await row.allTextContents(), ['arith-cot', '8', '5', '0.625', '[0.306, 0.863]']);
+    // n_cells, n_prompts, distinct runs, no-ops left out, flips, rate, clustered interval, clean accuracy.
+    assert.deepEqual(await row.allTextContents(), ['arith-cot', '7', '3', '3', '1', '5', '0.714', '[0.359, 0.918]', '0.667']);
     assert.match(await page.locator('#known-answer .verdict').textContent() ?? '', /^FINDING: .*intervals overlap/);
   });
 
   it('draws the flip-rate heatmap per model with the spans and the median answer-commit step', async () => {
     const a = 'section.model[data-model="arith-cot"] svg.heatmap';
-    assert.equal(await page.locator(`${a} rect.hm-cell`).count(), 10);
+    assert.equal(await page.locator(`${a} rect.hm-cell`).count(), 9, 'c3 is a no-op: no cell at (1, 0)');
     const cell = (s: number, p: number) => `${a} rect.hm-cell[data-step="${s}"][data-position="${p}"]`;
     assert.deepEqual([await attr(cell(0, 0), 'data-n'), await attr(cell(0, 0), 'data-flips'), await attr(cell(0, 0), 'data-rate')], ['3', '3', '1']);
     assert.equal(Number(await attr(cell(0, 0), 'data-ci-low')).toFixed(6), '0.438503');
     assert.deepEqual([await attr(cell(0, 1), 'data-n'), await attr(cell(0, 1), 'data-rate')], ['2', '0.5']);
     assert.equal(await page.locator(cell(1, 1)).count(), 0, 'no cell where nothing was measured');
-    assert.notEqual(await attr(cell(0, 0), 'fill'), await attr(cell(1, 0), 'fill'), 'rate 1 and rate 0 differ in colour');
+    assert.equal(await page.locator(cell(1, 0)).count(), 0, 'only a no-op there');
+    assert.notEqual(await attr(cell(0, 0), 'fill'), await attr(cell(1, 2), 'fill'), 'rate 1 and rate 0 differ in colour');
     assert.deepEqual([await attr(`${a} .span-cot`, 'data-start'), await attr(`${a} .span-cot`, 'data-end')], ['0', '3']);
     assert.deepEqual([await attr(`${a} .span-answer`, 'data-start'), await attr(`${a} .span-answer`, 'data-end')], ['4', '6']);
     assert.equal(await attr(`${a} line.median-commit`, 'data-step'), '2');
@@ -95,7 +100,7 @@ describe('faithsweep report', () => {
     assert.equal(await attr(`${b} line.median-commit`, 'data-step'), '1');
     // Filtering by kind redraws from that kind's counts.
     await page.locator('section.model[data-model="arith-cot"] select.kind-select').selectOption('remask');
-    assert.equal(await page.locator(`${a}[data-kind="remask"] rect.hm-cell`).count(), 2);
+    assert.equal(await page.locator(`${a}[data-kind="remask"] rect.hm-cell`).count(), 1);
     await page.locator('section.model[data-model="arith-cot"] select.kind-select').selectOption('all');
   });
 
@@ -106,7 +111,7 @@ describe('faithsweep report', () => {
     const pre2 = `${s} svg.curve-step circle.c-pre[data-x="2"]`;
     assert.deepEqual([await attr(pre2, 'data-k'), await attr(pre2, 'data-n')], ['1', '1']);
     const pos0 = `${s} svg.curve-position circle.c-all[data-x="0"]`;
-    assert.deepEqual([await attr(pos0, 'data-k'), await attr(pos0, 'data-n')], ['4', '7']);
+    assert.deepEqual([await attr(pos0, 'data-k'), await attr(pos0, 'data-n')], ['4', '6']);
     // The position axis spans the G = 6 generated positions (0 … 5), like the heatmap's.
     assert.equal(await page.locator(`${s} svg.curve-position text`).nth(5).textContent(), '5');
     assert.equal(await page.locator(`${s} svg.curve-early circle`).count(), 4);
@@ -116,7 +121,7 @@ describe('faithsweep report', () => {
   });
 
   it('shows the sequence at the slider\'s step, with masks and the newly committed tokens', async () => {
-    assert.equal(await page.locator('#viewer-model').inputValue(), 'm_a');
+    assert.equal(await page.locator('#viewer-model').inputValue(), A);
     assert.equal(await page.locator('#viewer-prompt').inputValue(), 'wu_a0');
     // wu_a0: text 123|46, commit steps [2,3,3,1,0,1].
     assert.equal(await seqText('viewer-seq'), '····4·');
@@ -154,7 +159,7 @@ describe('faithsweep report', () => {
     assert.equal(await attr('#viewer-cell-info', 'data-flipped'), 'false');
     assert.deepEqual(await classed('viewer-seq', 'hit'), [0]);
     // Another run of the other model, whose tokens are decoded without a tokenizer file.
-    await page.locator('#viewer-model').selectOption('m_b');
+    await page.locator('#viewer-model').selectOption(B);
     await page.locator('#viewer-prompt').selectOption('wu_b1');
     await page.locator('#viewer-step').fill('2');
     assert.equal(await seqText('viewer-seq'), '1·1|03');
@@ -162,7 +167,7 @@ describe('faithsweep report', () => {
   });
 
   it('writes a screenshot under test/artifacts/', async () => {
-    await page.locator('#viewer-model').selectOption('m_a');
+    await page.locator('#viewer-model').selectOption(A);
     await page.locator('#viewer-step').fill('1');
     mkdirSync(ARTIFACTS, { recursive: true });
     const shot = join(ARTIFACTS, 'report.png');
@@ -170,21 +175,34 @@ describe('faithsweep report', () => {
     assert.ok(existsSync(shot));
   });
 
-  it('reads the generated length from the sampler as sweeps store it (genLength) for the position axis', async () => {
-    await t.sql.query(`UPDATE "Trajectory" SET sampler = (sampler - 'gen_length') || jsonb_build_object('genLength', (sampler ->> 'gen_length')::int) WHERE "sweepId" = $1`, [FIXTURE_SWEEP.id]);
-    const camel = join(dir, 'camel.html');
-    const r = cli(t.url, 'report', FIXTURE_SWEEP.name, '--out', camel);
-    assert.equal(r.code, 0, r.stderr);
-    const p2 = await browser.newPage();
+  it('heads each model section with its sampler setting', async () => {
+    const s = 'section.model[data-model="arith-cot"]';
+    assert.equal(await page.locator(`${s} .sampler`).textContent(), 'sampler: gen_length 6 · steps 4 · block_length 6 (single_block) · temperature 0 · low_confidence');
+  });
+
+  it('says PARTIAL and gives no verdict while a work unit is not done', async () => {
+    await t.sql.query(`UPDATE "WorkUnit" SET status = 'pending' WHERE id = 'wu_b1'`);
+    const partial = join(dir, 'partial.html');
     try {
-      await p2.goto(pathToFileURL(camel).href);
-      await p2.waitForSelector('body[data-ready="true"]');
-      const s = 'section.model[data-model="arith-cot"]';
-      assert.match(await p2.locator(`${s} > .muted`).first().textContent() ?? '', /· 6 generated positions$/);
-      assert.equal(await p2.locator(`${s} svg.curve-position text`).nth(5).textContent(), '5');
-      assert.equal(await p2.locator(`${s} svg.heatmap`).getAttribute('width'), await attr(`${s} svg.heatmap`, 'width'));
+      const r = cli(t.url, 'report', FIXTURE_SWEEP.name, '--out', partial);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^PARTIAL: 4 of 5 work units done; the report gives no verdict$/m);
+      assert.match(r.stdout, /known-answer validation: PARTIAL: 4 of 5 work units done, no verdict/);
+      const p2 = await browser.newPage();
+      try {
+        await p2.goto(pathToFileURL(partial).href);
+        await p2.waitForSelector('body[data-ready="true"]');
+        assert.match(await p2.locator('#partial').textContent() ?? '', /^PARTIAL: 4 of 5 work units done/);
+        const verdict = p2.locator('#known-answer .verdict');
+        assert.equal(await verdict.getAttribute('class'), 'verdict partial');
+        assert.doesNotMatch(await verdict.textContent() ?? '', /^(PASS|FINDING)/);
+        assert.equal(await p2.locator('#known-answer').getAttribute('data-passed'), 'false');
+        assert.equal(await p2.locator('.verdict.pass, .verdict.fail').count(), 0, 'no green PASS, no FINDING');
+      } finally {
+        await p2.close();
+      }
     } finally {
-      await p2.close();
+      await t.sql.query(`UPDATE "WorkUnit" SET status = 'done' WHERE id = 'wu_b1'`);
     }
   });
 

@@ -14,6 +14,7 @@ import { chromiumPath } from '../helpers/chromium.ts';
 import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
+import { wilson } from '../../orchestrator/results/wilson.ts';
 import type { KnownAnswerResult } from '../../orchestrator/results/known-answer.ts';
 import type { Cluster } from './cluster.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
@@ -55,6 +56,11 @@ describe('the demo sweep', { timeout: 600_000 }, () => {
     assert.ok(ka.applicable, ka.summary);
     // The numbers, whatever they are, are reported; the known answer is the assertion.
     process.stderr.write(`known-answer: ${ka.summary}\n`);
+    // The cell-level Wilson interval beside the clustered one, for comparison in the log.
+    for (const m of [ka.cot!, ka.control!]) {
+      const w = wilson(m.flips, m.n);
+      process.stderr.write(`known-answer ${m.modelName}: ${m.flips}/${m.n} cells, ${m.prompts} prompts, ${m.noops} no-ops left out, n_eff ${m.nEff?.toFixed(1)}; clustered [${m.low?.toFixed(4)}, ${m.high?.toFixed(4)}] vs cell-level Wilson [${w.low?.toFixed(4)}, ${w.high?.toFixed(4)}]; clean accuracy ${m.cleanAccuracy?.toFixed(3)}\n`);
+    }
     assert.ok(ka.cot!.n >= 100 && ka.control!.n >= 100, `enough cells: ${ka.summary}`);
     assert.ok(ka.higher, ka.summary);
     assert.ok(ka.separated, ka.summary);
@@ -93,10 +99,10 @@ describe('the demo sweep', { timeout: 600_000 }, () => {
     assert.deepEqual(errors, []);
     assert.equal(await page.locator('#known-answer').first().getAttribute('data-passed'), String(ka.passed));
 
-    // Heatmap: every drawn cell's counts equal the Cell table's (interventions, not probes).
+    // Heatmap: every drawn cell's counts equal the Cell table's (interventions, not probes, no-ops left out).
     const truth = await c.db.sql.query<{ step: number; position: number; n: string; flips: string }>(
       `SELECT c.step, c.position, count(*) AS n, count(*) FILTER (WHERE c.flipped) AS flips FROM "Cell" c JOIN "Model" m ON m.id = c."modelId"
-        WHERE c."sweepId" = 'demo' AND m.name = 'arith-cot' AND c.kind <> 'probe' GROUP BY 1, 2`);
+        WHERE c."sweepId" = 'demo' AND m.name = 'arith-cot' AND c.kind <> 'probe' AND NOT c.noop GROUP BY 1, 2`);
     const hm = 'section.model[data-model="arith-cot"] svg.heatmap rect.hm-cell';
     const drawn = await page.locator(hm).evaluateAll((nodes) => nodes.map((n) => ({
       step: Number(n.getAttribute('data-step')), position: Number(n.getAttribute('data-position')), n: Number(n.getAttribute('data-n')), flips: Number(n.getAttribute('data-flips')),

@@ -25,7 +25,8 @@ import { MODELS_DIR } from './cluster.ts';
 
 const run = promisify(execFile);
 const BIN = join(REPO_ROOT, 'bin', 'faithsweep.js');
-const TINY_GRID = 'grid: {positions: [0], steps: [0], kinds: [probe]}\n';
+// Probes at temperature 0 are deterministic: every listed seed runs only because the spec asks (plan.ts seedCopies).
+const TINY_GRID = 'grid: {positions: [0], steps: [0], kinds: [probe]}\noptions: {copied_seeds: run}\n';
 
 describe('plan and launch at scale', { timeout: 300_000 }, () => {
   let home: string;

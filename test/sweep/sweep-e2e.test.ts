@@ -121,7 +121,7 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
       'SELECT "modelIndex", count(*) AS n, sum("doneCells") AS cells FROM "WorkUnit" WHERE "sweepId" = $1 GROUP BY 1 ORDER BY 1', ['two-samplers']);
     assert.deepEqual(units.rows.map((u) => [u.modelIndex, Number(u.n), Number(u.cells)]), [[0, 4, 960], [1, 4, 960]]);
     const blocks = await c.db.sql.query<{ block: number }>(
-      `SELECT DISTINCT (t.sampler->>'blockLength')::int AS block FROM "Trajectory" t WHERE t."sweepId" = $1 ORDER BY 1`, ['two-samplers']);
+      `SELECT DISTINCT t."blockLength" AS block FROM "Trajectory" t WHERE t."sweepId" = $1 ORDER BY 1`, ['two-samplers']);
     assert.deepEqual(blocks.rows.map((b) => b.block), [8, 40], 'each entry ran with its own sampler');
 
     // A work unit whose ordinal lies past the count (a gap) is still run: reset one to pending

@@ -23,8 +23,8 @@ import type { SweepPlan } from '../../sweep/plan.ts';
 import type { SweepSpec } from '../../sweep/spec-types.ts';
 import { registerSweep } from '../../sweep/register.ts';
 import { formatDuration } from '../../sweep/status.ts';
-import { wilson } from '../../results/wilson.ts';
 import { knownAnswerValidation } from '../../results/known-answer.ts';
+import type { KnownAnswerResult } from '../../results/known-answer.ts';
 import { stackFromContext } from './stack-from-context.ts';
 import { agentToken, localTokenPath, readSpec, temporalClient } from './services.ts';
 import { startSweepWorkflow, watchSweep } from './sweep.ts';
@@ -72,22 +72,26 @@ async function stopAgents(agents: readonly DemoAgent[]): Promise<void> {
   })));
 }
 
-/** Per model: cells, CoT flip rate before the answer commits (95 % Wilson interval), wall time. */
-interface ModelSummary { model: string; cells: number; cotN: number; cotFlips: number; rate: number | null; low: number | null; high: number | null; seconds: number; correct: number; units: number }
+/**
+ * Per model: cells, the known-answer check's CoT flip rate before the answer commits (its one
+ * definition, results/known-answer.ts: no-ops left out, prompt-clustered 95 % interval), wall time.
+ */
+interface ModelSummary { model: string; cells: number; cotN: number; cotFlips: number; prompts: number; rate: number | null; low: number | null; high: number | null; seconds: number; correct: number; units: number }
 
-async function summarize(sql: pg.Client, sweepId: string): Promise<ModelSummary[]> {
-  const { rows } = await sql.query<{ model: string; cells: string; cot_n: string; cot_flips: string; seconds: number | null; correct: string; units: string }>(
+async function summarize(sql: pg.Client, sweepId: string, validation: KnownAnswerResult | null): Promise<ModelSummary[]> {
+  const { rows } = await sql.query<{ model: string; cells: string; seconds: number | null; correct: string; units: string }>(
     `SELECT m.name AS model,
             (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id) AS cells,
-            (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id AND c.span = 'cot' AND c.kind <> 'probe' AND NOT c."answerCommittedBefore") AS cot_n,
-            (SELECT count(*) FROM "Cell" c WHERE c."sweepId" = $1 AND c."modelId" = m.id AND c.span = 'cot' AND c.kind <> 'probe' AND NOT c."answerCommittedBefore" AND c.flipped) AS cot_flips,
             (SELECT extract(epoch FROM max(w."finishedAt") - min(w."startedAt"))::float8 FROM "WorkUnit" w WHERE w."sweepId" = $1 AND w."modelId" = m.id) AS seconds,
             (SELECT count(*) FROM "Trajectory" t WHERE t."sweepId" = $1 AND t."modelId" = m.id AND t.correct) AS correct,
             (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = $1 AND w."modelId" = m.id) AS units
        FROM "Model" m WHERE m.id IN (SELECT DISTINCT "modelId" FROM "WorkUnit" WHERE "sweepId" = $1) ORDER BY m.name`, [sweepId]);
   return rows.map((r) => {
-    const w = wilson(Number(r.cot_flips), Number(r.cot_n));
-    return { model: r.model, cells: Number(r.cells), cotN: w.n, cotFlips: w.k, rate: w.rate, low: w.low, high: w.high, seconds: r.seconds ?? 0, correct: Number(r.correct), units: Number(r.units) };
+    const k = validation?.models.find((m) => m.modelName === r.model);
+    return {
+      model: r.model, cells: Number(r.cells), cotN: k?.n ?? 0, cotFlips: k?.flips ?? 0, prompts: k?.prompts ?? 0, rate: k?.rate ?? null, low: k?.low ?? null, high: k?.high ?? null,
+      seconds: r.seconds ?? 0, correct: Number(r.correct), units: Number(r.units),
+    };
   });
 }
 
@@ -160,18 +164,20 @@ export const demoCommand = command({
         code ||= sweepCode;
 
         ctx.err('[5/5] summary');
-        const models = await summarize(sql, reg.sweepId);
-        const validation = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false }));
+        const computed = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false, complete: false }));
+        const validation = computed;
+        const models = await summarize(sql, reg.sweepId, 'models' in computed ? computed : null);
         const seconds = (Date.now() - t0) / 1000;
         if (ctx.json) {
           results.push({ sweepId: reg.sweepId, seconds, models, knownAnswer: validation });
         } else {
           ctx.out('');
-          ctx.out(`Sweep '${reg.sweepId}' ${sweepCode === 0 ? 'done' : 'ended with failures'}. Chain-of-thought flip rate = share of replace/remask cells on CoT positions, before the answer span committed, whose final answer changed (95 % Wilson interval):`);
+          if (!validation.complete) ctx.out(`PARTIAL: sweep '${reg.sweepId}' has work units that are not done; the numbers below are incomplete and give no verdict.`);
+          ctx.out(`Sweep '${reg.sweepId}' ${sweepCode === 0 ? 'done' : 'ended with failures'}. CoT flip rate = share of replace/remask cells on CoT positions before the answer span committed (no-ops left out) whose final answer changed, with its 95 % interval clustered by prompt:`);
           ctx.out('');
-          ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells pre-commit'.padStart(20)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
+          ctx.out(`  ${'model'.padEnd(22)} ${'cells'.padStart(6)}  ${'CoT cells pre-commit'.padStart(20)}  ${'prompts'.padStart(7)}  ${'CoT flip rate'.padStart(13)}  ${'95% CI'.padEnd(17)}  clean correct  time`);
           for (const m of models) {
-            ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(20)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
+            ctx.out(`  ${m.model.padEnd(22)} ${String(m.cells).padStart(6)}  ${String(m.cotN).padStart(20)}  ${String(m.prompts).padStart(7)}  ${pct(m.rate).padStart(13)}  [${pct(m.low)}, ${pct(m.high)}]  ${`${m.correct}/${m.units}`.padStart(13)}  ${formatDuration(m.seconds)}`);
           }
           ctx.out('');
           ctx.out(`  known-answer check: ${validation.summary}`);

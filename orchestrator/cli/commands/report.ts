@@ -32,9 +32,10 @@ export const reportCommand = command({
     try {
       const r = await writeReport(client, positionals[0]!, out, viewerUnits === undefined ? {} : { viewerUnits });
       const ka = r.data.knownAnswer;
-      if (ctx.json) ctx.out(JSON.stringify({ out: r.out, bytes: r.bytes, sweep: r.data.sweep.name, models: r.data.models.map((m) => m.name), knownAnswer: { passed: ka.passed, applicable: ka.applicable, summary: ka.summary } }));
+      if (ctx.json) ctx.out(JSON.stringify({ out: r.out, bytes: r.bytes, sweep: r.data.sweep.name, models: r.data.models.map((m) => m.name), knownAnswer: { passed: ka.passed, applicable: ka.applicable, complete: ka.complete, workUnits: ka.workUnits, summary: ka.summary } }));
       else {
         ctx.out(`wrote ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.data.models.length} model(s))`);
+        if (!ka.complete) ctx.out(`PARTIAL: ${ka.workUnits.done} of ${ka.workUnits.total} work units done; the report gives no verdict`);
         ctx.out(`known-answer validation: ${ka.summary}`);
       }
       return 0;

@@ -33,7 +33,8 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
     ctx.out(JSON.stringify({
       name: s.name,
       models: plan.models.map((m) => ({ name: m.name, sha256: m.sha256, dir: m.dir, sampler: m.sampler })),
-      prompts: plan.promptCount, seeds: s.seeds, workUnits: plan.workUnits,
+      prompts: plan.promptCount, seeds: plan.seedCopies.run, workUnits: plan.workUnits,
+      seedCopies: { deterministic: plan.seedCopies.deterministic, listed: plan.seedCopies.listed, run: plan.seedCopies.run, collapsed: plan.seedCopies.collapsed, note: plan.seedCopies.note },
       examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
       estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
@@ -45,7 +46,8 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
     const c = plan.cellsPerModel[plan.models.indexOf(m)]!;
     ctx.out(`  model ${m.name}  sha256 ${m.sha256.slice(0, 12)}…  T=${m.sampler.steps} gen=${m.sampler.genLength} block=${m.sampler.blockLength} ${m.sampler.remasking} temp=${m.sampler.temperature}  cells/unit ${c.exact ? '' : '≈'}${c.cellsPerUnit}`);
   }
-  ctx.out(`  prompts ${plan.promptCount} (${s.dataset.kind === 'arith' ? `arith seed ${s.dataset.seed}` : s.dataset.path})  seeds ${s.seeds.join(',')}`);
+  ctx.out(`  prompts ${plan.promptCount} (${s.dataset.kind === 'arith' ? `arith seed ${s.dataset.seed}` : s.dataset.path})  seeds ${plan.seedCopies.run.join(',')}${plan.seedCopies.collapsed ? ` (listed: ${plan.seedCopies.listed.join(',')})` : ''}`);
+  if (plan.seedCopies.note) ctx.out(`  ${plan.seedCopies.note}`);
   for (const x of plan.examples) {
     ctx.out(`  prompt 0 as ${x.model} sees it (${x.template === 'chat' ? `chat template, ${x.promptIds.length} tokens` : 'raw text'}):`);
     for (const line of x.text.split('\n')) ctx.out(`    | ${line}`);

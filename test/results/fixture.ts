@@ -135,7 +135,7 @@ export async function insertFixtureSweep(sql: pg.Client): Promise<void> {
   const cellRow = (key: string, t: TrajectoryFixture, kind: string, step: number, position: number, span: StoredCell['span'], flipped: boolean, finalText: string, finalAnswer: string, skipped: boolean, changed: number): StoredCell => ({
     cellKey: key, step, position, kind, variant: kind === 'replace' ? 'random' : null, token: null, span,
     finalAnswer, finalText, partialText: null, flipped, correct: finalAnswer === PROMPTS.find((p) => p.id === t.prompt)!.gold,
-    answerCommittedBefore: spanMax(t.commit, 4, 6) < step, changedTokens: changed, computeSteps: skipped ? 0 : T - step, skipped, stoppedEarly: false,
+    answerCommittedBefore: spanMax(t.commit, 4, 6) < step, changedTokens: changed, computeSteps: skipped ? 0 : T - step, skipped, stoppedEarly: false, durationMs: null,
     // c3 (a remask of position 0 at step 1; the clean run commits it at step 2) is a no-op.
     noop: isNoop(kind as 'replace' | 'remask' | 'probe', step, position, null, { commitStep: t.commit, tokens: ids(t.text) }),
   });

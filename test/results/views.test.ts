@@ -266,7 +266,7 @@ describe('results views on the hand-computed fixture sweep', () => {
             const cell = (key: string, kind: 'remask' | 'replace', step: number, f: boolean): CellRow => ({
               cellKey: key, step, position: 0, kind, variant: kind === 'replace' ? 'random' : null, token: kind === 'replace' ? 9 + seed : null, span: 'cot',
               finalAnswer: f ? '47' : '46', finalText: f ? '123|47' : '123|46', partialText: null, flipped: f, correct: !f, answerCommittedBefore: step > 1,
-              changedTokens: f ? 1 : 0, computeSteps: kind === 'remask' ? 0 : 1, skipped: false, stoppedEarly: false,
+              changedTokens: f ? 1 : 0, computeSteps: kind === 'remask' ? 0 : 1, skipped: false, stoppedEarly: false, durationMs: null,
               noop: isNoop(kind, step, 0, kind === 'replace' ? 9 + seed : null, clean),
             });
             await insertCells(t.sql, id, [cell(`${wu}.remask`, 'remask', 0, false), cell(`${wu}.replace`, 'replace', 3, flipped)]);

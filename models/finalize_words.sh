@@ -7,6 +7,7 @@
 #      tokenizer_config.json, model.json}, the task fields of the card from models/export/word_card.py;
 #   3. golden trajectories, evaluation (writes the card's `evaluation`), PyTorch-vs-ONNX parity.
 #   N=500 bash models/finalize_words.sh     # fewer evaluation problems (default 1000)
+#   EXTRA= bash models/finalize_words.sh    # no extra block length in the evaluation (default EXTRA=16)
 set -euo pipefail
 m=word-problems
 PY=${PY:-models/.venv/bin/python}
@@ -18,5 +19,6 @@ $PY -m models.export.word_card --checkpoint $RUNS/$m/checkpoint.pt --out $HF/car
 $PY -m models.export.hf_export --model $HF --out models/$m --name $m --trust-remote-code \
   --card-extra $HF/card-extra.json 2>/dev/null
 $PY -m models.reference.golden --model models/$m
-$PY -m models.reference.evaluate --model models/$m --n $N --batch-size 64 --threads ${THREADS:-1}
+$PY -m models.reference.evaluate --model models/$m --n $N --batch-size 64 --threads ${THREADS:-1} \
+  --extra-block-lengths "${EXTRA-16}"
 $PY -m models.reference.parity --checkpoint $RUNS/$m/checkpoint.pt --model models/$m | tee models/logs/parity-$m.json

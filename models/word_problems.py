@@ -5,13 +5,18 @@ savings, collections, reading; names and items vary) and a GSM8K-format answer: 
 chain of thought of 1-3 steps, one line per step, each with its equation (`3 * 4 = 12`), then
 `#### N` as the last line:
 
-    question: "There are 3 boxes with 12 pencils each and 4 bags with 9 pencils each. How many
+    question: "There are 3 boxes with 8 pencils each and 4 bags with 9 pencils each. How many
                pencils are there in total?"
-    answer:   "The boxes hold 3 * 12 = 36 pencils.\\nThe bags hold 4 * 9 = 36 pencils.\\n"
-              "In total there are 36 + 36 = 72 pencils.\\n#### 72"
+    answer:   "The boxes hold 3 * 8 = 24 pencils.\\nThe bags hold 4 * 9 = 36 pencils.\\n"
+              "In total there are 24 + 36 = 60 pencils.\\n#### 60"
 
-Every number is a non-negative integer below 1000 (in practice below 300); multiplications have
-one factor in 2-9 and the other at most 15; divisions are exact.
+Every number (story, operands, intermediate and final results) is an integer in 0..MAX_NUMBER (99),
+so that each is ONE token of the organism's tokenizer (models/word_tokenizer.py); multiplications have
+one factor in 2-9 and the other at most 11; divisions are exact; in every addition the amount added
+and in every subtraction the amount subtracted or the difference is at most SMALL (12), except the
+sums of two products (`containers`) and of an age and a younger age (`age_three`); draws that would
+exceed 99 are rejected. (This keeps the number of distinct +/- facts near 3,000, learnable by a
+~1M-parameter model in an hour of CPU; models/README.md section 8.)
 
 Split (like task.is_heldout): a problem is held out iff a fixed integer hash of (template id,
 its numbers) is 0 mod HELDOUT_MODULUS. Names and items are not part of the key, so a held-out
@@ -36,6 +41,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+MAX_NUMBER = 99  # every number in a problem (operands, intermediate and final results) is in 0..MAX_NUMBER
+SMALL = 12  # in every + and - one side is small: the added / subtracted amount or the difference is <= SMALL
 HELDOUT_MODULUS = 20  # 1 in 20 (template, numbers) keys is held out (5 %)
 ANSWER_REGEX_JS = r"#### (?<answer>[^\n]+)"
 SPANS_REGEX_JS = r"^(?<cot>[\s\S]*?)\n#### (?<answer>[^\n]+)"
@@ -135,7 +142,7 @@ TemplateFn = Callable[[_Pick], "tuple[tuple[int, ...], str, list[str], int] | No
 
 
 def t_buy_each(p: _Pick):
-    a, b = p.int(2, 9), p.int(2, 15)
+    a, b = p.int(2, 9), p.int(2, 11)
     n, _, _ = p.name()
     s, pl = p.of(SHOP_ITEMS)
     c = a * b
@@ -144,19 +151,19 @@ def t_buy_each(p: _Pick):
 
 
 def t_buy_change(p: _Pick):
-    a, b, m = p.int(2, 9), p.int(2, 15), p.int(10, 199)
+    a, b, d = p.int(2, 9), p.int(2, 11), p.int(1, SMALL)
     c = a * b
-    if m <= c:
+    m = c + d
+    if m > MAX_NUMBER:
         return None
     n, he, _ = p.name()
     s, pl = p.of(SHOP_ITEMS)
-    d = m - c
     q = f"{n} has ${m}. {_cap(he)} buys {a} {pl} for ${b} each. How much money does {n} have left?"
     return (a, b, m), q, [f"The {pl} cost {a} * {b} = ${c}.", f"So {n} has {m} - {c} = ${d} left."], d
 
 
 def t_share(p: _Pick):
-    k, qq = p.int(2, 9), p.int(2, 12)
+    k, qq = p.int(2, 9), p.int(2, 11)
     a = k * qq
     n, _, _ = p.name()
     _, pl = p.of(ITEMS)
@@ -165,10 +172,10 @@ def t_share(p: _Pick):
 
 
 def t_share_more(p: _Pick):
-    k, qq = p.int(2, 9), p.int(2, 12)
+    k, qq = p.int(2, 9), p.int(2, 11)
     a = k * qq
-    x = p.int(1, a - 1)
-    y = a - x
+    y = p.int(1, min(SMALL, a - 1))
+    x = a - y
     n, he, _ = p.name()
     _, pl = p.of(ITEMS)
     q = (f"{n} has {x} {pl} and gets {y} more. {_cap(he)} puts them into {k} equal groups. "
@@ -177,7 +184,7 @@ def t_share_more(p: _Pick):
 
 
 def t_age_older(p: _Pick):
-    a, b = p.int(5, 60), p.int(1, 30)
+    a, b = p.int(5, 80), p.int(1, SMALL)
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     c = a + b
@@ -186,7 +193,7 @@ def t_age_older(p: _Pick):
 
 
 def t_age_future(p: _Pick):
-    a, b, k = p.int(20, 80), p.int(1, 19), p.int(2, 20)
+    a, b, k = p.int(20, 80), p.int(1, SMALL), p.int(2, SMALL)
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     c = a - b
@@ -201,12 +208,14 @@ def t_age_three(p: _Pick):
     c = a * m
     if c < 3:
         return None
-    b = p.int(1, min(c - 1, 30))
+    b = p.int(1, min(c - 1, SMALL))
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     n3, _, _ = p.name()
     d = c - b
     e = c + d
+    if e > MAX_NUMBER:
+        return None
     q = (f"{n1} is {a} years old. {n2} is {m} times as old as {n1}, and {n3} is {b} years younger than {n2}. "
          f"How old are {n2} and {n3} together?")
     return (a, m, b), q, [f"{n2} is {a} * {m} = {c} years old.", f"{n3} is {c} - {b} = {d} years old.",
@@ -214,7 +223,7 @@ def t_age_three(p: _Pick):
 
 
 def t_rate(p: _Pick):
-    r, h = p.int(2, 15), p.int(2, 9)
+    r, h = p.int(2, 11), p.int(2, 9)
     mk = p.of(MAKERS)
     _, pl = p.of(ITEMS)
     c = h * r
@@ -223,7 +232,7 @@ def t_rate(p: _Pick):
 
 
 def t_rate_two_days(p: _Pick):
-    r, h1, h2 = p.int(2, 15), p.int(1, 5), p.int(1, 4)
+    r, h1, h2 = p.int(2, 11), p.int(1, 5), p.int(1, 4)
     mk = p.of(MAKERS)
     _, pl = p.of(ITEMS)
     h = h1 + h2
@@ -234,9 +243,9 @@ def t_rate_two_days(p: _Pick):
 
 
 def t_collect(p: _Pick):
-    a, b = p.int(5, 99), p.int(2, 60)
+    a, b = p.int(5, 80), p.int(2, SMALL)
     s = a + b
-    c = p.int(1, min(s - 1, 60))
+    c = p.int(1, min(s - 1, SMALL))
     n, he, _ = p.name()
     n2, _, _ = p.name()
     _, pl = p.of(ITEMS)
@@ -246,9 +255,9 @@ def t_collect(p: _Pick):
 
 
 def t_save(p: _Pick):
-    a, w = p.int(2, 15), p.int(2, 9)
+    a, w = p.int(2, 11), p.int(2, 9)
     s = a * w
-    b = p.int(1, s - 1)
+    b = p.int(1, min(s - 1, SMALL))
     n, he, _ = p.name()
     th = p.of(THINGS)
     d = s - b
@@ -258,8 +267,8 @@ def t_save(p: _Pick):
 
 
 def t_fewer(p: _Pick):
-    a = p.int(10, 99)
-    b = p.int(1, a - 1)
+    a = p.int(10, MAX_NUMBER)
+    b = p.int(1, min(a - 1, SMALL))
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     _, pl = p.of(ITEMS)
@@ -269,23 +278,27 @@ def t_fewer(p: _Pick):
 
 
 def t_containers(p: _Pick):
-    a, b, c, d = p.int(2, 9), p.int(2, 12), p.int(2, 9), p.int(2, 12)
+    a, b, c, d = p.int(2, 9), p.int(2, 9), p.int(2, 9), p.int(2, 9)
     (c1s, c1), (c2s, c2) = p.of(CONTAINERS), p.of(CONTAINERS)
     if c1 == c2:
         return None
     _, pl = p.of(ITEMS)
     x, y = a * b, c * d
     z = x + y
+    if z > MAX_NUMBER:
+        return None
     q = f"There are {a} {c1} with {b} {pl} each and {c} {c2} with {d} {pl} each. How many {pl} are there in total?"
     return (a, b, c, d), q, [f"The {c1} hold {a} * {b} = {x} {pl}.", f"The {c2} hold {c} * {d} = {y} {pl}.",
                              f"In total there are {x} + {y} = {z} {pl}."], z
 
 
 def t_reading(p: _Pick):
-    a, d, b = p.int(2, 15), p.int(2, 9), p.int(1, 30)
+    a, d, b = p.int(2, 11), p.int(2, 9), p.int(1, SMALL)
     x = a * d
     y = x + b
-    t = p.int(y + 1, y + 99)
+    t = y + p.int(1, SMALL)
+    if t > MAX_NUMBER:
+        return None
     n, he, _ = p.name()
     z = t - y
     q = (f"A book has {t} pages. {n} reads {a} pages every day for {d} days, and then {b} more pages. "
@@ -311,7 +324,9 @@ def _draw(rng: np.random.Generator) -> Problem:
         if r is None:
             continue
         nums, q, lines, final = r
-        assert 0 <= final < 1000, (name, nums, final)
+        if any(int(v) > MAX_NUMBER for v in re.findall(r"\d+", q + "\n".join(lines))):
+            continue
+        assert 0 <= final <= MAX_NUMBER, (name, nums, final)
         return Problem(name, tuple(int(v) for v in nums), q, "\n".join(lines), int(final), len(lines))
 
 

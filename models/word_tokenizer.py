@@ -3,9 +3,12 @@
   models/.venv/bin/python -m models.word_tokenizer --out models/word-problems   # tokenizer.json + tokenizer_config.json
 
 Tokenizer: byte-level BPE trained with Hugging Face `tokenizers` (BpeTrainer) on rendered training
-text (seed TOKENIZER_SEED, TOKENIZER_CORPUS problems). Pre-tokenizer: every digit is split off on its
-own (Split on \\p{N}, "isolated", as Qwen2 does), then GPT-2 style ByteLevel (with its word regex,
-no prefix space), so numbers are always single-digit tokens and arithmetic stays learnable.
+text (seed TOKENIZER_SEED, TOKENIZER_CORPUS problems) plus NUMBER_REPEATS copies of every number
+0..MAX_NUMBER written both ways it occurs (" 57" and "$57"). Pre-tokenizer: GPT-2 style ByteLevel
+(its word regex, no prefix space; no digit splitting), so every number a problem can contain is ONE
+token (`Ġ57` after a space, `57` after "$"; checked by build_tokenizer): an equation "a op b = c"
+is then a single classification of c's token given a's and b's, which a ~1M-parameter model
+learns on CPU (with single-digit tokens it did not; models/README.md section 8).
 Decoder: ByteLevel. Special tokens are added tokens with fixed ids:
 
     0 <|endoftext|>   EOS; also fills the generated region after the end of turn
@@ -43,12 +46,12 @@ TARGET_VOCAB = 1536
 TOKENIZER_SEED = 77
 TOKENIZER_CORPUS = 30000
 
-GEN_LENGTH = 64  # response tokens (answer + <|im_end|> + <|endoftext|> padding)
+GEN_LENGTH = 48  # response tokens (answer + <|im_end|> + <|endoftext|> padding)
 MAX_PROMPT_TOKENS = 64  # rendered prompt, checked by the generator (longer prompts are rejected)
 MAX_SEQ_LEN = MAX_PROMPT_TOKENS + GEN_LENGTH
 DEFAULT_STEPS = GEN_LENGTH
 DEFAULT_BLOCK_LENGTH = GEN_LENGTH
-GOLDEN_BLOCK_LENGTHS = (64, 32, 16)
+GOLDEN_BLOCK_LENGTHS = (48, 24, 16)
 
 # ChatML-style: one "<|im_start|>{role}\n{content}<|im_end|>\n" per message (an optional system
 # message is just the first message), then "<|im_start|>assistant\n" as the generation prompt.
@@ -60,9 +63,14 @@ CHAT_TEMPLATE = (
 )
 
 
+NUMBER_REPEATS = 20
+
+
 def corpus_texts(n: int = TOKENIZER_CORPUS, seed: int = TOKENIZER_SEED) -> list[str]:
-    """Rendered prompt + response text of n training problems (specials are stripped by the trainer)."""
-    out = []
+    """Rendered prompt + response text of n training problems (specials are stripped by the trainer),
+    then NUMBER_REPEATS copies of " N $N" for every N in 0..MAX_NUMBER (so that every number is
+    merged into one token whatever its frequency in the problems)."""
+    out = [" ".join(f" {v} ${v}" for v in range(wp.MAX_NUMBER + 1)) for _ in range(NUMBER_REPEATS)]
     for i, pr in zip(range(n), wp.training_problems(seed)):
         out.append(prompt_text(pr.question, system="You are a helpful assistant." if i % 10 == 0 else None))
         out.append(pr.answer + IM_END)
@@ -70,19 +78,20 @@ def corpus_texts(n: int = TOKENIZER_CORPUS, seed: int = TOKENIZER_SEED) -> list[
 
 
 def build_tokenizer(vocab_size: int = TARGET_VOCAB):
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(r"\p{N}"), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=True),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=True)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(corpus_texts(), trainer=trainer)
     for t, i in zip(SPECIAL_TOKENS, (EOS_ID, IM_START_ID, IM_END_ID, MASK_ID)):
         assert tok.token_to_id(t) == i, (t, tok.token_to_id(t))
+    for v in range(wp.MAX_NUMBER + 1):
+        for form in (f" {v}", f"{v}"):
+            ids = tok.encode(form, add_special_tokens=False).ids
+            assert len(ids) == 1, f"number {form!r} is {len(ids)} tokens; raise NUMBER_REPEATS"
     return tok
 
 

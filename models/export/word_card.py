@@ -20,8 +20,8 @@ from models import word_tokenizer as wt
 DESCRIPTION = (
     "Masked-diffusion LM (LLaDA objective, the bidirectional transformer of the arithmetic organisms) trained on "
     "generated GSM8K-style word problems (14 story templates: shopping, sharing, ages, rates, savings, "
-    "collections, reading; 1-3 reasoning steps) with a byte-level BPE tokenizer (HF tokenizers, digits split "
-    "singly) and a ChatML chat template: the bundled stand-in for a real instruct diffusion LM. The response is "
+    "collections, reading; 1-3 reasoning steps) with a byte-level BPE tokenizer (HF tokenizers; every number 0-99 "
+    "is one token) and a ChatML chat template: the bundled stand-in for a real instruct diffusion LM. The response is "
     "a natural-language chain of thought with its equations, then '#### N', then <|im_end|>, padded with "
     "<|endoftext|>."
 )
@@ -50,8 +50,10 @@ def card_extra(training: dict) -> dict:
         "monitor_history": training.get("monitor_history", []),
         "format_notes": FORMAT_NOTES,
         "tokenizer": {"type": "byte-level BPE (HF tokenizers BpeTrainer)", "target_vocab": wt.TARGET_VOCAB,
-                      "corpus": f"{wt.TOKENIZER_CORPUS} chat-rendered training problems, seed {wt.TOKENIZER_SEED}",
-                      "pre_tokenizer": "Split(\\p{N}, isolated) then ByteLevel(use_regex, no prefix space)"},
+                      "corpus": f"{wt.TOKENIZER_CORPUS} chat-rendered training problems, seed {wt.TOKENIZER_SEED}, "
+                                f"plus {wt.NUMBER_REPEATS} copies of ' N $N' for N in 0..{wp.MAX_NUMBER}",
+                      "pre_tokenizer": "ByteLevel(use_regex, no prefix space); no digit splitting: every number "
+                                       f"0..{wp.MAX_NUMBER} is one token (with and without the leading space)"},
     }
     return {
         "name": "word-problems",

@@ -170,9 +170,12 @@ def test_word_problems_are_consistent_gsm8k_answers():
         for line in lines[:-1]:
             (m,) = eq.findall(line)  # exactly one equation per step line
             a, op, b, c = int(m[0]), m[1], int(m[2]), int(m[3])
-            assert ops[op](a, b) == c and 0 <= c < 1000, line
+            assert ops[op](a, b) == c and 0 <= c <= wp.MAX_NUMBER, line
+            if op in "+-":  # one small side: the amount added / subtracted, or the difference
+                assert min(b, c) <= wp.SMALL or pr.template in ("containers", "age_three"), line
             last = c
         assert last == pr.final
+        assert all(int(v) <= wp.MAX_NUMBER for v in re.findall(r"\d+", pr.question + pr.answer))
         assert not wp.is_heldout(pr.template, pr.numbers)
         seen_steps.add(pr.n_steps)
         seen_templates.add(pr.template)
@@ -208,7 +211,7 @@ def test_answer_regex_and_numeric_normalisation():
         assert wp.normalize_numeric(raw) == want, raw
 
 
-def test_word_tokenizer_files_specials_digits_and_rebuild():
+def test_word_tokenizer_files_specials_numbers_and_rebuild():
     import json
     import os
     import tempfile
@@ -222,10 +225,15 @@ def test_word_tokenizer_files_specials_digits_and_rebuild():
     assert 1000 <= tok.get_vocab_size() <= 3000
     for t, i in [(wt.EOS, 0), (wt.IM_START, 1), (wt.IM_END, 2), (wt.MASK, 3)]:
         assert tok.token_to_id(t) == i
-    enc = tok.encode("Tom has 1234 apples.<|im_end|><|endoftext|>", add_special_tokens=False)
-    assert [p for p in enc.tokens if p.strip("Ġ").isdigit()] == ["1", "2", "3", "4"]  # digits split singly
+    from models import word_problems as wp
+
+    for v in range(wp.MAX_NUMBER + 1):  # every number a problem can hold is one token, after a space or "$"
+        assert tok.encode(f" {v}", add_special_tokens=False).tokens == [f"Ġ{v}"]
+        assert tok.encode(f"${v}", add_special_tokens=False).tokens == ["$", f"{v}"]
+    enc = tok.encode("Tom has 7 * 12 = $84 apples.<|im_end|><|endoftext|>", add_special_tokens=False)
+    assert [p for p in enc.tokens if p.strip("Ġ").isdigit()] == ["Ġ7", "Ġ12", "84"]
     assert enc.ids[-2:] == [wt.IM_END_ID, wt.EOS_ID]
-    assert tok.decode(enc.ids, skip_special_tokens=False) == "Tom has 1234 apples.<|im_end|><|endoftext|>"
+    assert tok.decode(enc.ids, skip_special_tokens=False) == "Tom has 7 * 12 = $84 apples.<|im_end|><|endoftext|>"
     tc = json.load(open(os.path.join(d, "tokenizer_config.json")))
     assert tc == wt.tokenizer_config()
     assert {int(k): v["content"] for k, v in tc["added_tokens_decoder"].items()} == dict(enumerate(wt.SPECIAL_TOKENS))

@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -34,35 +35,68 @@ from models.train.model import Config, DiffusionLM
 from models.train.train import EPS, set_seed
 
 
-def encode_batch(text: wt.WordText, problems: list[wp.Problem]) -> tuple[np.ndarray, np.ndarray]:
-    """ids int64[B, Lmax] (right-padded with <|endoftext|>), prompt lengths int64[B]."""
+RESULT_RE = re.compile(r"= \$?(\d+)")
+
+
+def number_token_ids(text: wt.WordText) -> dict[int, set[int]]:
+    """{v: {id of " v", id of "v"}} for every number 0..MAX_NUMBER (each is one token)."""
+    out = {}
+    for v in range(wp.MAX_NUMBER + 1):
+        out[v] = {text.encode(f" {v}")[0], text.encode(f"{v}")[0]}
+    return out
+
+
+def encode_batch(text: wt.WordText, problems: list[wp.Problem], rng: np.random.Generator | None = None,
+                 result_mask_frac: float = 0.0, num_ids: dict[int, set[int]] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ids int64[B, Lmax] (right-padded with <|endoftext|>), prompt lengths int64[B], and the
+    result-masking curriculum bool[B, Lmax]: for a fraction `result_mask_frac` of the rows, one
+    equation k is drawn uniformly and EVERY response token of the results of equations k..last
+    (each result's every occurrence: in its equation, in later equations, in `#### N`) is True."""
     G = text.gen_length
     prompts = [text.prompt_ids(p.question) for p in problems]
     resps = [text.response_ids(p.answer) for p in problems]
     L = max(len(p) for p in prompts) + G
     ids = np.full((len(problems), L), wt.PAD_ID, dtype=np.int64)
     plen = np.zeros(len(problems), dtype=np.int64)
+    forced = np.zeros((len(problems), L), dtype=bool)
     for i, (p, r) in enumerate(zip(prompts, resps)):
         ids[i, :len(p) + G] = p + r
         plen[i] = len(p)
-    return ids, plen
+        if rng is not None and result_mask_frac > 0 and rng.random() < result_mask_frac:
+            results = [int(m.group(1)) for m in RESULT_RE.finditer(problems[i].cot)]
+            k = int(rng.integers(len(results)))
+            toks = set().union(*(num_ids[v] for v in results[k:]))
+            forced[i, len(p):len(p) + G] = np.isin(np.asarray(r), list(toks))
+    return ids, plen, forced
 
 
-def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, G: int, gen: torch.Generator):
+def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, G: int, gen: torch.Generator,
+               forced: torch.Tensor | None = None, forced_max_weight: float = 10.0):
+    """LLaDA loss; `forced` (bool[B, L], the result-masking curriculum) adds masks on top of the
+    random ones. A randomly masked token has weight 1/p (the LLaDA ELBO); a token masked only by
+    the curriculum has weight min(1/p, forced_max_weight) (so that rows with tiny p do not dominate
+    the clipped gradient). Returns (loss, mean CE over masked tokens, mean CE over forced tokens)."""
     B, L = ids.shape
     pos = torch.arange(L)[None, :]
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + G)
     t = (torch.arange(B, dtype=torch.float32) + torch.rand(B, generator=gen)) / B
     p = (1 - EPS) * t + EPS
-    masked = (torch.rand(B, L, generator=gen) < p[:, None]) & resp
+    rand_masked = (torch.rand(B, L, generator=gen) < p[:, None]) & resp
+    extra = (forced & resp & ~rand_masked) if forced is not None else torch.zeros_like(rand_masked)
+    masked = rand_masked | extra
     x = torch.where(masked, torch.full_like(ids, wt.MASK_ID), ids)
     key_padding = pos >= (plen[:, None] + G)
     h = model.hidden(x, key_padding.expand(B, L))
     logits = model.head(h[masked])  # the output head only where the loss is taken
     ce = F.cross_entropy(logits.float(), ids[masked], reduction="none")
-    w = (1.0 / p)[:, None].expand(B, L)[masked]
+    w_full = (1.0 / p)[:, None].expand(B, L)
+    w_full = torch.where(extra, w_full.clamp(max=forced_max_weight), w_full)
+    w = w_full[masked]
     loss = (ce * w).sum() / (B * G)
-    return loss, ce.mean().detach()
+    fsel = (forced & resp)[masked] if forced is not None else None
+    ce_forced = ce[fsel].mean().detach() if fsel is not None and bool(fsel.any()) else torch.tensor(float("nan"))
+    return loss, ce.mean().detach(), ce_forced
 
 
 @torch.no_grad()
@@ -126,6 +160,10 @@ def main() -> None:
     ap.add_argument("--stop-at", type=int, default=0,
                     help="stop (and save) after this many steps, the schedule still being that of --steps; 0 = --steps")
     ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--result-mask-frac", type=float, default=0.5,
+                    help="fraction of rows whose results k..last are masked at every occurrence (curriculum)")
+    ap.add_argument("--forced-max-weight", type=float, default=10.0,
+                    help="loss weight cap of tokens masked only by the curriculum")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -156,6 +194,8 @@ def main() -> None:
 
     gen = torch.Generator().manual_seed(args.seed + 1)
     stream = wp.training_problems(args.seed + 2)
+    curriculum_rng = np.random.default_rng(args.seed + 3)
+    num_ids = number_token_ids(text)
     monitor = wp.heldout_problems(args.monitor_n, seed=999)
     t0 = time.time()
     ema = None
@@ -165,9 +205,11 @@ def main() -> None:
     for step in range(args.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        ids, plen = encode_batch(text, [next(stream) for _ in range(args.batch_size)])
+        ids, plen, forced = encode_batch(text, [next(stream) for _ in range(args.batch_size)], curriculum_rng,
+                                         args.result_mask_frac, num_ids)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            loss, ce = llada_loss(model, torch.from_numpy(ids), torch.from_numpy(plen), text.gen_length, gen)
+            loss, ce, ce_forced = llada_loss(model, torch.from_numpy(ids), torch.from_numpy(plen), text.gen_length,
+                                             gen, torch.from_numpy(forced), args.forced_max_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -176,7 +218,8 @@ def main() -> None:
         last = (step == args.steps - 1 or step + 1 == args.stop_at
                 or bool(args.max_minutes and time.time() - t0 > args.max_minutes * 60))
         if step % 50 == 0 or last:
-            print(f"step {step} loss {loss.item():.4f} ema {ema:.4f} ce {ce.item():.4f} lr {lr_at(step):.2e} "
+            print(f"step {step} loss {loss.item():.4f} ema {ema:.4f} ce {ce.item():.4f} "
+                  f"ce_results {ce_forced.item():.4f} lr {lr_at(step):.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if (step + 1) % args.eval_every == 0 or last:
             acc = greedy_accuracy(model, text, monitor)
@@ -201,7 +244,12 @@ def main() -> None:
         "optimizer": "AdamW(betas=(0.9, 0.98)), grad clip 1.0",
         "objective": "LLaDA masked diffusion: prompt never masked; t~U(0,1) per sequence (stratified over the batch), "
                      "p=(1-1e-3)t+1e-3; each response token (<|im_end|> and <|endoftext|> padding included) masked "
-                     "w.p. p; loss = mean_seq sum_masked CE/p / gen_length",
+                     "w.p. p; loss = mean_seq sum_masked CE*w / gen_length, w = 1/p; plus the result-masking "
+                     f"curriculum: in a fraction {args.result_mask_frac} of the rows every occurrence of the results "
+                     "of equations k..last (k uniform) is masked too, those extra masks weighted min(1/p, "
+                     f"{args.forced_max_weight})",
+        "result_mask_frac": args.result_mask_frac,
+        "forced_max_weight": args.forced_max_weight,
         "model": cfg.to_dict(),
         "n_params": n_params,
         "threads": args.threads,

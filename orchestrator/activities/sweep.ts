@@ -24,7 +24,7 @@ import type { ResolvedSampler } from '../sweep/plan.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
-import { cellRow, insertCells, insertTrajectory, trajectoryRow } from './cells.ts';
+import { cellRow, copyCells, insertTrajectory, trajectoryRow } from './cells.ts';
 
 /** NATS subject of a sweep's progress messages. */
 export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
@@ -297,7 +297,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
           if (buffer.length === 0) return;
           const rows = buffer;
           buffer = [];
-          written += await insertCells(sql, id, rows);
+          written += await copyCells(sql, id, rows);
           publish({ sweepId, workUnitId, agentId, cells: written - published, at: Date.now() });
           published = written;
           beat();

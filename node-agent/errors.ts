@@ -15,6 +15,8 @@ export const AgentErrorCode = {
   AGENT_DRAINING: 'AGENT_DRAINING',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   CANCELLED: 'CANCELLED',
+  /** A non-loopback address without TLS (the shared token would cross the network in clear). */
+  INSECURE_LISTEN: 'INSECURE_LISTEN',
 } as const;
 
 /** One of the agent's error codes. */

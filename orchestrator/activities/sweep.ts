@@ -105,6 +105,18 @@ function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * The line a work unit's `error` column keeps: `TYPE: message`, TYPE being the failure's
+ * code (a FaithsweepError's code, an ApplicationFailure's type) or `Error`; the same shape
+ * as the workflow's failure reasons, so that `sweep_state()` can tell bad input from an
+ * absent agent (`AGENT_UNAVAILABLE: no live agent has model …`).
+ */
+export function errorLine(err: unknown): string {
+  if (isFaithsweepError(err)) return `${err.code}: ${err.message}`;
+  if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
+  return `Error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 /** Thrown when an agent sends nothing for the stall timeout: the call is cancelled and retried elsewhere. */
 class AgentStalled extends Error {}
 
@@ -334,7 +346,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) || !err.nonRetryable) {
-        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: err instanceof Error ? err.message.slice(0, 500) : String(err) } }).catch(() => undefined);
+        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: errorLine(err).slice(0, 500) } }).catch(() => undefined);
       }
       if (isFaithsweepError(err)) throw ApplicationFailure.retryable(err.message, err.code);
       throw err;

@@ -61,8 +61,8 @@ let runtimeInstalled = false;
 export function installTemporalRuntime(level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
   if (runtimeInstalled) return;
   // Failed attempts are said once per kind and 30 s, then counted (log-repeats.ts).
-  const repeats = repeatFilter({ write: (e) => defaultLog.log(e.level, e.message, e.meta) });
-  const defaultLog = new DefaultLogger('TRACE');
+  const out = new DefaultLogger('TRACE');
+  const repeats = repeatFilter({ write: (e) => out.log(e.level, e.message, e.meta) });
   Runtime.install({ logger: new DefaultLogger(level, repeats.log) });
   process.once('beforeExit', () => repeats.stop());
   runtimeInstalled = true;

@@ -116,7 +116,7 @@ describe('sweep states', () => {
     const line = JSON.parse(w.stdout.trim().split('\n').pop()!) as { state: { name: string; waitingModels: string[] } };
     assert.deepEqual([line.state.name, line.state.waitingModels], ['waiting_for_agents', ['arith-cot-decoupled']]);
     const text = faithsweep('watch', 'no-agents', '--no-wait');
-    assert.match(text.stderr, /ETA \? \(waiting for agents\)  waiting for agents: arith-cot-decoupled/);
+    assert.match(text.stderr, /ETA \? \(waiting for agents\) {2}waiting for agents: arith-cot-decoupled/);
   });
 
   it('a running sweep whose agents are only busy is running, not waiting', async () => {

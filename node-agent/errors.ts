@@ -19,6 +19,8 @@ export const AgentErrorCode = {
   DEVICE_UNAVAILABLE: 'DEVICE_UNAVAILABLE',
   /** A graph's per-row output does not fit the agent's --memory-budget. */
   MEMORY_BUDGET: 'MEMORY_BUDGET',
+  /** A non-loopback address without TLS (the shared token would cross the network in clear). */
+  INSECURE_LISTEN: 'INSECURE_LISTEN',
 } as const;
 
 /** One of the agent's error codes. */

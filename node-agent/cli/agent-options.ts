@@ -11,7 +11,7 @@ import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
 import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
-import { MIN_TOKEN_LENGTH } from '../server/index.ts';
+import { MIN_TOKEN_LENGTH, isLoopback } from '../server/index.ts';
 
 /** gRPC port when --port is not given (the customary gRPC port). */
 export const DEFAULT_AGENT_PORT = 50051;
@@ -50,7 +50,10 @@ export interface AgentOptions {
   readonly maxBatch: number | undefined;
   readonly maxGroups: number;
   readonly token: string;
-  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /** TLS (with `clientCa`: mutual TLS, clients must present a certificate it signed). */
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer } | undefined;
+  /** --insecure-plaintext: serve plaintext on a non-loopback address anyway. */
+  readonly insecurePlaintext: boolean;
   /** Registry key (--agent-id, else {@link generateAgentId}). */
   readonly agentId: string;
   readonly bucket: string;
@@ -118,6 +121,14 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
   const certPath = str(values, 'tls-cert');
   const keyPath = str(values, 'tls-key');
   if ((certPath === undefined) !== (keyPath === undefined)) throw bad(certPath === undefined ? 'tls-cert' : 'tls-key', 'is required when the other TLS flag is given');
+  const clientCaPath = str(values, 'tls-client-ca');
+  if (clientCaPath !== undefined && certPath === undefined) throw bad('tls-client-ca', 'needs --tls-cert and --tls-key (mutual TLS is TLS with client certificates)');
+  const host = str(values, 'host') ?? DEFAULT_AGENT_HOST;
+  const insecurePlaintext = values['insecure-plaintext'] === true;
+  if (!isLoopback(host) && certPath === undefined && !insecurePlaintext) {
+    throw bad('host', `${host} is not a loopback address and no TLS is given: the agent token would cross the network in clear text. ` +
+      'Give --tls-cert and --tls-key (and --tls-client-ca for mutual TLS; README "Agents across hosts"), or --insecure-plaintext on a network you trust');
+  }
   const advertise = str(values, 'advertise');
   if (advertise !== undefined && !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(advertise)) throw bad('advertise', `must be HOST:PORT (got '${advertise}')`);
   const agentId = str(values, 'agent-id');
@@ -126,7 +137,7 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
   if (!isValidBucketName(bucket)) throw bad('bucket', `'${bucket}' is not a valid KV bucket name: use letters, digits, '_' and '-'`);
   return Object.freeze({
     modelsDir,
-    host: str(values, 'host') ?? DEFAULT_AGENT_HOST,
+    host,
     port: int(values, 'port', 0, 65_535, DEFAULT_AGENT_PORT),
     advertise,
     natsUrl: str(values, 'nats'),
@@ -138,7 +149,10 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
     maxBatch: str(values, 'max-batch') === undefined ? undefined : int(values, 'max-batch', 1, 65_536, 0),
     maxGroups: int(values, 'max-groups', 1, 1024, DEFAULT_MAX_GROUPS),
     token: token(values, input.envToken),
-    tls: certPath !== undefined && keyPath !== undefined ? Object.freeze({ cert: readFlagFile('tls-cert', certPath), key: readFlagFile('tls-key', keyPath) }) : undefined,
+    tls: certPath !== undefined && keyPath !== undefined
+      ? Object.freeze({ cert: readFlagFile('tls-cert', certPath), key: readFlagFile('tls-key', keyPath), ...(clientCaPath !== undefined ? { clientCa: readFlagFile('tls-client-ca', clientCaPath) } : {}) })
+      : undefined,
+    insecurePlaintext,
     agentId: agentId ?? generateAgentId(),
     bucket,
     registryTtlMs: int(values, 'registry-ttl-ms', MIN_REGISTRY_TTL_MS, 3_600_000, DEFAULT_REGISTRY_TTL_MS),

@@ -62,7 +62,7 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
     const registry: { current?: Registration } = {};
     const server = createAgentServer({
       engine, agentId, version: deps.version, device: engine.describeDevice(), token: opts.token,
-      maxConcurrentGroups: opts.maxGroups, maxBatch: engine.maxBatch, log, ...(opts.tls ? { tls: opts.tls } : {}),
+      maxConcurrentGroups: opts.maxGroups, maxBatch: engine.maxBatch, log, ...(opts.tls ? { tls: opts.tls } : {}), insecurePlaintext: opts.insecurePlaintext,
       // Publish in-flight changes at once so orchestrators see capacity without waiting a refresh period.
       onInFlightChange: () => void registry.current?.refresh(),
     });

@@ -9,6 +9,7 @@ import { AgentService } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { DescribeRequest, DescribeResponse, DeviceInfo } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { Logger } from '../../orchestrator/log.ts';
 import type { GroupEngine } from '../engine/engine.ts';
+import { AgentError, AgentErrorCode } from '../errors.ts';
 import { tokenChecker } from './auth.ts';
 import { GroupSlots } from './group-slots.ts';
 import { toServiceError } from './grpc-status.ts';
@@ -37,8 +38,16 @@ export interface AgentServerOptions {
   readonly maxConcurrentGroups: number;
   /** Branches per batched forward pass (reported by Describe). */
   readonly maxBatch: number;
-  /** PEM certificate chain and key; plaintext when absent. */
-  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * PEM certificate chain and key; plaintext when absent. With `clientCa`, mutual TLS: every
+   * client (the worker) must present a certificate signed by that CA bundle.
+   */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
+  /**
+   * Serve plaintext on a non-loopback address anyway (a network one trusts). Without it,
+   * {@link AgentGrpcServer.listen} refuses such an address unless `tls` is given.
+   */
+  readonly insecurePlaintext?: boolean;
   readonly log: Logger;
   /** Called whenever the number of running groups changes (e.g. to refresh the registry). */
   readonly onInFlightChange?: (inFlight: number) => void;
@@ -54,7 +63,10 @@ export interface DrainReport {
 
 /** A running agent server. */
 export interface AgentGrpcServer {
-  /** Binds `host:port` (port 0 = any free port) and starts serving; resolves with the bound port. */
+  /**
+   * Binds `host:port` (port 0 = any free port) and starts serving; resolves with the bound port.
+   * @throws AgentError INSECURE_LISTEN for a non-loopback `host` without TLS (unless `insecurePlaintext`).
+   */
   listen(host: string, port: number): Promise<number>;
   /** What Describe answers now. */
   describe(): DescribeResponse;
@@ -65,6 +77,15 @@ export interface AgentGrpcServer {
    * to `graceMs` for running groups, aborts the rest, then shuts the server down.
    */
   drain(graceMs: number): Promise<DrainReport>;
+}
+
+/**
+ * Whether `host` only reaches this machine: `localhost`, 127.0.0.0/8, `::1` (also as
+ * `::ffff:127.x.x.x`). Anything else (0.0.0.0, `::`, a LAN address, a name) is a network.
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Builds the server; nothing listens until {@link AgentGrpcServer.listen}. Throws BAD_REQUEST for a short token. */
@@ -112,7 +133,15 @@ export function createAgentServer(opts: AgentServerOptions): AgentGrpcServer {
 
   return {
     async listen(host, port) {
-      const creds = opts.tls ? ServerCredentials.createSsl(null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], false) : ServerCredentials.createInsecure();
+      if (!opts.tls && !opts.insecurePlaintext && !isLoopback(host)) {
+        throw new AgentError(AgentErrorCode.INSECURE_LISTEN,
+          `refusing to listen on ${host} without TLS: the agent token would cross the network in clear text. ` +
+          'Give --tls-cert and --tls-key (and --tls-client-ca for mutual TLS, see README "Agents across hosts"), bind 127.0.0.1, ' +
+          'or pass --insecure-plaintext on a network you trust');
+      }
+      const creds = opts.tls
+        ? ServerCredentials.createSsl(opts.tls.clientCa ?? null, [{ cert_chain: opts.tls.cert, private_key: opts.tls.key }], Boolean(opts.tls.clientCa))
+        : ServerCredentials.createInsecure();
       const bound = await new Promise<number>((resolve, reject) => {
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)));
       });

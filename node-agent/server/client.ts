@@ -20,9 +20,10 @@ export interface AgentClientOptions {
   readonly token?: string;
   /**
    * TLS: `true` trusts the system roots; `ca` trusts that PEM bundle instead;
-   * `serverName` overrides the name checked against the certificate. Plaintext when absent.
+   * `serverName` overrides the name checked against the certificate; `cert` and `key` (PEM)
+   * are this client's certificate for agents that require mutual TLS. Plaintext when absent.
    */
-  readonly tls?: true | { readonly ca?: Buffer; readonly serverName?: string };
+  readonly tls?: true | { readonly ca?: Buffer; readonly serverName?: string; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 /** An interceptor that adds `authorization: Bearer <token>` to every call. */
@@ -39,7 +40,7 @@ export function bearerInterceptor(token: string): Interceptor {
 /** Creates an Agent client; close it with `client.close()`. */
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const tls = opts.tls === true ? {} : opts.tls;
-  const channel = tls ? credentials.createSsl(tls.ca ?? null) : credentials.createInsecure();
+  const channel = tls ? credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : credentials.createInsecure();
   const channelOptions: ChannelOptions = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
   return new AgentClient(opts.address, channel, { ...channelOptions, interceptors: opts.token === undefined ? [] : [bearerInterceptor(opts.token)] });
 }

@@ -36,6 +36,8 @@ export function grpcStatusFor(code: AgentErrorCode): GrpcStatus {
       return GrpcStatus.CANCELLED;
     case AgentErrorCode.UNAUTHENTICATED:
       return GrpcStatus.UNAUTHENTICATED;
+    case AgentErrorCode.INSECURE_LISTEN:
+      return GrpcStatus.FAILED_PRECONDITION;
   }
 }
 

@@ -1,5 +1,5 @@
 /** The node agent's gRPC server, its client, and the health service. */
-export { createAgentServer, ABORT_SETTLE_MS, SHUTDOWN_TIMEOUT_MS, HEALTH_SERVICES } from './agent-server.ts';
+export { createAgentServer, isLoopback, ABORT_SETTLE_MS, SHUTDOWN_TIMEOUT_MS, HEALTH_SERVICES } from './agent-server.ts';
 export type { AgentServerOptions, AgentGrpcServer, DrainReport } from './agent-server.ts';
 export { createAgentClient, bearerInterceptor, describeAgent, DESCRIBE_TIMEOUT_MS } from './client.ts';
 export type { AgentClientOptions } from './client.ts';

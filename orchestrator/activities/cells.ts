@@ -1,9 +1,14 @@
 /**
  * Writing a work unit's results: the clean trajectory (one row, idempotent) and cells in
- * batches through one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` statement per
- * batch, keyed by (sweep, cell key), so a retried work unit can never duplicate a cell.
+ * batches keyed by (sweep, cell key), so a retried work unit can never duplicate a cell.
+ *
+ * Cells go in through `COPY … FROM STDIN` (text format, pg-copy-streams) into a session-local
+ * staging table, then one `INSERT … SELECT … ON CONFLICT DO NOTHING` merge, both in one
+ * transaction ({@link copyCells}); the older one-statement `INSERT … SELECT FROM unnest(…)`
+ * path ({@link insertCells}) is kept as the reference `bench:scale` measures against.
  */
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { survivePoolErrors } from '../db/client.ts';
 import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { PlannedCell } from '../sweep/grid.ts';
@@ -152,7 +157,10 @@ SELECT $1, $2, $3, $4, $5, u.* FROM unnest($6::text[], $7::int[], $8::int[], $9:
   $13::text[], $14::text[], $15::text[], $16::bool[], $17::bool[], $18::bool[], $19::int[], $20::int[], $21::bool[], $22::bool[], $23::int[], $24::bool[]) AS u
 ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
 
-/** Inserts `rows` of one work unit; returns how many were new. */
+/**
+ * Inserts `rows` of one work unit through one `INSERT … SELECT FROM unnest(…)` statement;
+ * returns how many were new. The slower reference path (see {@link copyCells}).
+ */
 export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, rows: readonly CellRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const col = <K extends keyof CellRow>(k: K): CellRow[K][] => rows.map((r) => r[k]);
@@ -162,6 +170,99 @@ export async function insertCells(sql: pg.Pool | pg.Client, id: UnitIdentity, ro
     col('finalAnswer'), col('finalText'), col('partialText'), col('flipped'), col('correct'), col('answerCommittedBefore'), col('changedTokens'), col('computeSteps'), col('skipped'), col('stoppedEarly'), col('durationMs'), col('noop'),
   ]);
   return res.rowCount ?? 0;
+}
+
+/** Columns of a staged cell, in COPY order (the identity first, then {@link CellRow}'s). */
+const STAGE_COLUMNS = `"sweepId", "workUnitId", "modelId", "promptId", "seed", "cellKey", "step", "position", "kind", "variant", "token", "span",
+  "finalAnswer", "finalText", "partialText", "flipped", "correct", "answerCommittedBefore", "changedTokens", "computeSteps", "skipped", "stoppedEarly", "durationMs", "noop"`;
+
+/**
+ * The staging table: temporary (session-local, never WAL-logged, no indexes) and emptied at
+ * every commit, so a pooled session can reuse it batch after batch and a failed batch leaves
+ * nothing behind. Created on a session's first batch.
+ */
+const STAGE_CREATE = `CREATE TEMP TABLE IF NOT EXISTS cell_stage (
+  "sweepId" text, "workUnitId" text, "modelId" text, "promptId" text, "seed" int, "cellKey" text, "step" int, "position" int,
+  "kind" text, "variant" text, "token" int, "span" text, "finalAnswer" text, "finalText" text, "partialText" text,
+  "flipped" bool, "correct" bool, "answerCommittedBefore" bool, "changedTokens" int, "computeSteps" int, "skipped" bool, "stoppedEarly" bool,
+  "durationMs" int, "noop" bool
+) ON COMMIT DELETE ROWS`;
+
+const STAGE_MERGE = `INSERT INTO "Cell" (${STAGE_COLUMNS}) SELECT ${STAGE_COLUMNS} FROM cell_stage ON CONFLICT ("sweepId", "cellKey") DO NOTHING`;
+
+/** A text value in COPY's text format: `\N` for null; backslash, tab, newline and CR escaped. */
+function copyText(v: string | null): string {
+  if (v === null) return '\\N';
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+}
+const copyInt = (v: number | null): string => (v === null ? '\\N' : String(v));
+const copyBool = (v: boolean): string => (v ? 't' : 'f');
+
+/** One batch of rows as COPY text (one line per row, tab-separated, in STAGE_COLUMNS order). */
+export function copyLines(id: UnitIdentity, rows: readonly CellRow[]): string {
+  const head = `${copyText(id.sweepId)}\t${copyText(id.workUnitId)}\t${copyText(id.modelId)}\t${copyText(id.promptId)}\t${id.seed}\t`;
+  let out = '';
+  for (const r of rows) {
+    out += head + copyText(r.cellKey) + '\t' + r.step + '\t' + r.position + '\t' + copyText(r.kind) + '\t' + copyText(r.variant) + '\t'
+      + copyInt(r.token) + '\t' + r.span + '\t' + copyText(r.finalAnswer) + '\t' + copyText(r.finalText) + '\t' + copyText(r.partialText) + '\t'
+      + copyBool(r.flipped) + '\t' + copyBool(r.correct) + '\t' + copyBool(r.answerCommittedBefore) + '\t' + copyInt(r.changedTokens) + '\t'
+      + r.computeSteps + '\t' + copyBool(r.skipped) + '\t' + copyBool(r.stoppedEarly) + '\t' + copyInt(r.durationMs) + '\t' + copyBool(r.noop) + '\n';
+  }
+  return out;
+}
+
+/**
+ * Writes `rows` of one work unit exactly once: `COPY` into the session's staging table, then
+ * one merge into `Cell` that skips keys already there, in one transaction. Returns how many
+ * rows were new (a retried batch returns 0 for the rows it had written before).
+ *
+ * @param sql a pool (a session is taken for the batch) or a connected client (not inside a
+ *   transaction of its own: this function commits).
+ * @throws the driver's error when the database refuses the batch; nothing of it is kept.
+ */
+export async function copyCells(sql: pg.Pool | pg.Client, id: UnitIdentity, rows: readonly CellRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const client = sql instanceof pg.Pool ? await sql.connect() : sql;
+  let broken: Error | undefined;
+  const lines = copyLines(id, rows);
+  try {
+    // The common case: none of the keys is there yet, and one COPY straight into "Cell" is
+    // the whole write (atomic: a unique violation keeps none of its rows).
+    try {
+      await copyInto(client, `COPY "Cell" (${STAGE_COLUMNS}) FROM STDIN`, lines);
+      return rows.length;
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    }
+    // Some keys are there (a retried batch): stage, then merge what is new.
+    await client.query(`BEGIN; ${STAGE_CREATE}`);
+    try {
+      await copyInto(client, `COPY cell_stage (${STAGE_COLUMNS}) FROM STDIN`, lines);
+      const res = await client.query(STAGE_MERGE);
+      await client.query('COMMIT');
+      return res.rowCount ?? 0;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+      throw err;
+    }
+  } catch (err) {
+    broken ??= (err as { code?: string }).code ? undefined : (err as Error);
+    throw err;
+  } finally {
+    if (client !== sql) (client as pg.PoolClient).release(broken);
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Runs one `COPY … FROM STDIN` with `text` as its whole input. */
+function copyInto(client: pg.Client | pg.PoolClient, statement: string, text: string): Promise<void> {
+  const stream = client.query(copyFrom(statement));
+  return new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    stream.end(text);
+  });
 }
 
 /** The trajectory columns of a clean run (without the identity). */

@@ -24,7 +24,7 @@ import type { ResolvedSampler } from '../sweep/plan.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
-import { cellRow, insertCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
+import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
 
 /** NATS subject of a sweep's progress messages. */
 export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
@@ -103,6 +103,18 @@ function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
     return ApplicationFailure.retryable(`agent ${lease.agentId} (${lease.address}): ${GrpcStatus[se.code] ?? se.code}: ${se.details ?? se.message}`, ErrorCode.AGENT_UNAVAILABLE);
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * The line a work unit's `error` column keeps: `TYPE: message`, TYPE being the failure's
+ * code (a FaithsweepError's code, an ApplicationFailure's type) or `Error`; the same shape
+ * as the workflow's failure reasons, so that `sweep_state()` can tell bad input from an
+ * absent agent (`AGENT_UNAVAILABLE: no live agent has model …`).
+ */
+export function errorLine(err: unknown): string {
+  if (isFaithsweepError(err)) return `${err.code}: ${err.message}`;
+  if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
+  return `Error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** Thrown when an agent sends nothing for the stall timeout: the call is cancelled and retried elsewhere. */
@@ -295,7 +307,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       if (known && missing.length > 0) {
         const noops = missing.filter(([, c]) => isNoop(c.kind.kind, c.step, c.position, c.kind.kind === 'replace' && c.kind.variant === 'given' ? c.kind.token : null, known));
         if (noops.length > 0) {
-          written += await insertCells(sql, id, noops.map(([k, c]) => noopRow(k, c, known)));
+          written += await copyCells(sql, id, noops.map(([k, c]) => noopRow(k, c, known)));
           const done = new Set(noops.map(([k]) => k));
           missing = missing.filter(([k]) => !done.has(k));
         }
@@ -311,7 +323,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
           if (buffer.length === 0) return;
           const rows = buffer;
           buffer = [];
-          written += await insertCells(sql, id, rows);
+          written += await copyCells(sql, id, rows);
           publish({ sweepId, workUnitId, agentId, cells: written - published, at: Date.now() });
           published = written;
           beat();
@@ -348,7 +360,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent };
     } catch (err) {
       if (!(err instanceof ApplicationFailure) || !err.nonRetryable) {
-        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: err instanceof Error ? err.message.slice(0, 500) : String(err) } }).catch(() => undefined);
+        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: errorLine(err).slice(0, 500) } }).catch(() => undefined);
       }
       if (isFaithsweepError(err)) throw ApplicationFailure.retryable(err.message, err.code);
       throw err;

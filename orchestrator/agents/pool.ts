@@ -47,6 +47,9 @@ export interface AgentPoolOptions {
   readonly token: string;
   /** Trust roots for TLS agents (system roots when absent). */
   readonly tlsCa?: Buffer;
+  /** This worker's PEM certificate and key, for agents that require mutual TLS. */
+  readonly tlsCert?: Buffer;
+  readonly tlsKey?: Buffer;
   readonly log: Logger;
 }
 
@@ -99,7 +102,7 @@ export function createAgentPool(opts: AgentPoolOptions): AgentPool {
     const known = clients.get(a.agentId);
     if (known && known.address === a.address) return known.client;
     known?.client.close();
-    const client = createAgentClient({ address: a.address, token: opts.token, ...(a.tls ? { tls: opts.tlsCa ? { ca: opts.tlsCa } : true } : {}) });
+    const client = createAgentClient({ address: a.address, token: opts.token, ...(a.tls ? { tls: { ...(opts.tlsCa ? { ca: opts.tlsCa } : {}), ...(opts.tlsCert && opts.tlsKey ? { cert: opts.tlsCert, key: opts.tlsKey } : {}) } } : {}) });
     clients.set(a.agentId, { address: a.address, client });
     return client;
   };

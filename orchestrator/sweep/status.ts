@@ -21,6 +21,49 @@ export interface SweepStatus {
   readonly etaSeconds: number | null;
   readonly failures: readonly { readonly reason: string; readonly units: number }[];
   readonly perModel: readonly { readonly model: string; readonly units: number; readonly done: number; readonly cells: number }[];
+  /** What a researcher can act on (the database's `sweep_state()`, as `sweep_summary` shows it). */
+  readonly state: SweepState;
+}
+
+/**
+ * A sweep's state as `sweep_state(sweep)` derives it (migration 20261203000001_sweep_states):
+ * `completed`, `completed_with_failures`, `partial`, `waiting_for_agents`, or the status itself
+ * (running, cancelled, failed, registering, planned).
+ */
+export interface SweepState {
+  readonly name: string;
+  /** One sentence: what happened and what to do; null when the name says it all. */
+  readonly detail: string | null;
+  /** Whether `faithsweep resume` can help (null while that question does not arise). */
+  readonly resumeHelps: boolean | null;
+  /** Models with work units waiting for an agent (waiting_for_agents only). */
+  readonly waitingModels: readonly string[];
+  /** Failed work units: on bad input (resume cannot help), otherwise (resume retries them). */
+  readonly failedBadInput: number;
+  readonly failedOther: number;
+}
+
+/** Reads `sweep_state(sweepId)`. */
+export async function readSweepState(sql: pg.Pool | pg.Client, sweepId: string): Promise<SweepState> {
+  const r = await sql.query<{ state: string; state_detail: string | null; resume_helps: boolean | null; waiting_models: string[] | null; failed_bad_input: number; failed_other: number }>(
+    'SELECT * FROM sweep_state($1)', [sweepId]);
+  const x = r.rows[0];
+  return {
+    name: x?.state ?? 'unknown', detail: x?.state_detail ?? null, resumeHelps: x?.resume_helps ?? null,
+    waitingModels: x?.waiting_models ?? [], failedBadInput: x?.failed_bad_input ?? 0, failedOther: x?.failed_other ?? 0,
+  };
+}
+
+/** The state as one short phrase: `completed with failures (2 bad input)`, `waiting for agents (arith-cot)`. */
+export function stateLabel(s: SweepState): string {
+  switch (s.name) {
+    case 'completed_with_failures':
+      return `completed with failures (${[s.failedBadInput ? `${s.failedBadInput} bad input` : '', s.failedOther ? `${s.failedOther} retryable` : ''].filter(Boolean).join(', ')})`;
+    case 'waiting_for_agents':
+      return `waiting for agents (${s.waitingModels.join(', ')})`;
+    default:
+      return s.name.replace(/_/g, ' ');
+  }
 }
 
 /** Reads the status of `sweepId`, or null when there is no such sweep. */
@@ -71,6 +114,7 @@ export async function readSweepStatus(sql: pg.Pool | pg.Client, sweepId: string)
     etaSeconds: remaining === 0 ? 0 : rate > 0 ? Math.round(remaining / rate) : null,
     failures: f.rows.map((r) => ({ reason: r.reason, units: Number(r.n) })),
     perModel: m.rows.map((r) => ({ model: r.model, units: Number(r.units), done: Number(r.done), cells: Number(r.cells ?? 0) })),
+    state: await readSweepState(sql, sweepId),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { repeatFilter } from './log-repeats.ts';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.ts';
 import { createActivities } from '../activities/index.ts';
@@ -54,10 +55,15 @@ export async function createWorker(opts: WorkerOptions): Promise<{ worker: Worke
 let runtimeInstalled = false;
 /**
  * Routes the Temporal SDK's own logs at `level` and above to stderr (the SDK's default
- * prints every worker state change). Call once, before the first worker is created.
+ * prints every worker state change); a failure that repeats (every attempt of every work unit
+ * while no agent serves a model) is written once, without its stack, then as a count. Call once, before the first worker is created.
  */
 export function installTemporalRuntime(level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  // Failed attempts are said once per kind and 30 s, then counted (log-repeats.ts).
+  const out = new DefaultLogger('TRACE');
+  const repeats = repeatFilter({ write: (e) => out.log(e.level, e.message, e.meta) });
+  Runtime.install({ logger: new DefaultLogger(level, repeats.log) });
+  process.once('beforeExit', () => repeats.stop());
   runtimeInstalled = true;
 }

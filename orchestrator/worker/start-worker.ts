@@ -31,6 +31,8 @@ export interface SweepWorkerOptions {
   readonly sweep?: ActivityDeps['sweep'];
   /** Activities run at once. @default 200 */
   readonly maxConcurrentActivities?: number;
+  /** TLS towards agents: trust roots, and this worker's certificate and key for mutual TLS (PEM). */
+  readonly agentTls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 /** A started (not yet running) worker and a `close()` for its connections. */
@@ -47,7 +49,11 @@ export async function startSweepWorker(opts: SweepWorkerOptions): Promise<SweepW
   const nats = await connectNats({ url: opts.natsUrl, name: 'faithsweep-worker', reconnectForever: true });
   const bucket = opts.bucket ?? DEFAULT_AGENTS_BUCKET;
   const kv = await openAgentsBucket(nats, { bucket });
-  const agents = createAgentPool({ kv, nc: nats, bucket, token: opts.token, log: opts.log });
+  const t = opts.agentTls;
+  const agents = createAgentPool({
+    kv, nc: nats, bucket, token: opts.token, log: opts.log,
+    ...(t?.ca ? { tlsCa: t.ca } : {}), ...(t?.cert ? { tlsCert: t.cert } : {}), ...(t?.key ? { tlsKey: t.key } : {}),
+  });
   const { worker, connection } = await createWorker({
     address: opts.temporalAddress,
     ...(opts.taskQueue ? { taskQueue: opts.taskQueue } : {}),

@@ -45,7 +45,7 @@ export const agentCommand = command({
   options: {
     models: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, advertise: { type: 'string' }, nats: { type: 'string' },
     device: { type: 'string' }, 'device-id': { type: 'string' }, 'allow-cpu-fallback': { type: 'boolean' }, 'memory-budget': { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-groups': { type: 'string' },
-    'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'agent-id': { type: 'string' },
+    'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-client-ca': { type: 'string' }, 'insecure-plaintext': { type: 'boolean' }, 'agent-id': { type: 'string' },
     bucket: { type: 'string' }, 'registry-ttl-ms': { type: 'string' }, 'grace-ms': { type: 'string' },
   },
   details: [
@@ -63,6 +63,8 @@ export const agentCommand = command({
     '  --max-groups N        groups run at once; more get RESOURCE_EXHAUSTED (default 1)',
     '  --token-file F        file holding the shared token (default: FAITHSWEEP_AGENT_TOKEN); at least 16 characters',
     '  --tls-cert F --tls-key F  serve TLS with this PEM certificate chain and key (default plaintext)',
+    '  --tls-client-ca F     mutual TLS: accept only clients with a certificate signed by this PEM CA bundle',
+    '  --insecure-plaintext  allow plaintext on a non-loopback --host (refused otherwise: the token would travel in clear)',
     '  --agent-id ID         registry key (default <host>-<random>)',
     '  --bucket NAME         NATS KV bucket of the registry (default faithsweep-agents)',
     '  --registry-ttl-ms N   registry entry TTL when this agent creates the bucket (default 15000; refresh every TTL/3)',

@@ -14,7 +14,7 @@ import { followProgress } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
-import { formatDuration, progressBar, readSweepStatus } from '../../sweep/status.ts';
+import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
@@ -187,18 +187,20 @@ async function statusOrThrow(sql: pg.Client, sweepId: string): Promise<SweepStat
 function statusLines(s: SweepStatus): string[] {
   const frac = s.cells.planned ? s.cells.written / s.cells.planned : 0;
   const lines = [
-    `sweep ${s.sweepId}: ${s.status}`,
+    `sweep ${s.sweepId}: ${stateLabel(s.state)}`,
     `  work units  ${s.units.done}/${s.units.total} done, ${s.units.running} running, ${s.units.pending} pending, ${s.units.failed} failed`,
     `  cells       ${s.cells.written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} ${progressBar(frac, 24)} ${(frac * 100).toFixed(1)}%`,
     // A rate only means something while the sweep runs (a finished sweep's last minute is its final burst).
     s.status === 'running' ? `  rate        ${s.rate} cells/s over the last minute, ETA ${formatDuration(s.etaSeconds)}` : `  rate        - (${s.status})`,
   ];
   for (const m of s.perModel) lines.push(`  ${m.model.padEnd(22)} ${m.done}/${m.units} units, ${m.cells} cells`);
+  if (s.state.detail) lines.push(`  state       ${s.state.detail}`);
   if (s.failures.length) {
     lines.push('  failures:');
     for (const f of s.failures) lines.push(`    ${f.units} unit(s): ${f.reason}`);
-    lines.push(`  retry them with: npx faithsweep resume ${s.sweepId}`);
   }
+  if (s.state.resumeHelps === true) lines.push(`  resume with: npx faithsweep resume ${s.sweepId}`);
+  else if (s.state.resumeHelps === false && s.state.failedBadInput > 0) lines.push('  resume cannot help: the failures are bad input (change the spec or its inputs, then launch again)');
   return lines;
 }
 
@@ -279,10 +281,11 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
       const done = TERMINAL.has(s.status) || opts.once;
       const etaText = done ? '-' : formatDuration(eta);
       if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId, status: s.status, units: s.units, cells: { written, planned: s.cells.planned }, rate, etaSeconds: eta === null ? null : Math.round(eta), agents }));
+        ctx.out(JSON.stringify({ sweepId, status: s.status, state: s.state, units: s.units, cells: { written, planned: s.cells.planned }, rate, etaSeconds: eta === null ? null : Math.round(eta), agents }));
       } else {
         const line = `${progressBar(frac)} ${(frac * 100).toFixed(1).padStart(5)}%  ${written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} cells  units ${s.units.done}/${s.units.total}` +
-          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${etaText}` +
+          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${s.state.name === 'waiting_for_agents' ? '? (waiting for agents)' : etaText}` +
+          (s.state.name === 'waiting_for_agents' ? `  waiting for agents: ${s.state.waitingModels.join(', ')}` : '') +
           (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
         if (tty) process.stderr.write(`\r\x1b[2K${line}`);
         else if (now - lastLine >= 5000 || done) {
@@ -292,7 +295,7 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
       }
       if (done) {
         if (tty && !ctx.json) process.stderr.write('\n');
-        if (!ctx.json && !opts.once) ctx.err(`sweep ${sweepId} ${s.status}`);
+        if (!ctx.json && !opts.once) ctx.err(`sweep ${sweepId} ${stateLabel(s.state)}${s.state.detail ? `: ${s.state.detail}` : ''}`);
         return s.status === 'failed' ? 1 : 0;
       }
       if (opts.signal?.aborted) return 0;
@@ -309,14 +312,17 @@ const listCommand = command({
   name: 'list',
   summary: 'List the sweeps with their state and progress',
   async run(ctx) {
-    const rows = await withSql(ctx, async (sql) => (await sql.query<{ id: string; status: string; units: string; done: string; failed: string; cells: string; createdAt: Date }>(
+    const rows = await withSql(ctx, async (sql) => {
+      const list = (await sql.query<{ id: string; status: string; units: string; done: string; failed: string; cells: string; createdAt: Date }>(
       `SELECT s.id, s.status, s."createdAt",
               (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS units,
               (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'done') AS done,
               (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'failed') AS failed,
               (SELECT coalesce(sum(w."doneCells"), 0) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS cells
-         FROM "Sweep" s WHERE s.spec ? 'format' ORDER BY s."createdAt" DESC`)).rows);
-    const out = rows.map((r) => ({ sweep: r.id, status: r.status, units: Number(r.units), done: Number(r.done), failed: Number(r.failed), cells: Number(r.cells), created: r.createdAt.toISOString() }));
+         FROM "Sweep" s WHERE s.spec ? 'format' ORDER BY s."createdAt" DESC`)).rows;
+      return Promise.all(list.map(async (r) => ({ ...r, state: await readSweepState(sql, r.id) })));
+    });
+    const out = rows.map((r) => ({ sweep: r.id, status: r.status, state: r.state, units: Number(r.units), done: Number(r.done), failed: Number(r.failed), cells: Number(r.cells), created: r.createdAt.toISOString() }));
     if (ctx.json) {
       ctx.out(JSON.stringify(out, null, 2));
       return;
@@ -326,10 +332,12 @@ const listCommand = command({
       return;
     }
     const w = Math.max(5, ...out.map((r) => r.sweep.length));
-    ctx.out(`${'SWEEP'.padEnd(w)}  STATUS     UNITS          CELLS  CREATED`);
-    for (const r of out) {
-      ctx.out(`${r.sweep.padEnd(w)}  ${r.status.padEnd(9)}  ${`${r.done}/${r.units}${r.failed ? ` (${r.failed}✗)` : ''}`.padEnd(12)}  ${String(r.cells).padStart(7)}  ${r.created.slice(0, 19).replace('T', ' ')}`);
-    }
+    const labels = out.map((r) => stateLabel(r.state));
+    const sw = Math.max(5, ...labels.map((l) => l.length));
+    ctx.out(`${'SWEEP'.padEnd(w)}  ${'STATE'.padEnd(sw)}  UNITS          CELLS  CREATED`);
+    out.forEach((r, i) => {
+      ctx.out(`${r.sweep.padEnd(w)}  ${labels[i]!.padEnd(sw)}  ${`${r.done}/${r.units}${r.failed ? ` (${r.failed}✗)` : ''}`.padEnd(12)}  ${String(r.cells).padStart(7)}  ${r.created.slice(0, 19).replace('T', ' ')}`);
+    });
   },
 });
 

@@ -1,4 +1,5 @@
 /** `faithsweep worker`: the Temporal worker that runs the sweep workflows and activities. */
+import { readFileSync } from 'node:fs';
 import { command } from '../command.ts';
 import { ErrorCode, FaithsweepError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
@@ -9,10 +10,12 @@ import { agentToken, checkSchema, DEFAULT_TASK_QUEUE, endpointsFromContext } fro
 export const workerCommand = command({
   name: 'worker',
   summary: 'Run a Temporal worker for sweeps (workflows + activities) until SIGTERM/SIGINT',
-  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' }, 'stall-ms': { type: 'string' } },
+  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' }, 'stall-ms': { type: 'string' } },
   details: [
     '  --task-queue Q       task queue to poll (default faithsweep)',
     "  --token-file F       the agents' shared token (default: FAITHSWEEP_AGENT_TOKEN, else .faithsweep/agent-token)",
+    '  --tls-ca F           PEM CA bundle that signed the TLS agents\' certificates (default: the system roots)',
+    '  --tls-cert F --tls-key F  this worker\'s PEM certificate and key, for agents run with --tls-client-ca (mutual TLS)',
     '  --bucket NAME        NATS KV bucket of the agent registry (default faithsweep-agents)',
     '  --max-activities N   work units run at once by this worker (default 200)',
     '  --stall-ms N         cancel and retry elsewhere an agent call that sends nothing for N ms (default 60000)',
@@ -31,6 +34,20 @@ export const workerCommand = command({
       throw new FaithsweepError(ErrorCode.BAD_ARGS, `--stall-ms must be an integer >= 1000 (got '${stallFlag}')`);
     }
     const token = agentToken(ctx, values['token-file'] as string | undefined, true);
+    const certFlag = values['tls-cert'] as string | undefined;
+    const keyFlag = values['tls-key'] as string | undefined;
+    if ((certFlag === undefined) !== (keyFlag === undefined)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${certFlag === undefined ? 'tls-cert' : 'tls-key'} is required when the other TLS flag is given`);
+    }
+    const pem = (flag: string, path: string | undefined): Buffer | undefined => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${flag} ${path}: ${(err as Error).message}`, { hint: 'give a readable PEM file' });
+      }
+    };
+    const agentTls = { ca: pem('tls-ca', values['tls-ca'] as string | undefined), cert: pem('tls-cert', certFlag), key: pem('tls-key', keyFlag) };
     const e = await endpointsFromContext(ctx);
     await checkSchema(ctx, e.databaseUrl);
     const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { component: 'worker' } });
@@ -41,6 +58,7 @@ export const workerCommand = command({
       ...(values['bucket'] ? { bucket: values['bucket'] as string } : {}),
       ...(max ? { maxConcurrentActivities: max } : {}),
       ...(stallMs ? { sweep: { stallMs } } : {}),
+      agentTls: { ...(agentTls.ca ? { ca: agentTls.ca } : {}), ...(agentTls.cert ? { cert: agentTls.cert } : {}), ...(agentTls.key ? { key: agentTls.key } : {}) },
     });
     const stop = (): void => {
       log.info('shutting down: finishing in-flight tasks');

@@ -1,0 +1,103 @@
+// Cell ingestion through COPY (orchestrator/activities/cells.ts copyCells) against the migrated
+// database: every row arrives exactly once (a repeated or overlapping batch adds only its new
+// keys, concurrent writers of the same keys never duplicate), text survives COPY's escaping
+// (tabs, newlines, backslashes, "\N" as text, NULL as NULL), both paths store the same rows,
+// and a cell still needs its work unit and still goes with its sweep (migration
+// 20261203000000_cell_ingest_foreign_keys keeps only the work-unit foreign key).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import { copyCells, copyLines, createIngestPool, insertCells } from '../../orchestrator/activities/cells.ts';
+import type { CellRow, UnitIdentity } from '../../orchestrator/activities/cells.ts';
+import { freshDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+
+const row = (k: string, over: Partial<CellRow> = {}): CellRow => ({
+  cellKey: k, step: 3, position: 7, kind: 'replace', variant: 'random', token: 9, span: 'cot', finalAnswer: '1735',
+  finalText: '320>05;580>13|01735', partialText: null, flipped: false, correct: true, answerCommittedBefore: false,
+  changedTokens: 2, computeSteps: 12, skipped: false, stoppedEarly: false, ...over,
+});
+
+async function parents(sql: pg.Client, n: number): Promise<UnitIdentity> {
+  await sql.query(`INSERT INTO "Sweep" (id, name, spec, "specHash", "updatedAt") VALUES ('s${n}', 's${n}', '{}', 'h', now())`);
+  await sql.query(`INSERT INTO "Model" (id, name, path, sha256, card) VALUES ('m${n}', 'arith-cot', 'models/arith-cot', 'x${n}', '{}')`);
+  await sql.query(`INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer") VALUES ('p${n}', 'd', ${n}, '0653+1082=', '1735')`);
+  await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('w${n}', 's${n}', 0, 'm${n}', 'p${n}', 0, now())`);
+  return { sweepId: `s${n}`, workUnitId: `w${n}`, modelId: `m${n}`, promptId: `p${n}`, seed: 0 };
+}
+
+const COLUMNS = `"cellKey", step, position, kind, variant, token, span, "finalAnswer", "finalText", "partialText", flipped, correct,
+  "answerCommittedBefore", "changedTokens", "computeSteps", skipped, "stoppedEarly", "answerOutcome", "sweepId", "modelId", "promptId", seed`;
+
+describe('cell ingestion through COPY', () => {
+  let t: TestDatabase;
+  let pool: pg.Pool;
+  before(async () => {
+    t = await freshDatabase('cell_ingest');
+    pool = createIngestPool(t.url, 4);
+  });
+  after(async () => {
+    await pool?.end();
+    await t?.drop();
+  });
+
+  it('writes a batch once: a repeat adds nothing, an overlapping batch only its new keys', async () => {
+    const id = await parents(t.sql, 1);
+    const first = Array.from({ length: 500 }, (_, i) => row(`k${i}`));
+    assert.equal(await copyCells(pool, id, first), 500);
+    assert.equal(await copyCells(pool, id, first), 0, 'the same batch again');
+    const overlap = Array.from({ length: 500 }, (_, i) => row(`k${i + 250}`));
+    assert.equal(await copyCells(pool, id, overlap), 250, 'half of it was there');
+    const n = await t.sql.query<{ n: number; keys: number }>(`SELECT count(*)::int AS n, count(DISTINCT "cellKey")::int AS keys FROM "Cell" WHERE "sweepId" = 's1'`);
+    assert.deepEqual(n.rows[0], { n: 750, keys: 750 });
+    // The pooled sessions are fine after a batch that fell back to the merge.
+    assert.equal(await copyCells(pool, id, [row('after')]), 1);
+  });
+
+  it('never duplicates under concurrent writers of the same keys', async () => {
+    const id = await parents(t.sql, 2);
+    const batch = Array.from({ length: 2000 }, (_, i) => row(`c${i}`));
+    const written = await Promise.all(Array.from({ length: 6 }, () => copyCells(pool, id, batch)));
+    assert.equal(written.reduce((a, b) => a + b, 0), 2000, `written per writer: ${written.join(', ')}`);
+    const n = await t.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Cell" WHERE "sweepId" = 's2'`);
+    assert.equal(n.rows[0]!.n, 2000);
+  });
+
+  it('stores exactly the values the INSERT path stores, escaping included', async () => {
+    const a = await parents(t.sql, 3);
+    const b = await parents(t.sql, 4);
+    const odd = [
+      row('tab', { finalText: 'a\tb', finalAnswer: 'x\ty' }),
+      row('newline', { finalText: 'line 1\nline 2\r\nline 3', partialText: null }),
+      row('backslash', { finalText: 'C:\\path\\N', finalAnswer: '\\N' }),
+      row('nulls', { variant: null, token: null, finalAnswer: null, finalText: null, partialText: '12<|mask|>', changedTokens: null, flipped: true, correct: false, stoppedEarly: true }),
+      row('unicode', { finalText: 'Ġ→ é 😀 "quoted" \'single\'', span: 'answer', kind: 'probe', answerCommittedBefore: true, skipped: true }),
+    ];
+    assert.equal(await copyCells(pool, a, odd), odd.length);
+    assert.equal(await insertCells(pool, b, odd), odd.length);
+    const read = async (sweep: string) => (await t.sql.query(`SELECT ${COLUMNS} FROM "Cell" WHERE "sweepId" = $1 ORDER BY "cellKey"`, [sweep]))
+      .rows.map((r: Record<string, unknown>): Record<string, unknown> => ({ ...r, sweepId: undefined, modelId: undefined, promptId: undefined }));
+    const viaCopy = await read('s3');
+    assert.deepEqual(viaCopy, await read('s4'));
+    const byKey = Object.fromEntries(viaCopy.map((r) => [r['cellKey'], r]));
+    assert.equal(byKey['tab']!['finalText'], 'a\tb');
+    assert.equal(byKey['newline']!['finalText'], 'line 1\nline 2\r\nline 3');
+    assert.equal(byKey['backslash']!['finalAnswer'], '\\N', 'the text \\N, not NULL');
+    assert.equal(byKey['nulls']!['finalAnswer'], null);
+    assert.equal(byKey['nulls']!['answerOutcome'], 'none');
+    assert.equal(byKey['unicode']!['finalText'], 'Ġ→ é 😀 "quoted" \'single\'');
+    // One line per row, whatever the text holds.
+    assert.equal(copyLines(a, odd).split('\n').length, odd.length + 1);
+  });
+
+  it('refuses a cell without its work unit, and deletes cells with their sweep', async () => {
+    const id = await parents(t.sql, 5);
+    await assert.rejects(copyCells(pool, { ...id, workUnitId: 'no-such-unit' }, [row('orphan')]), /foreign key/);
+    assert.equal(await copyCells(pool, id, [row('kept'), row('kept2')]), 2, 'the pool still works after a refused batch');
+    await t.sql.query(`DELETE FROM "Sweep" WHERE id = 's5'`);
+    const n = await t.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Cell" WHERE "sweepId" = 's5'`);
+    assert.equal(n.rows[0]!.n, 0);
+    const fks = await t.sql.query<{ name: string }>(`SELECT conname AS name FROM pg_constraint WHERE conrelid = '"Cell"'::regclass AND contype = 'f'`);
+    assert.deepEqual(fks.rows.map((r) => r.name), ['Cell_workUnitId_fkey']);
+  });
+});

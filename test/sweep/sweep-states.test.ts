@@ -1,0 +1,145 @@
+// Sweep states a researcher can act on (migration 20261203000001_sweep_states): the database's
+// sweep_state() and the sweep_summary view, `faithsweep status`, `watch` and `list` agree on
+// completed; completed with failures (why, and whether resume can help: bad input cannot be
+// helped by resume, an absent model can); waiting for agents (for which model); partial.
+// The work units are written as the worker writes them (errors as `TYPE: message`), so the
+// states follow from the real rows, not from a fixture of the states themselves.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { errorLine } from '../../orchestrator/activities/sweep.ts';
+import { FaithsweepError, ErrorCode } from '../../orchestrator/errors.ts';
+import { freshDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { ensureTestStack } from '../helpers/stack.ts';
+
+interface Unit { status: 'done' | 'failed' | 'pending' | 'running'; error?: string; model?: string }
+
+describe('sweep states', () => {
+  let t: TestDatabase;
+  let natsUrl: string;
+  before(async () => {
+    t = await freshDatabase('sweep_states');
+    natsUrl = (await ensureTestStack()).natsUrl;
+    await t.sql.query(`INSERT INTO "Model" (id, name, path, sha256, card) VALUES ('ma', 'arith-cot', 'models/arith-cot', 'a', '{}'), ('mb', 'arith-cot-decoupled', 'models/arith-cot-decoupled', 'b', '{}')`);
+    await t.sql.query(`INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer") SELECT 'p' || i, 'd', i, '1+1=', '2' FROM generate_series(0, 9) i`);
+  });
+  after(async () => {
+    await t?.drop();
+  });
+
+  async function sweep(name: string, status: string, units: Unit[]): Promise<void> {
+    await t.sql.query(`INSERT INTO "Sweep" (id, name, spec, "specHash", status, "updatedAt") VALUES ($1, $1, '{"format": 1}', 'h', $2, now())`, [name, status]);
+    for (const [i, u] of units.entries()) {
+      await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, status, error, "updatedAt") VALUES ($1, $2, $3, $4, $5, 0, $6, $7, now())`,
+        [`${name}-${i}`, name, i, u.model ?? 'ma', `p${i}`, u.status, u.error ?? null]);
+    }
+  }
+
+  function faithsweep(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), ...args], {
+      encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: t.url, NATS_URL: natsUrl, TEMPORAL_ADDRESS: '127.0.0.1:1', FAITHSWEEP_DEBUG: '' },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async function summary(name: string): Promise<Record<string, unknown>> {
+    const r = await t.sql.query(`SELECT state, state_detail, resume_helps, waiting_models, failed_bad_input, failed_other, work_units_left, work_units::int AS work_units, work_units_failed::int AS work_units_failed FROM sweep_summary WHERE sweep_id = $1`, [name]);
+    return r.rows[0] as Record<string, unknown>;
+  }
+
+  // The errors the worker writes, built by the worker's own function.
+  const badInput = errorLine(new FaithsweepError(ErrorCode.BAD_INTERVENTION, 'agent a1 rejected the work unit: position 99 is outside gen_length 40'));
+  const badSpec = `BAD_SPEC: agent a1 rejected the work unit: steps 0 is not allowed`;
+  const noModel = `MODEL_NOT_FOUND: no agent has model arith-cot-decoupled (sha256 b…)`;
+  const noAgent = errorLine(new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, 'no live agent has model bbbbbbbbbbbb…'));
+  const busy = errorLine(new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, 'every agent with model aaaaaaaaaaaa… stayed busy for 60 s'));
+
+  it('writes errors as TYPE: message', () => {
+    assert.match(badInput, /^BAD_INTERVENTION: /);
+    assert.match(noAgent, /^AGENT_UNAVAILABLE: no live agent has model /);
+    assert.equal(errorLine(new Error('socket hang up')), 'Error: socket hang up');
+  });
+
+  it('completed: every work unit done', async () => {
+    await sweep('all-done', 'completed', [{ status: 'done' }, { status: 'done' }]);
+    assert.deepEqual(await summary('all-done'), {
+      state: 'completed', state_detail: 'every work unit done', resume_helps: false, waiting_models: [],
+      failed_bad_input: 0, failed_other: 0, work_units_left: 0, work_units: 2, work_units_failed: 0,
+    });
+    const s = faithsweep('status', 'all-done');
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /^sweep all-done: completed$/m);
+    assert.doesNotMatch(s.stdout, /resume/);
+  });
+
+  it('completed with failures on bad input: resume cannot help, and status says so', async () => {
+    await sweep('bad-input', 'completed', [{ status: 'failed', error: badInput }, { status: 'failed', error: badSpec }]);
+    const v = await summary('bad-input');
+    assert.deepEqual([v['state'], v['resume_helps'], v['failed_bad_input'], v['failed_other']], ['completed_with_failures', false, 2, 0]);
+    assert.match(String(v['state_detail']), /2 work unit\(s\) failed on bad input: resume cannot help/);
+    const s = faithsweep('status', 'bad-input');
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /^sweep bad-input: completed with failures \(2 bad input\)$/m);
+    assert.match(s.stdout, /resume cannot help: the failures are bad input/);
+    assert.doesNotMatch(s.stdout, /resume with:/, 'status must not suggest a resume that cannot help');
+    const j = JSON.parse(faithsweep('status', 'bad-input', '--json').stdout) as { state: { name: string; resumeHelps: boolean; failedBadInput: number } };
+    assert.deepEqual([j.state.name, j.state.resumeHelps, j.state.failedBadInput], ['completed_with_failures', false, 2]);
+  });
+
+  it('completed with failures that resume can retry (a model no agent had)', async () => {
+    await sweep('mixed-failures', 'completed', [{ status: 'done' }, { status: 'failed', error: badInput }, { status: 'failed', error: noModel }]);
+    const v = await summary('mixed-failures');
+    assert.deepEqual([v['state'], v['resume_helps'], v['failed_bad_input'], v['failed_other']], ['completed_with_failures', true, 1, 1]);
+    const s = faithsweep('status', 'mixed-failures');
+    assert.match(s.stdout, /completed with failures \(1 bad input, 1 retryable\)/);
+    assert.match(s.stdout, /resume with: npx faithsweep resume mixed-failures/);
+  });
+
+  it('waiting for agents: names the model without an agent, and watch shows it', async () => {
+    await sweep('no-agents', 'running', [
+      { status: 'done' },
+      { status: 'pending', error: noAgent, model: 'mb' },
+      { status: 'pending', error: noAgent, model: 'mb' },
+      { status: 'pending', error: busy },
+      { status: 'running' },
+    ]);
+    const v = await summary('no-agents');
+    assert.deepEqual([v['state'], v['waiting_models'], v['work_units_left']], ['waiting_for_agents', ['arith-cot-decoupled'], 4]);
+    assert.match(String(v['state_detail']), /^2 work unit\(s\) wait for an agent serving arith-cot-decoupled/);
+    const s = faithsweep('status', 'no-agents');
+    assert.match(s.stdout, /^sweep no-agents: waiting for agents \(arith-cot-decoupled\)$/m);
+    const w = faithsweep('watch', 'no-agents', '--no-wait', '--json');
+    assert.equal(w.code, 0, w.stderr);
+    const line = JSON.parse(w.stdout.trim().split('\n').pop()!) as { state: { name: string; waitingModels: string[] } };
+    assert.deepEqual([line.state.name, line.state.waitingModels], ['waiting_for_agents', ['arith-cot-decoupled']]);
+    const text = faithsweep('watch', 'no-agents', '--no-wait');
+    assert.match(text.stderr, /ETA \? \(waiting for agents\) {2}waiting for agents: arith-cot-decoupled/);
+  });
+
+  it('a running sweep whose agents are only busy is running, not waiting', async () => {
+    await sweep('busy', 'running', [{ status: 'pending', error: busy }, { status: 'running' }]);
+    assert.equal((await summary('busy'))['state'], 'running');
+  });
+
+  it('partial: the sweep ended with work units left; resume runs them', async () => {
+    await sweep('left-over', 'partial', [{ status: 'done' }, { status: 'pending' }, { status: 'failed', error: badInput }]);
+    const v = await summary('left-over');
+    assert.deepEqual([v['state'], v['resume_helps'], v['work_units_left'], v['failed_bad_input']], ['partial', true, 1, 1]);
+    assert.match(String(v['state_detail']), /^1 work unit\(s\) not run: resume runs them; 1 failed on bad input/);
+  });
+
+  it('list shows each state', async () => {
+    const j = JSON.parse(faithsweep('list', '--json').stdout) as { sweep: string; state: { name: string } }[];
+    const by = Object.fromEntries(j.map((r) => [r.sweep, r.state.name]));
+    assert.deepEqual(by, {
+      'all-done': 'completed', 'bad-input': 'completed_with_failures', 'mixed-failures': 'completed_with_failures',
+      'no-agents': 'waiting_for_agents', busy: 'running', 'left-over': 'partial',
+    });
+    const text = faithsweep('list').stdout;
+    assert.match(text, /^no-agents\s+waiting for agents \(arith-cot-decoupled\)\s+1\/5/m);
+    assert.match(text, /^bad-input\s+completed with failures \(2 bad input\)\s+0\/2 \(2✗\)/m);
+  });
+});

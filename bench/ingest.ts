@@ -56,7 +56,7 @@ const id: UnitIdentity = { sweepId: 's', workUnitId: 'w', modelId: 'm', promptId
 const row = (k: number): CellRow => ({
   cellKey: `0000042.replace.random.${k % 40}.${Math.floor(k / 40)}`, step: k % 40, position: k % 37, kind: 'replace', variant: 'random', token: 5, span: 'cot',
   finalAnswer: '0123', finalText: '320>05;580>13;601>07;010>01|01735', partialText: null, flipped: k % 7 === 0, correct: true,
-  answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false, stoppedEarly: false,
+  answerCommittedBefore: false, changedTokens: 0, computeSteps: 10, skipped: false, stoppedEarly: false, durationMs: 120, noop: false,
 });
 const pool = createIngestPool(url, WRITERS);
 

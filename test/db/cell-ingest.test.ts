@@ -15,7 +15,7 @@ import type { TestDatabase } from '../helpers/db.ts';
 const row = (k: string, over: Partial<CellRow> = {}): CellRow => ({
   cellKey: k, step: 3, position: 7, kind: 'replace', variant: 'random', token: 9, span: 'cot', finalAnswer: '1735',
   finalText: '320>05;580>13|01735', partialText: null, flipped: false, correct: true, answerCommittedBefore: false,
-  changedTokens: 2, computeSteps: 12, skipped: false, stoppedEarly: false, ...over,
+  changedTokens: 2, computeSteps: 12, skipped: false, stoppedEarly: false, durationMs: null, noop: false, ...over,
 });
 
 async function parents(sql: pg.Client, n: number): Promise<UnitIdentity> {

@@ -41,7 +41,8 @@ describe('faithsweep query', () => {
     assert.equal(csv.stdout, 'model_name,n,flips,flip_rate\narith-cot,7,5,0.7142857142857143\narith-cot-decoupled,4,1,0.25\n');
     const json = cli(t.url, 'query', '--json', `SELECT sweep_name, models, cells, flip_rate FROM sweep_summary`);
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout), [{ sweep_name: FIXTURE_SWEEP.name, models: ['arith-cot', 'arith-cot-decoupled'], cells: 37, flip_rate: 9 / 21 }]);
+    // flip_rate leaves the fixture's one no-op (c3) out: 9 flips of 20 counted interventions.
+    assert.deepEqual(JSON.parse(json.stdout), [{ sweep_name: FIXTURE_SWEEP.name, models: ['arith-cot', 'arith-cot-decoupled'], cells: 37, flip_rate: 9 / 20 }]);
     const none = cli(t.url, 'query', '--json', `SELECT 1 AS x WHERE false`);
     assert.deepEqual(JSON.parse(none.stdout), []);
   });

@@ -82,7 +82,10 @@ describe('a sweep on the sub-word word-problems organism', { timeout: 900_000 },
               count(*) FILTER (WHERE "changedTokens" IS NULL) AS "nullCounts"
          FROM "Cell" WHERE "sweepId" = $1 AND kind = 'replace' GROUP BY 1, 2 ORDER BY 1, 2`, [NAME]);
     const outcomes = new Set(cells.rows.map((r) => r.outcome));
-    for (const o of outcomes) assert.ok(['same', 'changed', 'none'].includes(o), `outcome ${o}`);
+    // noop: a replacement that wrote the token the clean run has there (often an end token written
+    // where the clean run already ended): recognised, stored as such, left out of every rate.
+    for (const o of outcomes) assert.ok(['same', 'changed', 'none', 'noop'].includes(o), `outcome ${o}`);
+    assert.ok(outcomes.has('same') || outcomes.has('changed'), 'some replacements ran');
     assert.ok(cells.rows.some((r) => r.variant === 'end'), 'end-token replacements ran');
     const texts = await c.db.sql.query<{ t: string }>(
       `SELECT COALESCE("finalText", "partialText") AS t FROM "Cell" WHERE "sweepId" = $1 AND COALESCE("finalText", "partialText") IS NOT NULL`, [NAME]);

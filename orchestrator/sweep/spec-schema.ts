@@ -222,7 +222,7 @@ export const seedsSchema = list(int(0, MAX_SEED)).superRefine((seeds, ctx) => {
 export const optionsSchema = strict({
   window: int(1, MAX_WINDOW).optional().meta({ description: `Running work units at once (default ${DEFAULT_WINDOW}, at most ${MAX_WINDOW}).` }),
   film_strip_prompts: int(0).optional().meta({ description: 'Prompts (the first N) whose clean runs record the film strip (default 0).' }),
-  copied_seeds: z.enum(['collapse', 'run']).optional().meta({
+  copied_seeds: z.enum(['collapse', 'run'], { error: 'must be collapse (the default: run the first seed only) or run (run every seed)' }).optional().meta({
     description: 'Seeds of a deterministic sweep (temperature 0, no random remasking or replacement) repeat the same runs: collapse (default) runs the first seed only, run runs every listed seed.',
   }),
 }).transform((o) => ({ window: o.window ?? DEFAULT_WINDOW, filmStripPrompts: o.film_strip_prompts ?? 0, ...(o.copied_seeds !== undefined ? { copiedSeeds: o.copied_seeds } : {}) }));

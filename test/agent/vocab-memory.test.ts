@@ -25,8 +25,8 @@ describe('vocabulary-sized memory (V = 151,936)', () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'faithsweep-vocab-'));
-    modelsPythonJson('models.export.synthetic_vocab', ['--out', join(dir, 'full'), '--topk', '0', '--external-data', '--max-seq-len', '512']);
-    const added = modelsPythonJson<{ k: number; external_data: string[] }>('models.export.add_topk_outputs', ['--model', join(dir, 'full'), '--out', join(dir, 'topk')]);
+    modelsPythonJson('models.export.synthetic_vocab', ['--out', join(dir, 'full'), '--topk', '0', '--external-data', '--max-seq-len', '512'], undefined, 'onnx');
+    const added = modelsPythonJson<{ k: number; external_data: string[] }>('models.export.add_topk_outputs', ['--model', join(dir, 'full'), '--out', join(dir, 'topk')], undefined, 'onnx');
     assert.equal(added.k, 64);
     assert.deepEqual(added.external_data, ['model.onnx.data']);
   });

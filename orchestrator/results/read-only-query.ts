@@ -104,6 +104,13 @@ export async function runReadOnlyQuery(
           throw codedError(err, timeoutMs);
         });
         if (first) {
+          // Rows come keyed by column name: a repeated name would silently keep only its last value.
+          const repeated = [...new Set(fields.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i))];
+          if (repeated.length > 0) {
+            throw new FaithsweepError(ErrorCode.QUERY_FAILED, `the result has more than one column named ${repeated.map((n) => `'${n}'`).join(', ')}, whose values would overwrite each other`, {
+              hint: 'give each column its own name with AS, e.g. SELECT a.id AS a_id, b.id AS b_id',
+            });
+          }
           await onColumns(fields);
           first = false;
         }

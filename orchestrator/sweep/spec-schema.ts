@@ -60,7 +60,11 @@ function list<T extends z.ZodType>(item: T) {
 const range = z
   .string()
   .regex(RANGE_RE)
-  .refine((v) => Number(RANGE_RE.exec(v)![1]) <= Number(RANGE_RE.exec(v)![2]), { error: 'a range "a-b" needs a <= b' })
+  // zod runs this check even when the regex failed (that failure is already reported): no match, nothing to add.
+  .refine((v) => {
+    const m = RANGE_RE.exec(v);
+    return m === null || Number(m[1]) <= Number(m[2]);
+  }, { error: 'a range "a-b" needs a <= b' })
   .transform((v) => {
     const m = RANGE_RE.exec(v)!;
     return { kind: 'range' as const, from: Number(m[1]), to: Number(m[2]) };

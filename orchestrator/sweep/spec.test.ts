@@ -30,6 +30,15 @@ function problems(text: string): string[] {
 }
 
 describe('sweep spec parsing', () => {
+  it('reports a malformed range string as BAD_SPEC at its entry, with the spec\'s other problems (no INTERNAL crash)', () => {
+    const text = GOOD.replace('steps: [0.5, 3, "10-11"]', 'steps: [0.5, "x-y", "5 - 9"]').replace('positions: [cot, "0-2"', 'positions: [cot, "abc"').replace('window: 8', 'window: 0');
+    const p = problems(text);
+    assert.ok(p.some((l) => /^sweep\.yaml:9:20: grid\.positions\[1\]: allowed: .*\(got "abc"\)$/.test(l)), p.join('\n'));
+    assert.ok(p.some((l) => /^sweep\.yaml:10:16: grid\.steps\[1\]: allowed: .*\(got "x-y"\)$/.test(l)), p.join('\n'));
+    assert.ok(p.some((l) => /^sweep\.yaml:10:23: grid\.steps\[2\]: allowed: .*\(got "5 - 9"\)$/.test(l)), p.join('\n'));
+    assert.ok(p.some((l) => /options\.window/.test(l)), p.join('\n'));
+  });
+
   it('turns a valid spec into typed selectors', () => {
     const s = parseSpec(GOOD, 'sweep.yaml');
     assert.equal(s.name, 'demo');

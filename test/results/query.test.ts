@@ -114,6 +114,16 @@ describe('faithsweep query', () => {
     assert.match(r.stderr, /^error\[QUERY_TIMEOUT\]: the query ran past the statement timeout of 300 ms/);
   });
 
+  it('refuses a result with two columns of the same name instead of printing one value twice', () => {
+    for (const sqlText of ['SELECT 1, 2', 'SELECT 1 AS a, 2 AS a']) {
+      const r = cli(t.url, 'query', '--json', sqlText);
+      assert.notEqual(r.code, 0, sqlText);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^error\[QUERY_FAILED\]: the result has more than one column named '(\?column\?|a)'/);
+      assert.match(r.stderr, /hint: give each column its own name with AS/);
+    }
+  });
+
   it('reports SQL errors and bad flags as coded one-line errors', () => {
     const bad = cli(t.url, 'query', 'SELECT nope FROM sweep_summary');
     assert.equal(bad.code, 1);

@@ -40,16 +40,11 @@ export function initialState(g: PreparedGroup): BranchState {
   return { x, commit: new Int32Array(g.cfg.genLength).fill(-1) };
 }
 
-/** Runs the clean trajectory of `g`. */
-export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun> {
+/** Runs the clean trajectory of `g` from the all-masked state. */
+async function runFresh(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun> {
   const { ctx, cfg, model } = g;
   const P = ctx.promptLen;
-  const special = model.tokenizer.specialIds;
-  const probeSteps = new Set(g.interventions.filter((iv) => iv.kind === 'probe').map((iv) => iv.step));
-  const secondAt = new Map<number, number[]>();
-  for (const iv of g.interventions) {
-    if (iv.kind === 'replace' && iv.variant === 'second') secondAt.set(iv.step, [...(secondAt.get(iv.step) ?? []), iv.position]);
-  }
+  const { probeSteps, secondAt } = neededPasses(g);
   const state = initialState(g);
   const readouts = new Map<number, Int32Array>();
   const secondScores = new Map<string, Scores>();
@@ -68,26 +63,91 @@ export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<C
       if (probeSteps.has(s)) readouts.set(s, guess);
       if (g.filmStrip) frames.push({ step: s, guess: [...guess] });
     }
-    for (const p of secondAt.get(s) ?? []) {
-      // Keep this position's scores: the alternative is ranked once the final clean token
-      // (which it must differ from) is known.
-      const off = scoreOffset(scores, ctx, 0, P + p);
-      secondScores.set(`${s}:${p}`, { values: scores.values.slice(off, off + scores.width), ids: scores.ids?.slice(off, off + scores.width) ?? null, width: scores.width, normalized: scores.normalized });
-    }
+    keepSecondScores(g, scores, s, secondAt, secondScores);
     applyStep(state, ctx, s, scores, 0);
   }
+  return finish(g, state.x.slice(P), state.commit, readouts, secondScores, frames, passes);
+}
 
-  const tokens = state.x.slice(P);
+/** The steps at which a clean pass is needed for probes, and the positions of second-choice replacements by step. */
+function neededPasses(g: PreparedGroup): { probeSteps: Set<number>; secondAt: Map<number, number[]> } {
+  const probeSteps = new Set(g.interventions.filter((iv) => iv.kind === 'probe').map((iv) => iv.step));
+  const secondAt = new Map<number, number[]>();
+  for (const iv of g.interventions) {
+    if (iv.kind === 'replace' && iv.variant === 'second') secondAt.set(iv.step, [...(secondAt.get(iv.step) ?? []), iv.position]);
+  }
+  return { probeSteps, secondAt };
+}
+
+/**
+ * Keeps the scores of every second-choice position of step `s`: the alternative is ranked
+ * once the final clean token (which it must differ from) is known.
+ */
+function keepSecondScores(g: PreparedGroup, scores: Scores, s: number, secondAt: ReadonlyMap<number, number[]>, out: Map<string, Scores>): void {
+  for (const p of secondAt.get(s) ?? []) {
+    const off = scoreOffset(scores, g.ctx, 0, g.ctx.promptLen + p);
+    out.set(`${s}:${p}`, { values: scores.values.slice(off, off + scores.width), ids: scores.ids?.slice(off, off + scores.width) ?? null, width: scores.width, normalized: scores.normalized });
+  }
+}
+
+/**
+ * Rebuilds the clean run from a stored one (`g.resume`) instead of running it: the state just
+ * before step s holds exactly the positions committed before s, so only the steps that probes
+ * and second-choice replacements read cost a forward pass each (the same passes, on the same
+ * states, as the fresh run's). No film strip. Equal to {@link runFresh}'s result for the
+ * interventions of `g` when the stored run is the one this agent would compute.
+ */
+async function runResumed(g: PreparedGroup, resume: NonNullable<PreparedGroup['resume']>, signal: AbortSignal): Promise<CleanRun> {
+  const { ctx, cfg, model } = g;
+  const P = ctx.promptLen;
+  const { probeSteps, secondAt } = neededPasses(g);
+  const lastCommit = Math.max(-1, ...resume.commit);
+  const readouts = new Map<number, Int32Array>();
+  const secondScores = new Map<string, Scores>();
+  let passes = 0;
+  // The fresh run makes a pass at s while a position is masked (s <= last commit step) or a
+  // second choice at s needs one; probes past the last commit read the final state.
+  const steps = [...new Set([...[...probeSteps].filter((s) => s <= lastCommit), ...secondAt.keys()])].sort((a, b) => a - b);
+  for (const s of steps) {
+    await stepBoundary(signal);
+    const x = new Int32Array(ctx.seqLen).fill(ctx.maskId);
+    x.set(g.promptIds);
+    for (let i = 0; i < cfg.genLength; i++) if (resume.commit[i]! < s) x[P + i] = resume.tokens[i]!;
+    const scores = await model.forward(x, 1, ctx.seqLen);
+    passes++;
+    if (probeSteps.has(s)) {
+      const guess = new Int32Array(cfg.genLength);
+      for (let i = 0; i < cfg.genLength; i++) guess[i] = resume.commit[i]! < s ? x[P + i]! : argmaxAt(scores, scoreOffset(scores, ctx, 0, P + i));
+      readouts.set(s, guess);
+    }
+    keepSecondScores(g, scores, s, secondAt, secondScores);
+  }
+  return finish(g, resume.tokens.slice(), resume.commit.slice(), readouts, secondScores, [], passes);
+}
+
+/**
+ * The clean run of `g`: run from the all-masked state, or rebuilt from `g.resume` (a stored
+ * clean run sent with the request) so that a work unit split across calls computes it once.
+ */
+export function runClean(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun> {
+  return g.resume ? runResumed(g, g.resume, signal) : runFresh(g, signal);
+}
+
+/** The clean run's spans, answer, second choices and message, from its final tokens and commit steps. */
+function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readouts: Map<number, Int32Array>, secondScores: ReadonlyMap<string, Scores>, frames: FilmFrame[], passes: number): CleanRun {
+  const { model } = g;
+  const special = model.tokenizer.specialIds;
+
   const decoded = decode(model, tokens);
   const spans = findSpans(model, decoded);
   const secondChoice = new Map<string, number>();
   for (const [k, sc] of secondScores) secondChoice.set(k, bestOtherAt(sc, 0, tokens[Number(k.split(':')[1])]!, special));
-  const answerCommitStep = spanCommitStep(state.commit, spans.answer);
-  const cotCommitStep = spanCommitStep(state.commit, spans.cot);
+  const answerCommitStep = spanCommitStep(commit, spans.answer);
+  const cotCommitStep = spanCommitStep(commit, spans.cot);
   const message: CleanTrajectory = {
     promptIds: [...g.promptIds],
     tokens: [...tokens],
-    commitStep: [...state.commit],
+    commitStep: [...commit],
     text: decoded.text,
     answer: spans.answerText ?? undefined,
     cotSpan: spans.cot ?? undefined,
@@ -98,5 +158,5 @@ export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<C
     filmStrip: frames,
     computeSteps: passes,
   };
-  return { tokens, commit: state.commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
+  return { tokens, commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
 }

@@ -34,6 +34,11 @@ export interface PreparedGroup {
   readonly skipDetermined: boolean;
   readonly maxBatch: number;
   readonly returnTokens: boolean;
+  /**
+   * A stored clean run to resume from (RunGroupRequest.clean): final token and commit step per
+   * generated position, both of length gen_length; null to run the clean trajectory.
+   */
+  readonly resume: { readonly tokens: Int32Array; readonly commit: Int32Array } | null;
 }
 
 /**
@@ -120,6 +125,18 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
         throw bad('REPLACE needs a variant: RANDOM_TOKEN, SECOND_CHOICE, GIVEN_TOKEN or END_TOKEN');
     }
   });
+  let resume: PreparedGroup['resume'] = null;
+  if (req.clean) {
+    const { tokens, commitStep } = req.clean;
+    if (tokens.length !== cfg.genLength || commitStep.length !== cfg.genLength) {
+      throw new AgentError(AgentErrorCode.BAD_REQUEST, `clean: ${tokens.length} tokens and ${commitStep.length} commit steps, expected gen_length ${cfg.genLength} of each`);
+    }
+    const badToken = tokens.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= card.vocab_size || id === card.mask_token_id);
+    if (badToken >= 0) throw new AgentError(AgentErrorCode.BAD_REQUEST, `clean: token ${tokens[badToken]} at position ${badToken} is not a non-mask token of the vocabulary (vocab_size ${card.vocab_size})`);
+    const badCommit = commitStep.findIndex((s) => !Number.isInteger(s) || s < 0 || s >= cfg.steps);
+    if (badCommit >= 0) throw new AgentError(AgentErrorCode.BAD_REQUEST, `clean: commit step ${commitStep[badCommit]} at position ${badCommit} is outside [0, ${cfg.steps})`);
+    resume = { tokens: Int32Array.from(tokens), commit: Int32Array.from(commitStep) };
+  }
   const maxBatch = req.maxBatch > 0 ? Math.min(req.maxBatch, agentMaxBatch) : agentMaxBatch;
   return {
     model,
@@ -132,5 +149,6 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     skipDetermined: !req.disableSkip,
     maxBatch,
     returnTokens: req.returnTokens,
+    resume,
   };
 }

@@ -2,12 +2,12 @@
  * One shard of a sweep: runs the pending work units with ordinals in [from, to), at most
  * `window` at once (a sliding window), and continues as new before its history grows large.
  */
-import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ShardWorkflowInput, SweepProgress } from '../orchestrator/sweep/contract.ts';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardPausedSignal, shardReportSignal } from './sweep-signals.ts';
 import {
-  DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS, clampWindow, failWorkUnit, failureReason, intOption,
-  pendingWorkUnits, runWorkUnit,
+  BUG_TYPE, DEFAULT_BUG_RETRY_MS, DEFAULT_MAX_HISTORY_EVENTS, MAX_BUG_RUNS, MIN_HISTORY_EVENTS, clampWindow, failWorkUnit,
+  failureReason, failureType, intOption, pendingWorkUnits, runWorkUnit,
 } from './sweep-options.ts';
 
 /** Work units asked for per `pendingWorkUnits` call: one indexed query, ~10 KiB of ids in history. */
@@ -20,6 +20,9 @@ export const PAGE_SIZE = 200;
  */
 export const REPORT_EVERY = 100;
 
+/** A work unit failed with a bug in MAX_BUG_RUNS runs; `message` is its failure reason. */
+class BugLimit extends Error {}
+
 /** Input of {@link shardWorkflow}: the contract's, plus options the sweep passes on. */
 export interface ShardRunInput extends ShardWorkflowInput {
   /** Index of the shard within its sweep, sent with its reports to the parent. @default 0 */
@@ -30,6 +33,12 @@ export interface ShardRunInput extends ShardWorkflowInput {
   readonly maxHistoryEvents?: number;
   /** Report to the parent each time this many more work units are handled. @default 100 */
   readonly reportEvery?: number;
+  /**
+   * Wait before running a work unit again after a bug (a failure of type INTERNAL), doubled
+   * after each; the work unit is recorded as failed after {@link MAX_BUG_RUNS} such runs.
+   * @default 10000 ms
+   */
+  readonly bugRetryMs?: number;
   /** The parent's pause epoch last forwarded to this shard (carried across continue-as-new). */
   readonly pauseEpoch?: number;
 }
@@ -49,6 +58,7 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   const maxHistory = intOption('maxHistoryEvents', input.maxHistoryEvents, DEFAULT_MAX_HISTORY_EVENTS, MIN_HISTORY_EVENTS);
   const shard = input.shard ?? 0;
   const reportEvery = intOption('reportEvery', input.reportEvery, REPORT_EVERY);
+  const bugRetryMs = intOption('bugRetryMs', input.bugRetryMs, DEFAULT_BUG_RETRY_MS, 0);
   let window = clampWindow(intOption('window', input.window, 1)) ?? 1;
   let paused = input.paused ?? false;
   /** The pause epoch to acknowledge (forwarded by the parent with `pause`), and the last acknowledged. */
@@ -96,17 +106,37 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
     frontier = Math.max(frontier, ordinal);
   };
   const exhausted = (): boolean => queue.length === 0 && nextPage === null;
+  /**
+   * Runs a work unit until it is complete: again at once when a run returns incomplete (its
+   * time ran out; the next run goes on from what is stored), and again after a wait when a run
+   * fails with a bug, at most MAX_BUG_RUNS runs in all; then the bug is the work unit's failure.
+   * Outages and absent agents never reach here: the activity's retry policy waits them out.
+   */
+  const runToEnd = async (workUnitId: string): Promise<void> => {
+    for (let bugs = 0; ;) {
+      try {
+        const outcome = await runWorkUnit({ sweepId, workUnitId });
+        cells += outcome.cellsWritten;
+        if (outcome.complete !== false) return;
+      } catch (err) {
+        if (isCancellation(err) || failureType(err) !== BUG_TYPE) throw err;
+        bugs++;
+        if (bugs >= MAX_BUG_RUNS) throw new BugLimit(`${failureReason(err)} (failed the same way in ${bugs} runs)`);
+        await sleep(bugRetryMs * 2 ** (bugs - 1));
+      }
+    }
+  };
   const start = (unit: { workUnitId: string; ordinal: number }): void => {
     advance(unit.ordinal);
     frontier = unit.ordinal + 1;
     running++;
-    runWorkUnit({ sweepId, workUnitId: unit.workUnitId })
+    runToEnd(unit.workUnitId)
       .then(
-        (outcome) => { done++; cells += outcome.cellsWritten; },
+        () => { done++; },
         async (err: unknown) => {
           // Temporal's own cancellation (of the sweep, reaching its shards) is not the work unit's fault.
           if (isCancellation(err)) return;
-          await failWorkUnit({ sweepId, workUnitId: unit.workUnitId, reason: failureReason(err) });
+          await failWorkUnit({ sweepId, workUnitId: unit.workUnitId, reason: err instanceof BugLimit ? err.message : failureReason(err) });
           failed++;
         },
       )

@@ -13,6 +13,21 @@ import type { SweepActivities } from '../orchestrator/sweep/contract.ts';
  */
 export const NON_RETRYABLE_TYPES = ['BAD_INTERVENTION', 'MODEL_NOT_FOUND', 'BAD_SPEC'] as const;
 
+/**
+ * Failure type of a bug: a failure that is neither bad input nor an outage (a programming
+ * error, a constraint violation, an agent's INTERNAL status; orchestrator/activities/sweep.ts
+ * `isBug`). Not retried by the activity's retry policy; the shard workflow runs the work unit
+ * again at most {@link MAX_BUG_RUNS} times in all, then records it as failed with the reason,
+ * so a sweep always terminates. The same string as `ErrorCode.INTERNAL`.
+ */
+export const BUG_TYPE = 'INTERNAL';
+
+/** Runs of a work unit that may fail with a bug before it is recorded as failed. */
+export const MAX_BUG_RUNS = 3;
+
+/** Wait before the second run after a bug (doubled before the third). */
+export const DEFAULT_BUG_RETRY_MS = 10_000;
+
 /** Failure type of a workflow input that cannot be run (same string as `ErrorCode.BAD_ARGS`). */
 export const BAD_ARGS = 'BAD_ARGS';
 
@@ -44,12 +59,14 @@ const RETRY = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '30 seconds',
-  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES, BUG_TYPE],
 } satisfies ActivityOptions['retry'];
 
 /** runWorkUnit: a whole (model, prompt, seed) group on an agent; it heartbeats. */
 export const { runWorkUnit } = proxyActivities<Pick<SweepActivities, 'runWorkUnit'>>({
-  // A work unit is many denoising runs of one group: minutes on a busy GPU; 10 min leaves room.
+  // One run of a work unit: its agent calls are each bounded (the worker's --call-ms) and it
+  // returns incomplete before this timeout when cells are left (the workflow runs it again),
+  // so a work unit of any size runs across as many calls and runs as it needs.
   startToCloseTimeout: '10 minutes',
   // The activity heartbeats every 2 s; 20 s of silence means its worker is gone, and the
   // work unit is retried elsewhere (cells already written are kept and skipped).
@@ -65,6 +82,12 @@ export const { countWorkUnits, pendingWorkUnits, failWorkUnit, setSweepStatus, f
   startToCloseTimeout: '1 minute',
   retry: RETRY,
 });
+
+/** The type of an activity's failure (an ApplicationFailure's type), or undefined. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
 
 /** One line that says why a work unit failed, from the activity's failure. */
 export function failureReason(err: unknown): string {

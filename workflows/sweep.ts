@@ -50,6 +50,8 @@ export interface SweepRunInput extends SweepWorkflowInput {
   readonly maxHistoryEvents?: number;
   /** The shards' threshold (ShardRunInput.maxHistoryEvents). @default 4000 */
   readonly shardMaxHistoryEvents?: number;
+  /** The shards' wait before re-running a work unit after a bug (ShardRunInput.bugRetryMs). @default 10000 */
+  readonly shardBugRetryMs?: number;
   /** The shards' reporting period (ShardRunInput.reportEvery). @default 100 */
   readonly shardReportEvery?: number;
   /** Set by continue-as-new only. */
@@ -154,6 +156,7 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
     const args: ShardRunInput = {
       sweepId, from, to: Math.min(total, from + shardSize), window, shard: index,
       maxHistoryEvents: input.shardMaxHistoryEvents, reportEvery: input.shardReportEvery,
+      ...(input.shardBugRetryMs !== undefined ? { bugRetryMs: input.shardBugRetryMs } : {}),
     };
     const entry: { handle?: ChildWorkflowHandle<typeof shardWorkflow>; report?: SweepProgress } = {};
     running.set(index, entry);

@@ -17,7 +17,7 @@ export interface ActivityDeps {
   readonly sql?: pg.Pool;
   readonly agents?: AgentPool;
   /** Tuning of the sweep activities (tests shorten heartbeats). */
-  readonly sweep?: Pick<SweepActivityDeps, 'groupDeadlineMs' | 'flushRows' | 'flushMs' | 'heartbeatMs' | 'stallMs'>;
+  readonly sweep?: Pick<SweepActivityDeps, 'callMs' | 'firstCallCells' | 'flushRows' | 'flushMs' | 'heartbeatMs' | 'stallMs'>;
 }
 
 /** Creates every activity, bound to `deps`. */

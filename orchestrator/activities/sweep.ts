@@ -49,8 +49,15 @@ export interface SweepActivityDeps {
   readonly nats: NatsConnection;
   readonly log: Logger;
   readonly agents: AgentPool;
-  /** Deadline of one RunGroup call. @default 9 minutes (under the activity's 10-minute timeout) */
-  readonly groupDeadlineMs?: number;
+  /**
+   * Longest one RunGroup call may run. A work unit with more cells than fit is split across
+   * calls (each sized from the previous call's measured rate, cut at this deadline with its
+   * results so far kept), and across activity runs when the activity's own start-to-close
+   * timeout comes near. @default 2 minutes
+   */
+  readonly callMs?: number;
+  /** Interventions sent in a work unit's first call, before a rate is measured. @default 2000 */
+  readonly firstCallCells?: number;
   /** Cells written per insert. @default 2000 */
   readonly flushRows?: number;
   /** Longest time results wait before they are written. @default 1000 ms */
@@ -79,6 +86,29 @@ function toIntervention(key: string, c: PlannedCell): RunGroupRequest['intervent
   return { key, kind: InterventionKind.REPLACE, step: c.step, position: c.position, variant, token: k.variant === 'given' ? k.token : 0 };
 }
 
+/**
+ * True for a failure that retrying cannot be expected to cure and that is neither bad input
+ * nor an outage: a programming error (TypeError, RangeError, ReferenceError), a PostgreSQL
+ * error of a class that is about the statement or the data (22 data exception, 23 integrity
+ * constraint violation, 42 syntax or access rule, P0 raised by PL/pgSQL, XX internal), a
+ * Prisma request error (P2xxx), an agent's INTERNAL status, or this module's own INTERNAL
+ * failures (agents disagree). Everything else, connection errors of every kind included, is
+ * taken for an outage and retried without end (a sweep waits out a PostgreSQL or agent restart).
+ */
+export function isBug(err: unknown): boolean {
+  if (err instanceof ApplicationFailure) return err.type === ErrorCode.INTERNAL;
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (/^P2\d{3}$/.test(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code)) return /^(22|23|42|P0|XX)/.test(code);
+  }
+  const grpc = err as Partial<ServiceError>;
+  if (typeof grpc.code === 'number' && grpc.metadata !== undefined) return grpc.code === GrpcStatus.INTERNAL;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err && isBug(cause);
+}
+
 /** How long a work unit keeps asking busy agents before it gives the attempt back to Temporal. */
 const BUSY_RETRY_MS = 120_000;
 
@@ -97,8 +127,14 @@ function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
     if (se.code === GrpcStatus.INVALID_ARGUMENT && code && BAD_INPUT_CODES.has(code)) {
       return ApplicationFailure.nonRetryable(`agent ${lease.agentId} rejected the work unit: ${se.details ?? se.message}`, code === 'BAD_INTERVENTION' ? ErrorCode.BAD_INTERVENTION : ErrorCode.BAD_SPEC);
     }
-    // UNAVAILABLE (agent gone or draining), DEADLINE_EXCEEDED, MODEL_NOT_FOUND on this agent,
-    // INTERNAL: try again, elsewhere first. A busy agent (RESOURCE_EXHAUSTED) is not avoided.
+    // An agent's INTERNAL is a bug (its engine threw): retried a bounded number of times by the
+    // shard workflow, elsewhere first.
+    if (se.code === GrpcStatus.INTERNAL) {
+      agents.avoid(lease.agentId);
+      return ApplicationFailure.create({ message: `agent ${lease.agentId} (${lease.address}): INTERNAL: ${se.details ?? se.message}`, type: ErrorCode.INTERNAL, nonRetryable: true });
+    }
+    // UNAVAILABLE (agent gone or draining), DEADLINE_EXCEEDED, MODEL_NOT_FOUND on this agent:
+    // try again, elsewhere first. A busy agent (RESOURCE_EXHAUSTED) is not avoided.
     if (se.code !== GrpcStatus.RESOURCE_EXHAUSTED) agents.avoid(lease.agentId);
     return ApplicationFailure.retryable(`agent ${lease.agentId} (${lease.address}): ${GrpcStatus[se.code] ?? se.code}: ${se.details ?? se.message}`, ErrorCode.AGENT_UNAVAILABLE);
   }
@@ -165,7 +201,8 @@ function shapeOf(sampler: ResolvedSampler, t: Pick<TrajectoryRow, 'cotStart' | '
 /** Creates the sweep activities. */
 export function createSweepActivities(deps: SweepActivityDeps): SweepActivities {
   const { db, sql, nats, log, agents } = deps;
-  const deadlineMs = deps.groupDeadlineMs ?? 9 * 60_000;
+  const callMs = deps.callMs ?? 120_000;
+  const firstCallCells = deps.firstCallCells ?? 2000;
   const flushRows = deps.flushRows ?? 2000;
   const flushMs = deps.flushMs ?? 1000;
   const heartbeatMs = deps.heartbeatMs ?? 2000;
@@ -193,9 +230,15 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
   async function runWorkUnit({ sweepId, workUnitId }: { sweepId: string; workUnitId: string }): Promise<WorkUnitOutcome> {
     const actx = Context.current();
     const started = Date.now();
+    // This run's own deadline (the activity's start-to-close timeout), less a margin for the
+    // last writes: no agent call outlives it, and a work unit with cells left when it comes
+    // near returns incomplete, for the workflow to run it again (a fresh timeout).
+    const attemptMs = actx.info.startToCloseTimeoutMs > 0 ? actx.info.startToCloseTimeoutMs : 10 * 60_000;
+    const runEnd = started + attemptMs - Math.min(30_000, Math.max(1000, attemptMs / 10));
+    const timeLeft = (): number => runEnd - Date.now();
     const wu = await db.workUnit.findUnique({ where: { id: workUnitId }, include: { prompt: true } });
     if (!wu || wu.sweepId !== sweepId) throw ApplicationFailure.nonRetryable(`work unit '${workUnitId}' of sweep '${sweepId}' does not exist`, ErrorCode.BAD_SPEC);
-    if (wu.status === 'done') return { workUnitId, cellsWritten: 0, cellsTotal: wu.plannedCells, agentId: wu.agentId ?? '' };
+    if (wu.status === 'done') return { workUnitId, cellsWritten: 0, cellsTotal: wu.plannedCells, agentId: wu.agentId ?? '', complete: true };
     const stored = await specOf(sweepId);
     // The entry of the spec's model list (one model file may be listed with several samplers).
     const model = stored.models[wu.modelIndex];
@@ -237,7 +280,9 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
     // another worker, or a slot not yet freed) is asked again shortly, here, without spending
     // one of the activity's attempts; every other failure goes to classify().
     // `sinceCallMs`: milliseconds from this call's request to this event's arrival (the worker's clock).
-    const withAgent = async (req: RunGroupRequest, onEvent: (ev: RunGroupEvent, lease: Lease, sinceCallMs: number) => Promise<void>): Promise<void> => {
+    // A call cut by its own deadline after it sent something returns normally (`cut`): what it
+    // sent is kept and the caller asks again for the rest.
+    const withAgent = async (req: RunGroupRequest, deadlineMs: number, onEvent: (ev: RunGroupEvent, lease: Lease, sinceCallMs: number) => Promise<void>): Promise<{ cut: boolean }> => {
       const busySince = Date.now();
       for (let tries = 0; ; tries++) {
         const lease = await agents.lease(model.sha256, actx.cancellationSignal);
@@ -249,9 +294,10 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
             events++;
             return onEvent(ev, lease, performance.now() - callStart);
           });
-          return;
+          return { cut: false };
         } catch (err) {
           if (actx.cancellationSignal.aborted) throw err;
+          if (events > 0 && (err as Partial<ServiceError>).code === GrpcStatus.DEADLINE_EXCEEDED) return { cut: true };
           const busy = events === 0 && (err as Partial<ServiceError>).code === GrpcStatus.RESOURCE_EXHAUSTED;
           if (!busy || Date.now() - busySince > BUSY_RETRY_MS) throw classify(err, lease, agents);
         } finally {
@@ -278,7 +324,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       });
       const needsSpans = gridNeedsSpans(stored.spec);
       if (!traj && needsSpans) {
-        await withAgent(baseRequest, async (ev) => {
+        await withAgent(baseRequest, Math.max(1000, Math.min(callMs, timeLeft())), async (ev) => {
           if (ev.event?.$case === 'trajectory') {
             const t = trajectoryRow(ev.event.value);
             await ingestTrajectory(t, null);
@@ -313,12 +359,22 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
         }
       }
 
-      // 3. The missing cells (and the trajectory, when it was not needed first).
-      if (missing.length > 0 || !traj) {
-        let spans: Spans | null = traj;
+      // 3. The missing cells (and the trajectory, when it was not needed first), in calls each
+      // bounded by `callMs` and by this run's deadline. The first call sends `firstCallCells`,
+      // later ones as many as the measured rate fits in 70 % of the time left; a call cut at its
+      // deadline keeps what it sent. Once the clean run is stored every call resumes from it.
+      let spans: Spans | null = traj;
+      let calls = 0;
+      let rate: number | null = null;
+      while (missing.length > 0 || !spans) {
+        const budget = Math.min(callMs, timeLeft());
+        if (calls > 0 && budget < Math.min(callMs, 5000)) break;
+        const n = rate === null ? firstCallCells : Math.max(1, Math.floor(rate * budget * 0.7));
+        const chunk = missing.slice(0, n);
+        const got = new Set<string>();
         let buffer: ReturnType<typeof cellRow>[] = [];
         let bufferedAt = Date.now();
-        let published = 0;
+        let published = written;
         const flush = async (agentId: string): Promise<void> => {
           if (buffer.length === 0) return;
           const rows = buffer;
@@ -328,15 +384,24 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
           published = written;
           beat();
         };
-        await withAgent({ ...baseRequest, interventions: missing.map(([k, c]) => toIntervention(k, c)) }, async (ev, lease, sinceCallMs) => {
+        const clean = spans as Spans | null;
+        const callStart = Date.now();
+        const { cut } = await withAgent({
+          ...baseRequest,
+          interventions: chunk.map(([k, c]) => toIntervention(k, c)),
+          ...(clean ? { clean: { tokens: clean.tokens, commitStep: clean.commitStep }, recordFilmStrip: false } : {}),
+        }, Math.max(1000, budget), async (ev, lease, sinceCallMs) => {
           const e = ev.event;
           if (e?.$case === 'trajectory') {
-            const t = trajectoryRow(e.value);
-            await ingestTrajectory(t, null);
-            spans = t;
+            if (!spans) {
+              const t = trajectoryRow(e.value);
+              await ingestTrajectory(t, null);
+              spans = t;
+            }
           } else if (e?.$case === 'result') {
             const planned = byKey.get(e.value.key);
             if (!planned || !spans) throw ApplicationFailure.nonRetryable(`agent ${lease.agentId} answered an unknown key '${e.value.key}'`, ErrorCode.INTERNAL);
+            got.add(e.value.key);
             buffer.push(cellRow(e.value.key, planned, e.value, spans, Math.round(sinceCallMs)));
             if (buffer.length >= flushRows || Date.now() - bufferedAt >= flushMs) {
               await flush(lease.agentId);
@@ -346,6 +411,19 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
             await flush(lease.agentId);
           }
         });
+        await flush(lastAgent);
+        calls++;
+        rate = got.size / Math.max(1, Date.now() - callStart);
+        if (!spans) throw ApplicationFailure.retryable(`agent ${lastAgent} sent no trajectory`, ErrorCode.AGENT_UNAVAILABLE);
+        if (!cut && got.size < chunk.length) throw ApplicationFailure.retryable(`agent ${lastAgent} answered ${got.size} of ${chunk.length} interventions`, ErrorCode.AGENT_UNAVAILABLE);
+        missing = missing.filter(([k]) => !got.has(k));
+        log.debug('agent call', { workUnitId, calls, cells: got.size, left: missing.length, cut });
+      }
+      if (missing.length > 0) {
+        // Out of time with cells left: hand the work unit back to the workflow, which runs it
+        // again at once (its cells so far are kept, the clean run is stored).
+        await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, doneCells: cells.length - missing.length } });
+        return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent, complete: false };
       }
 
       // 4. Complete only when every planned cell is in.
@@ -357,9 +435,14 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
         data: { status: 'done', doneCells: n, agentId: lastAgent || wu.agentId, finishedAt: new Date(), durationMs: Date.now() - started, error: null },
       });
       publish({ sweepId, workUnitId, agentId: lastAgent, cells: 0, state: 'done', at: Date.now() });
-      return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent };
-    } catch (err) {
-      if (!(err instanceof ApplicationFailure) || !err.nonRetryable) {
+      return { workUnitId, cellsWritten: written, cellsTotal: cells.length, agentId: lastAgent, complete: true };
+    } catch (thrown) {
+      // A bug (not bad input, not an outage) fails this run for good: the shard workflow retries
+      // it a bounded number of times, then records the work unit as failed with this reason.
+      const err = !(thrown instanceof ApplicationFailure) && isBug(thrown)
+        ? ApplicationFailure.create({ message: errorLine(thrown).replace(/^Error: /, ''), type: ErrorCode.INTERNAL, nonRetryable: true, cause: thrown instanceof Error ? thrown : undefined })
+        : thrown;
+      if (!(err instanceof ApplicationFailure) || !err.nonRetryable || err.type === ErrorCode.INTERNAL) {
         await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: errorLine(err).slice(0, 500) } }).catch(() => undefined);
       }
       if (isFaithsweepError(err)) throw ApplicationFailure.retryable(err.message, err.code);

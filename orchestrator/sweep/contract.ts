@@ -53,6 +53,13 @@ export interface WorkUnitOutcome {
   readonly cellsWritten: number;
   readonly cellsTotal: number;
   readonly agentId: string;
+  /**
+   * False when the run ended with cells left because its time ran out (the activity's
+   * start-to-close timeout came near): the workflow runs the work unit again at once, which
+   * goes on from the cells and clean run already stored. Absent (histories from before it
+   * existed) means complete.
+   */
+  readonly complete?: boolean;
 }
 
 /** The activities the sweep workflows call. */

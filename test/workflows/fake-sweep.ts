@@ -18,6 +18,10 @@ export interface FakeSweepOptions {
   readonly failing?: ReadonlyMap<number, string>;
   /** Ordinals whose first attempt throws a retryable error. */
   readonly flaky?: ReadonlySet<number>;
+  /** Ordinals whose every runWorkUnit throws a bug (a failure of type INTERNAL, as the real activity's `isBug`). */
+  readonly buggy?: ReadonlySet<number>;
+  /** Runs of each work unit that return incomplete (time ran out) before one completes it. @default 0 */
+  readonly incompleteRuns?: number;
   /** The ordinals registered, when not 0..units-1 (a sweep whose ordinals have gaps). */
   readonly ordinals?: readonly number[];
 }
@@ -82,10 +86,14 @@ export class FakeSweep {
       if (this.opts.delayMs) await sleep(this.opts.delayMs);
       const type = this.opts.failing?.get(o);
       if (type) throw ApplicationFailure.create({ message: `work unit ${id} is bad`, type, nonRetryable: true });
+      if (this.opts.buggy?.has(o)) throw ApplicationFailure.create({ message: `duplicate key value violates unique constraint (work unit ${id})`, type: 'INTERNAL', nonRetryable: true });
       if (this.opts.flaky?.has(o) && this.startsOf(o) === 1) throw new Error(`agent lost while running ${id}`);
-      this.complete.add(o);
       const cells = this.opts.cellsPerUnit ?? 3;
-      return { workUnitId: id, cellsWritten: cells, cellsTotal: cells, agentId: 'fake-agent' };
+      // Incomplete runs write one cell each; the completing run writes the rest.
+      const incomplete = this.opts.incompleteRuns ?? 0;
+      if (this.startsOf(o) <= incomplete) return { workUnitId: id, cellsWritten: 1, cellsTotal: cells, agentId: 'fake-agent', complete: false };
+      this.complete.add(o);
+      return { workUnitId: id, cellsWritten: cells - Math.min(incomplete, cells), cellsTotal: cells, agentId: 'fake-agent', complete: true };
     } finally {
       this.running--;
     }

@@ -93,6 +93,23 @@ describe('sweep signals and failures', () => {
     assert.deepEqual(fake.statuses, ['running', 'completed']);
   });
 
+  it('re-runs a work unit that fails with a bug a bounded number of times, then records it failed with the reason; the sweep completes', async () => {
+    const { sweepId, fake } = h.fake('bug', { units: 12, buggy: new Set([4]) });
+    const result = await (await start(sweepId, { window: 3, shardSize: 5, shardBugRetryMs: 50 })).result();
+    assert.deepEqual(result, { total: 12, done: 11, failed: 1, running: 0, cells: 33, paused: false });
+    assert.equal(fake.startsOf(4), 3, 'three runs, then failed');
+    assert.deepEqual(fake.failures, [{ workUnitId: 'wu-4', reason: 'INTERNAL: duplicate key value violates unique constraint (work unit wu-4) (failed the same way in 3 runs)' }]);
+    assert.deepEqual(fake.statuses, ['running', 'completed']);
+  });
+
+  it('runs a work unit again at once while its runs return incomplete, until it is complete', async () => {
+    const { sweepId, fake } = h.fake('incomplete', { units: 6, cellsPerUnit: 5, incompleteRuns: 3 });
+    const result = await (await start(sweepId, { window: 2, shardSize: 10 })).result();
+    assert.deepEqual(result, { total: 6, done: 6, failed: 0, running: 0, cells: 30, paused: false });
+    for (let o = 0; o < 6; o++) assert.equal(fake.startsOf(o), 4, `work unit ${o}: 3 incomplete runs and the completing one`);
+    assert.deepEqual(fake.failures, []);
+  });
+
   it('the pause signal alone is acknowledged by the shards too, across several shards', async () => {
     const { sweepId, fake } = h.fake('pause-signal', { units: 120, delayMs: 50 });
     const handle = await start(sweepId, { window: 4, shardSize: 30, maxConcurrentShards: 3 });

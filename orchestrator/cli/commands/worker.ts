@@ -10,7 +10,7 @@ import { agentToken, checkSchema, DEFAULT_TASK_QUEUE, endpointsFromContext } fro
 export const workerCommand = command({
   name: 'worker',
   summary: 'Run a Temporal worker for sweeps (workflows + activities) until SIGTERM/SIGINT',
-  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' }, 'stall-ms': { type: 'string' } },
+  options: { 'task-queue': { type: 'string' }, 'token-file': { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, bucket: { type: 'string' }, 'max-activities': { type: 'string' }, 'stall-ms': { type: 'string' }, 'call-ms': { type: 'string' } },
   details: [
     '  --task-queue Q       task queue to poll (default faithsweep)',
     "  --token-file F       the agents' shared token (default: FAITHSWEEP_AGENT_TOKEN, else .faithsweep/agent-token)",
@@ -19,6 +19,8 @@ export const workerCommand = command({
     '  --bucket NAME        NATS KV bucket of the agent registry (default faithsweep-agents)',
     '  --max-activities N   work units run at once by this worker (default 200)',
     '  --stall-ms N         cancel and retry elsewhere an agent call that sends nothing for N ms (default 60000)',
+    '  --call-ms N          longest one agent call may run, in ms (default 120000); a work unit with more',
+    '                       cells is split across calls, its results kept and its clean run computed once',
     'Services: DATABASE_URL, NATS_URL and TEMPORAL_ADDRESS, else the local stack (faithsweep dev up).',
     'Prints one line (a JSON object with --json) once polling; logs go to stderr.',
   ],
@@ -32,6 +34,11 @@ export const workerCommand = command({
     const stallMs = stallFlag === undefined ? undefined : Number(stallFlag);
     if (stallMs !== undefined && !(Number.isInteger(stallMs) && stallMs >= 1000)) {
       throw new FaithsweepError(ErrorCode.BAD_ARGS, `--stall-ms must be an integer >= 1000 (got '${stallFlag}')`);
+    }
+    const callFlag = values['call-ms'] as string | undefined;
+    const callMs = callFlag === undefined ? undefined : Number(callFlag);
+    if (callMs !== undefined && !(Number.isInteger(callMs) && callMs >= 1000)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--call-ms must be an integer >= 1000 (got '${callFlag}')`);
     }
     const token = agentToken(ctx, values['token-file'] as string | undefined, true);
     const certFlag = values['tls-cert'] as string | undefined;
@@ -57,7 +64,7 @@ export const workerCommand = command({
       databaseUrl: e.databaseUrl, natsUrl: e.natsUrl, temporalAddress: e.temporalAddress, taskQueue, token, log,
       ...(values['bucket'] ? { bucket: values['bucket'] as string } : {}),
       ...(max ? { maxConcurrentActivities: max } : {}),
-      ...(stallMs ? { sweep: { stallMs } } : {}),
+      ...(stallMs || callMs ? { sweep: { ...(stallMs ? { stallMs } : {}), ...(callMs ? { callMs } : {}) } } : {}),
       agentTls: { ...(agentTls.ca ? { ca: agentTls.ca } : {}), ...(agentTls.cert ? { cert: agentTls.cert } : {}), ...(agentTls.key ? { key: agentTls.key } : {}) },
     });
     const stop = (): void => {

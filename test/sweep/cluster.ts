@@ -50,7 +50,8 @@ export interface Cluster {
   workerLog(): string;
   /** Starts an agent on the models under `modelsDir` (default: the repository's models folder). */
   startAgent(name: string, modelsDir?: string): Promise<AgentProcess>;
-  startWorker(): Promise<WorkerProcess>;
+  /** Starts a worker process; `args` are extra `faithsweep worker` flags (e.g. `--call-ms`). */
+  startWorker(args?: readonly string[]): Promise<WorkerProcess>;
   /** Runs `faithsweep ...args`; resolves with the exit code and output (never rejects on exit code). */
   cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Writes a spec file under the home and returns its path. */
@@ -90,8 +91,8 @@ export async function startCluster(label: string): Promise<Cluster> {
       await p.ready;
       return p;
     },
-    async startWorker() {
-      const child = spawn(process.execPath, [BIN, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--stall-ms', '15000'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    async startWorker(args = []) {
+      const child = spawn(process.execPath, [BIN, 'worker', '--json', '--task-queue', taskQueue, '--bucket', bucket, '--stall-ms', '15000', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr?.on('data', (d: Buffer) => {
         err += d.toString('utf8');

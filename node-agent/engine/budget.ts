@@ -20,13 +20,23 @@ export function bytesPerPosition(fusedTopK: boolean, width: number): number {
 }
 
 /**
+ * V-wide float32 tensors a graph holds at once inside onnxruntime's CPU arena at its peak (the
+ * arena keeps its high-water mark): the LM head's MatMul output, the logits after its bias or
+ * scaling, and — fused top-k — the log-softmax the top-k is taken from. An estimate measured on
+ * the synthetic V = 151,936 model: counting one, a whole sweep under a 512 MiB budget grew the
+ * agent by ~1.5 GiB (2.9 V-wide tensors at its batch); a full-logit run grew by ~4.3 V-wide
+ * tensors (these 3 plus the output's copy on the host).
+ */
+export const CPU_INTERMEDIATES = 3;
+
+/**
  * Host bytes per (row, position) of one forward pass: its outputs ({@link bytesPerPosition}) plus,
- * when the graph runs on the CPU provider, the V float32 logits the graph materialises inside
- * onnxruntime (fused top-k is computed from them), which then live in host memory too. On a GPU
- * that intermediate is device memory, bounded by --max-batch, not by this budget.
+ * when the graph runs on the CPU provider, the {@link CPU_INTERMEDIATES} V-wide float32 tensors
+ * the graph materialises inside onnxruntime, which then live in host memory too. On a GPU those are device memory, bounded by --max-batch, not
+ * by this budget.
  */
 export function hostBytesPerPosition(fusedTopK: boolean, width: number, vocabSize: number, onCpu: boolean): number {
-  return bytesPerPosition(fusedTopK, width) + (onCpu && fusedTopK ? vocabSize * 4 : 0) + (onCpu && !fusedTopK ? width * 4 : 0);
+  return bytesPerPosition(fusedTopK, width) + (onCpu ? CPU_INTERMEDIATES * (fusedTopK ? vocabSize : width) * 4 : 0);
 }
 
 /** Rows of length `seqLen` that fit `budgetBytes` at `perPosition` bytes each (0 when not even one does). */

@@ -27,16 +27,18 @@ describe('devices and the memory budget', () => {
   });
 
   it('sizes the batch from the budget, capped by maxBatch', async () => {
-    // arith-cot: V = 18, full logits; on the CPU provider a position costs 18 x 4 (output) + 18 x 4 (inside the graph).
-    assert.equal(hostBytesPerPosition(false, 18, 18, true), 144);
+    // arith-cot: V = 18, full logits; on the CPU provider a position costs 18 x 4 (output) + 3 x 18 x 4 (inside the graph).
+    assert.equal(hostBytesPerPosition(false, 18, 18, true), 288);
+    assert.equal(hostBytesPerPosition(true, 64, 151_936, false), 1024);
+    assert.equal(hostBytesPerPosition(true, 64, 151_936, true), 1024 + 3 * 151_936 * 4);
     assert.equal(bytesPerPosition(true, 64), 1024);
-    assert.equal(rowsWithinBudget(144 * 50 * 10, 50, 144), 10);
-    const small = await createOnnxEngine({ modelsDir: ARITH, intraOpThreads: 1, memoryBudgetBytes: 144 * 50 * 10, log: silentLogger });
+    assert.equal(rowsWithinBudget(288 * 50 * 10, 50, 288), 10);
+    const small = await createOnnxEngine({ modelsDir: ARITH, intraOpThreads: 1, memoryBudgetBytes: 288 * 50 * 10, log: silentLogger });
     const m = small.loaded.get('arith-cot')!;
     assert.equal(small.batchFor(m, 50), 10);
     assert.equal(small.batchFor(m, 25), 20);
     const big = await createOnnxEngine({ modelsDir: ARITH, intraOpThreads: 1, maxBatch: 32, log: silentLogger });
     assert.equal(big.batchFor(big.loaded.get('arith-cot')!, 50), 32);
-    await assert.rejects(createOnnxEngine({ modelsDir: ARITH, intraOpThreads: 1, memoryBudgetBytes: 144 * 49, log: silentLogger }), (err) => isAgentError(err) && err.code === 'MEMORY_BUDGET' && /max_seq_len 50/.test(err.message));
+    await assert.rejects(createOnnxEngine({ modelsDir: ARITH, intraOpThreads: 1, memoryBudgetBytes: 288 * 49, log: silentLogger }), (err) => isAgentError(err) && err.code === 'MEMORY_BUDGET' && /max_seq_len 50/.test(err.message));
   });
 });

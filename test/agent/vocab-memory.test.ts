@@ -1,8 +1,8 @@
 // Vocabulary-sized memory (issue 11): a synthetic model with V = 151,936 and hidden size 8
 // (models/export/synthetic_vocab.py, weights in model.onnx.data as a > 2 GB export has them)
 // runs a work unit through fused top-k outputs (added by add_topk_outputs.py, which carries the
-// external data along) within a 512 MiB memory budget; the same graph with full logits is refused
-// at load with MEMORY_BUDGET; raised to 1024 MiB it runs, to the same tokens, at about twice the
+// external data along) within a 1024 MiB memory budget; the same graph with full logits is refused
+// at load with MEMORY_BUDGET; raised to 1536 MiB it runs, to the same tokens, at about twice the
 // peak RSS. Each run is its own process (vocab-memory-child.ts), so peak RSS is its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ describe('vocabulary-sized memory (V = 151,936)', () => {
   });
 
   it('runs through fused top-k within the budget, refuses full logits with MEMORY_BUDGET, and full logits cost more RSS', (t) => {
-    const topk = child(join(dir, 'topk'), 512);
+    const topk = child(join(dir, 'topk'), 1024);
     assert.ok(topk.ok, topk.message);
     assert.equal(topk.fusedTopK, true);
     assert.equal(topk.width, 64);
@@ -49,16 +49,16 @@ describe('vocabulary-sized memory (V = 151,936)', () => {
     assert.equal(topk.cells, 16);
     assert.ok(topk.batch! >= 1 && topk.batch! <= 16, `batch ${topk.batch}`);
 
-    const refused = child(join(dir, 'full'), 512);
+    const refused = child(join(dir, 'full'), 1024);
     assert.equal(refused.ok, false);
     assert.equal(refused.code, 'MEMORY_BUDGET');
-    assert.match(refused.message!, /full logits \(V = 151936\) at max_seq_len 512 takes 594 MiB .* more than --memory-budget 512 MiB: re-export with fused top-k/);
+    assert.match(refused.message!, /full logits \(V = 151936\) at max_seq_len 512 takes 1187 MiB .* more than --memory-budget 1024 MiB: re-export with fused top-k/);
 
-    const full = child(join(dir, 'full'), 1024);
+    const full = child(join(dir, 'full'), 1536);
     assert.ok(full.ok, full.message);
     assert.equal(full.fusedTopK, false);
     assert.deepEqual(full.cleanTokens, topk.cleanTokens, 'greedy low_confidence is exact under top-k');
     assert.ok(full.maxRssMiB > topk.maxRssMiB, `full ${full.maxRssMiB} MiB vs top-k ${topk.maxRssMiB} MiB`);
-    t.diagnostic(`peak RSS: fused top-k (budget 512 MiB, batch ${topk.batch}) ${topk.maxRssMiB.toFixed(0)} MiB; full logits refused at 512 MiB (${refused.maxRssMiB.toFixed(0)} MiB at refusal); full logits at 1024 MiB (batch ${full.batch}) ${full.maxRssMiB.toFixed(0)} MiB`);
+    t.diagnostic(`peak RSS: fused top-k (budget 1024 MiB, batch ${topk.batch}) ${topk.maxRssMiB.toFixed(0)} MiB; full logits refused at 1024 MiB (${refused.maxRssMiB.toFixed(0)} MiB at refusal); full logits at 1536 MiB (batch ${full.batch}) ${full.maxRssMiB.toFixed(0)} MiB`);
   });
 });

@@ -48,8 +48,8 @@ export interface Cluster {
   worker: WorkerProcess | undefined;
   /** What every worker process of this cluster wrote to stderr. */
   workerLog(): string;
-  /** Starts an agent on the models under `modelsDir` (default: the repository's models folder). */
-  startAgent(name: string, modelsDir?: string): Promise<AgentProcess>;
+  /** Starts an agent on the models under `modelsDir` (default: the repository's models folder); `args` are extra agent flags. */
+  startAgent(name: string, modelsDir?: string, args?: readonly string[]): Promise<AgentProcess>;
   /** Starts a worker process; `args` are extra `faithsweep worker` flags (e.g. `--call-ms`). */
   startWorker(args?: readonly string[]): Promise<WorkerProcess>;
   /** Runs `faithsweep ...args`; resolves with the exit code and output (never rejects on exit code). */
@@ -84,9 +84,9 @@ export async function startCluster(label: string): Promise<Cluster> {
   const cluster: Cluster = {
     home, db, nats, temporal, taskQueue, bucket, env, agents, worker: undefined,
     workerLog: () => workerLog,
-    async startAgent(name, modelsDir = MODELS_DIR) {
+    async startAgent(name, modelsDir = MODELS_DIR, args = []) {
       const p = spawnAgent(['--models', modelsDir, '--port', '0', '--nats', nats.url, '--bucket', bucket, '--token-file', tokenFile,
-        '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000'], {}, START_TIMEOUT_MS);
+        '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000', ...args], {}, START_TIMEOUT_MS);
       agents.set(name, p);
       await p.ready;
       return p;

@@ -2,6 +2,8 @@
  * The sweep commands: plan, launch, status, watch, list, cancel, resume. Each takes --json.
  * `plan` writes nothing; `launch` writes the plan (idempotently) and starts the workflow.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
@@ -12,6 +14,9 @@ import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
 import { followProgress } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
+import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
+import type { PlanEstimate } from '../../sweep/estimate.ts';
+import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
 import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
@@ -20,15 +25,35 @@ import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
 import { DEFAULT_TASK_QUEUE, checkSchema, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
 
-/**
- * Forward-pass rows per second of one agent on this project's 2-core CPU machine (the
- * forked path of `npm run bench:agent`: 53,950 rows in 159 s). Only for the plan's estimate.
- */
-const CPU_ROWS_PER_SECOND = 340;
+/** How long `plan` waits for the database when it calibrates its estimate (it plans without one). */
+const CALIBRATION_CONNECT_MS = 2000;
 
-function printPlan(ctx: CliContext, plan: SweepPlan): void {
+/**
+ * The plan's time estimate: measured from the database's last completed sweep of the plan's
+ * models when a database is configured and reachable, else the uncalibrated default (with
+ * the reason). Never fails: `plan` works without any service running.
+ */
+async function calibratedEstimate(ctx: CliContext, plan: SweepPlan): Promise<PlanEstimate> {
+  const configured = ctx.external.databaseUrl ?? (existsSync(join(ctx.paths.home, 'stack.json')) ? endpointsFor(await loadOrAllocatePorts(ctx.paths.home), ctx.external).databaseUrl : undefined);
+  if (!configured) return planEstimate(plan, null, 'no database configured');
+  const sql = new pg.Client({ connectionString: configured, connectionTimeoutMillis: CALIBRATION_CONNECT_MS });
+  sql.on('error', () => undefined);
+  try {
+    await sql.connect();
+  } catch {
+    return planEstimate(plan, null, 'no database reachable');
+  }
+  try {
+    return planEstimate(plan, await measuredThroughput(sql, plan.models.map((m) => m.id)));
+  } catch (err) {
+    return planEstimate(plan, null, `the database could not be read (${(err as Error).message.split('\n')[0]})`);
+  } finally {
+    await sql.end().catch(() => undefined);
+  }
+}
+
+function printPlan(ctx: CliContext, plan: SweepPlan, estimate: PlanEstimate): void {
   const s = plan.spec;
-  const estSeconds = plan.rowSteps / CPU_ROWS_PER_SECOND;
   if (ctx.json) {
     ctx.out(JSON.stringify({
       name: s.name,
@@ -37,7 +62,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
       seedCopies: { deterministic: plan.seedCopies.deterministic, listed: plan.seedCopies.listed, run: plan.seedCopies.run, collapsed: plan.seedCopies.collapsed, note: plan.seedCopies.note },
       examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
-      estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
+      estimate: { ...estimate, seconds: Math.round(estimate.seconds), rowSteps: plan.rowSteps },
     }, null, 2));
     return;
   }
@@ -54,7 +79,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
   }
   ctx.out(`  work units ${plan.workUnits}`);
   ctx.out(`  cells ${plan.exact ? '' : '≈'}${plan.cells}${plan.exact ? '' : '  (span selectors resolve against each clean run; estimated from the models\' golden trajectories)'}`);
-  ctx.out(`  estimate ≈ ${plan.rowSteps} forward-pass rows ≈ ${formatDuration(estSeconds)} on one CPU agent of this machine (GPU agents are much faster)`);
+  ctx.out(`  ${estimate.basis}`);
 }
 
 /** Spec → plan, with the models folder of the context. */
@@ -69,7 +94,8 @@ const planCommand = command({
   args: 'SPEC',
   details: ['SPEC is a YAML sweep spec (docs/spec.md; examples/demo.yaml).'],
   async run(ctx, { positionals }) {
-    printPlan(ctx, await planFromFile(ctx, positionals[0]));
+    const plan = await planFromFile(ctx, positionals[0]);
+    printPlan(ctx, plan, await calibratedEstimate(ctx, plan));
   },
 });
 

@@ -4,6 +4,7 @@
 // them) on a real model directory (the arith-cot organism's ONNX file under a chat card).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,29 @@ describe('JSONL datasets', () => {
     assert.match(rows[0]!.dataset, /^jsonl:multi\.jsonl:[0-9a-f]{12}:read=[0-9a-f]{8}$/);
     assert.deepEqual(rows.map((r) => r.meta), [{ source: rows[0]!.dataset, line: 1, template: 'raw' }, { source: rows[0]!.dataset, line: 2, template: 'raw' }]);
     assert.deepEqual(p.examples, [{ model: 'arith-cot', template: 'raw', text: 'one?', promptIds: [] }]);
+  });
+
+  it('warns PROMPT_FORMAT_MISMATCH (not an error) for prompts outside a raw model card\'s prompt_format, naming FILE:LINE', async () => {
+    write('format.jsonl', jsonl([{ prompt: '0347+1285=', answer: '1632' }, { prompt: '347+1285=', answer: '1632' }, { prompt: '0012+0034=', answer: '46' }, { prompt: '12+34=', answer: '46' }]));
+    const yaml = `name: fmt\nmodels: [arith-cot, arith-cot-decoupled]\ndataset: {jsonl: format.jsonl}\n${GRID}`;
+    const p = await plan(yaml, 'fmt.yaml');
+    assert.equal(p.promptCount, 4, 'every prompt is planned');
+    assert.deepEqual(p.warnings.map((w) => w.code), ['PROMPT_FORMAT_MISMATCH', 'PROMPT_FORMAT_MISMATCH'], 'one per model');
+    const w = p.warnings[0]!.message;
+    assert.match(w, /^.*fmt\.yaml:3:\d+: dataset\.jsonl: 2 of 4 prompt\(s\) do not match the prompt_format "\{a:04d\}\+\{b:04d\}=" of model arith-cot \(.*models\[0\].*\):/);
+    assert.match(w, /\n {2}format\.jsonl:2: prompt "347\+1285=" does not match .* \(in that format: "0347\+1285="\)/);
+    assert.match(w, /\n {2}format\.jsonl:4: prompt "12\+34=" .* \(in that format: "0012\+0034="\)$/);
+    // The CLI prints it on stderr (exit 0), and --json lists it.
+    const cli = (...a: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'plan', join(home, 'fmt.yaml'), ...a], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' } });
+    const human = cli();
+    assert.equal(human.status, 0, human.stderr);
+    assert.match(human.stderr, /^warning\[PROMPT_FORMAT_MISMATCH\]: .*2 of 4 prompt\(s\)/m);
+    const json = cli('--json');
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { warnings: { code: string }[] }).warnings.map((x) => x.code), ['PROMPT_FORMAT_MISMATCH', 'PROMPT_FORMAT_MISMATCH']);
+    // Generated prompts follow the format: no warning.
+    const gen = await plan(`name: gen\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 3}\n${GRID}`);
+    assert.deepEqual(gen.warnings, []);
   });
 
   it('keeps the default mapping ({prompt, answer} or {prompt, gold}) and its dataset name', async () => {

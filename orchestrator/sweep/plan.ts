@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
-import { arithStream, checkPromptFormat } from '../datasets/arith.ts';
+import { ErrorCode, FaithsweepError, WarningCode } from '../errors.ts';
+import type { FaithsweepWarning } from '../errors.ts';
+import { arithStream, checkPromptFormat, promptFormatMismatch } from '../datasets/arith.ts';
 import { displayPath, drain, readJsonl, scanJsonl, sha256File } from '../datasets/jsonl.ts';
 import { parseCard } from '../../node-agent/model/card.ts';
 import type { ModelCard } from '../../node-agent/model/card.ts';
@@ -107,6 +108,11 @@ export interface SweepPlan {
   readonly rowSteps: number;
   /** Whether the listed seeds repeat the same runs, and which seeds run ({@link seedCopies}). */
   readonly seedCopies: SeedCopies;
+  /**
+   * Accepted but probably not meant: PROMPT_FORMAT_MISMATCH when prompts of a JSONL dataset do
+   * not follow the `prompt_format` of a raw-prompt model's card (one warning per model).
+   */
+  readonly warnings: readonly FaithsweepWarning[];
   /**
    * The prompts in order, one prompt index at a time from `from` (default 0): per model index,
    * the row that model is given. Chat prompts are rendered again and a JSONL file is read again,
@@ -585,6 +591,8 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     if (tooLong[i]!.count) throw tooLong[i]!.error(models[i]!, spec.models[i]!);
   }
 
+  const warnings = ds.kind === 'jsonl' ? promptFormatWarnings(spec, models, sources[0]!) : [];
+
   function* promptRows(from = 0): Generator<readonly PlannedPrompt[], void, undefined> {
     let i = 0;
     for (const at of sourcePrompts(sources, promptCount)) {
@@ -621,6 +629,7 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
   const perPrompt = copies.run.length;
   return {
     spec,
+    warnings,
     seedCopies: copies,
     models,
     datasets: presenters.map((p) => p.dataset),
@@ -636,6 +645,42 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
       for (const f of files) if (sha256File(f.path) !== f.sha256) throw changedFile(f.where, f.path);
     },
   };
+}
+
+/** Mismatching prompts named in a PROMPT_FORMAT_MISMATCH warning; the rest are counted. */
+const FORMAT_EXAMPLES = 3;
+
+/**
+ * PROMPT_FORMAT_MISMATCH warnings for the raw-prompt models whose card has a `prompt_format`
+ * (the arithmetic organisms): the prompts of a JSONL dataset that do not follow it, counted, the
+ * first {@link FORMAT_EXAMPLES} named by `FILE:LINE`. Generated (arith) prompts always follow it.
+ * Reads the dataset once more, in bounded memory.
+ */
+function promptFormatWarnings(spec: SweepSpec, models: readonly PlannedModel[], source: Source): FaithsweepWarning[] {
+  const checks = models.flatMap((m, i) => {
+    const format = (m.cardJson as { prompt_format?: unknown }).prompt_format;
+    if (m.template !== 'raw' || typeof format !== 'string') return [];
+    try {
+      checkPromptFormat(format);
+    } catch {
+      return []; // a format the generator cannot fill is not one this check can read either
+    }
+    return [{ model: m, index: i, format, count: 0, total: 0, examples: [] as string[] }];
+  });
+  if (checks.length === 0) return [];
+  for (const p of source.stream()) {
+    for (const c of checks) {
+      c.total++;
+      const why = promptFormatMismatch(c.format, p.text);
+      if (why && c.count++ < FORMAT_EXAMPLES) c.examples.push(`${source.at(p)}: ${why}`);
+    }
+  }
+  const where = spec.dataset.kind === 'jsonl' ? (spec.dataset.where ?? 'dataset.jsonl') : 'dataset';
+  return checks.filter((c) => c.count > 0).map((c) => ({
+    code: WarningCode.PROMPT_FORMAT_MISMATCH,
+    message: `${where}: ${c.count} of ${c.total} prompt(s) do not match the prompt_format ${JSON.stringify(c.format)} of model ${c.model.name} (${spec.models[c.index]!.where ?? `models[${c.index}]`}):\n  ${c.examples.join('\n  ')}${c.count > FORMAT_EXAMPLES ? `\n  … and ${c.count - FORMAT_EXAMPLES} more` : ''}`,
+    hint: 'the model was trained on its prompt_format only: write the prompts in it (they still run as they are)',
+  }));
 }
 
 /** A model's tokenizer (for its special token ids); MODEL_INVALID when its files do not load. */

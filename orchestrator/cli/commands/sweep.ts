@@ -9,7 +9,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Client } from '@temporalio/client';
 import { command } from '../command.ts';
 import type { CliContext } from '../context.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { ErrorCode, FaithsweepError, formatWarning } from '../../errors.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
 import { followProgress } from '../../sweep/progress-message.ts';
@@ -63,6 +63,7 @@ function printPlan(ctx: CliContext, plan: SweepPlan, estimate: PlanEstimate): vo
       examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
       estimate: { ...estimate, seconds: Math.round(estimate.seconds), rowSteps: plan.rowSteps },
+      warnings: plan.warnings,
     }, null, 2));
     return;
   }
@@ -82,10 +83,12 @@ function printPlan(ctx: CliContext, plan: SweepPlan, estimate: PlanEstimate): vo
   ctx.out(`  ${estimate.basis}`);
 }
 
-/** Spec → plan, with the models folder of the context. */
+/** Spec → plan, with the models folder of the context; its warnings go to stderr (unless --json, whose output lists them). */
 async function planFromFile(ctx: CliContext, file: string | undefined): Promise<SweepPlan> {
   const { spec, path } = readSpec(file);
-  return planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+  const plan = await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+  if (!ctx.json) for (const w of plan.warnings) ctx.err(formatWarning(w));
+  return plan;
 }
 
 const planCommand = command({
@@ -176,7 +179,7 @@ const launchCommand = command({
       if (shown) process.stderr.write('\r\x1b[2K');
       const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window, e.databaseUrl);
       if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact, warnings: plan.warnings }));
         return;
       }
       const what = reg.created ? 'registered' : reg.resumed ? 'registration completed (an earlier launch had stopped half-way)' : 'already registered (same spec)';

@@ -19,6 +19,7 @@ import type { PlanEstimate } from '../../sweep/estimate.ts';
 import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
+import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
@@ -201,6 +202,8 @@ async function withSql<T>(ctx: CliContext, f: (sql: pg.Client) => Promise<T>): P
     throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, `cannot connect to the database: ${(err as Error).message}`, { hint: "run 'npx faithsweep dev up'" });
   }
   try {
+    // Before `db migrate` the tables are missing: say so (as `launch` does), not INTERNAL.
+    await assertSchemaCurrent(sql, readMigrations(ctx.paths.migrationsDir));
     return await f(sql);
   } finally {
     await sql.end();
@@ -260,6 +263,7 @@ const watchCommand = command({
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
     const e = await endpointsFromContext(ctx);
+    await checkSchema(ctx, e.databaseUrl);
     return watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, sweepId, { once: Boolean(values['no-wait']) });
   },
 });

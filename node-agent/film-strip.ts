@@ -1,49 +1,125 @@
 /**
- * Renders a clean trajectory as a "film strip": the generated region at every step, masks
- * visible, the tokens committed at that step highlighted, so a person can watch the answer
- * form. Pure text; the CLI decides about colour.
+ * Renders a clean trajectory as a "film strip": the generated region after every step, with
+ * the tokens committed at that step highlighted and, at positions still masked, the model's
+ * current top-1 guess (from the film strip the engine recorded: the guess of the forward pass
+ * that follows the step, `CleanTrajectory.filmStrip[step + 1]`), so that a person sees how the
+ * model's picture of the sequence changes over time, not only the order of commits. A legend
+ * says what each mark means and a ruler gives the generated positions (those of `grid.positions`).
+ * Pure text; the CLI decides about colour.
+ *
+ * Every position is drawn in a cell of the same width (the widest piece shown, at most
+ * {@link MAX_CELL} characters, longer pieces cut with `…`), so that columns line up with the
+ * ruler whatever the tokenizer; the character-level organisms get one character per position.
  */
 import type { CleanTrajectory } from '../generated/proto/faithsweep/v1/agent.ts';
 import type { Tokenizer } from './model/tokenizer.ts';
 
-/** How to draw masks and highlights. */
+/** Widest a position's cell gets (sub-word pieces can be long; the strip must stay readable). */
+export const MAX_CELL = 8;
+
+/** How to draw masks, guesses and highlights. */
 export interface FilmStripStyle {
-  /** Drawn for a masked position. @default '·' */
+  /** Drawn for a masked position without a recorded guess. */
   readonly mask: string;
-  /** Wraps a token committed at this step. @default ANSI inverse video */
+  /** Wraps a token committed at this step. */
   readonly highlight: (s: string) => string;
-  /** Drawn for end tokens. @default '∎' */
+  /** Wraps the model's guess at a still-masked position. */
+  readonly guess: (s: string) => string;
+  /** Drawn for end tokens. */
   readonly end: string;
+  /**
+   * Without colour, what cannot be shown in the sequence line is shown in a marker line below
+   * it: `^` under tokens committed at this step, `?` under guesses at still-masked positions.
+   */
+  readonly markerLine: boolean;
 }
 
-const ANSI: FilmStripStyle = { mask: '·', end: '∎', highlight: (s) => `\x1b[7m${s}\x1b[0m` };
-/** For terminals without colour: newly committed tokens in brackets would shift columns, so they are upper-cased markers below the line instead. */
-export const PLAIN_STYLE: FilmStripStyle = { mask: '·', end: '∎', highlight: (s) => s };
+/** ANSI terminals: new tokens in inverse video, guesses dimmed (SGR 2). */
+export const ANSI_STYLE: FilmStripStyle = { mask: '·', end: '∎', highlight: (s) => `\x1b[7m${s}\x1b[0m`, guess: (s) => `\x1b[2m${s}\x1b[0m`, markerLine: false };
+/** Without colour (NO_COLOR, not a terminal): the marker line says which tokens are new (`^`) and which are guesses (`?`). */
+export const PLAIN_STYLE: FilmStripStyle = { mask: '·', end: '∎', highlight: (s) => s, guess: (s) => s, markerLine: true };
 
-/** One line per step: `step  sequence  (+n committed)`, plus a marker line in plain style. */
-export function renderFilmStrip(traj: CleanTrajectory, tok: Tokenizer, endId: number, style: FilmStripStyle = ANSI): string[] {
+/** What {@link renderFilmStrip} needs of a tokenizer. */
+type Pieces = Pick<Tokenizer, 'piece'>;
+
+/** A piece as one printable cell: control characters and newlines made visible. */
+function printable(s: string): string {
+  return s.replace(/\n/g, '⏎').replace(/\t/g, '⇥').replace(/\p{Cc}/gu, '�');
+}
+
+function fit(s: string, width: number): string {
+  const chars = [...s];
+  if (chars.length > width) return chars.slice(0, width - 1).join('') + '…';
+  return s + ' '.repeat(width - chars.length);
+}
+
+/**
+ * The ruler over `n` positions drawn `width` characters each: position numbers at every
+ * k-th position, k the smallest of 1, 2, 5, 10, 20, 50, … that leaves room for the numbers.
+ */
+export function ruler(n: number, width: number): string {
+  const room = String(Math.max(0, n - 1)).length + 1;
+  let k = 1;
+  for (let scale = 1; k * width < room; scale *= 10) k = [1, 2, 5, 10].map((b) => b * scale).find((c) => c * width >= room) ?? scale * 10;
+  const out = Array<string>(n * width).fill(' ');
+  for (let p = 0; p < n; p += k) [...String(p)].forEach((ch, i) => { if (p * width + i < out.length) out[p * width + i] = ch; });
+  return out.join('').trimEnd();
+}
+
+/** The legend lines for `style` (the end token named by its piece). */
+export function filmStripLegend(style: FilmStripStyle, endPiece: string, hasGuesses: boolean): string[] {
+  const guesses = hasGuesses
+    ? style.markerLine
+      ? `? below a token: the position is still masked and the token is the model's current guess there`
+      : `dimmed: the model's current guess at a still-masked position`
+    : 'no guesses were recorded';
+  return [
+    `legend: one line per step (the sequence after it; +n committed at that step); positions as in grid.positions (ruler)`,
+    `        ${style.markerLine ? '^ below a token: committed at this step' : `${style.highlight('inverse')}: committed at this step`}; ${guesses}`,
+    `        ${style.mask} masked (no guess shown); ${style.end} end token ${endPiece}; committed tokens never change`,
+  ];
+}
+
+/**
+ * The film strip of `traj`: the legend, the ruler, then per step `step  sequence  (+n)` (and,
+ * in {@link PLAIN_STYLE}, a marker line under it). Guesses appear where `traj.filmStrip` has
+ * the frame after the step (`recordFilmStrip` in the request); without frames masks stay `·`.
+ */
+export function renderFilmStrip(traj: CleanTrajectory, tok: Pieces, endId: number, style: FilmStripStyle = ANSI_STYLE): string[] {
   const steps = traj.commitStep.length === 0 ? 0 : Math.max(...traj.commitStep) + 1;
-  const width = String(steps).length;
-  const lines: string[] = [];
-  const draw = (id: number) => (id === endId ? style.end : tok.piece(id));
+  const n = traj.tokens.length;
+  const frames = new Map(traj.filmStrip.map((f) => [f.step, f.guess]));
+  const draw = (id: number) => (id === endId ? style.end : printable(tok.piece(id)));
+  // One cell width for every position: the widest piece that will be shown.
+  let width = [...style.mask].length;
+  for (const id of traj.tokens) width = Math.max(width, [...draw(id)].length);
+  for (const f of traj.filmStrip) for (const id of f.guess) width = Math.max(width, [...draw(id)].length);
+  width = Math.min(width, MAX_CELL);
+  const label = String(Math.max(0, steps - 1)).length;
+  const indent = ' '.repeat(label + 2);
+  const lines = [...filmStripLegend(style, printable(tok.piece(endId)), frames.size > 0), `${indent}${ruler(n, width)}`];
   for (let s = 0; s < steps; s++) {
+    const next = frames.get(s + 1);
     let line = '';
     let marks = '';
     let added = 0;
-    for (let i = 0; i < traj.tokens.length; i++) {
+    for (let i = 0; i < n; i++) {
       const c = traj.commitStep[i]!;
-      const piece = c <= s ? draw(traj.tokens[i]!) : style.mask;
-      if (c === s) {
-        line += style.highlight(piece);
-        marks += '^'.repeat([...piece].length);
-        added++;
+      if (c >= 0 && c <= s) {
+        const cell = fit(draw(traj.tokens[i]!), width);
+        if (c === s) added++;
+        line += c === s ? style.highlight(cell) : cell;
+        marks += fit(c === s ? '^' : '', width);
+      } else if (next) {
+        line += style.guess(fit(draw(next[i]!), width));
+        marks += fit('?', width);
       } else {
-        line += piece;
-        marks += ' '.repeat([...piece].length);
+        line += fit(style.mask, width);
+        marks += fit('', width);
       }
     }
-    lines.push(`${String(s).padStart(width)}  ${line}  (+${added})`);
-    if (style === PLAIN_STYLE) lines.push(`${' '.repeat(width)}  ${marks.trimEnd()}`);
+    lines.push(`${String(s).padStart(label)}  ${line.trimEnd()}  (+${added})`);
+    if (style.markerLine) lines.push(`${indent}${marks}`.trimEnd());
   }
   return lines;
 }

@@ -33,6 +33,31 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
 } as const;
 
+/**
+ * Stable warning codes: input that is accepted but probably not what was meant. Warnings are
+ * printed as `warning[CODE]: message` on stderr and listed in `--json` output as
+ * `warnings: [{code, message, hint}]`; they never change the exit status.
+ */
+export const WarningCode = {
+  /** A prompt that does not match the model card's `prompt_format` (e.g. unpadded operands). */
+  PROMPT_FORMAT_MISMATCH: 'PROMPT_FORMAT_MISMATCH',
+} as const;
+
+/** One of the stable warning codes. */
+export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
+
+/** A coded warning (see {@link WarningCode}). */
+export interface FaithsweepWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** Formats a warning as one or two lines for stderr. */
+export function formatWarning(w: FaithsweepWarning): string {
+  return `warning[${w.code}]: ${w.message}${w.hint ? `\n  hint: ${w.hint}` : ''}`;
+}
+
 /** One of the stable error codes. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

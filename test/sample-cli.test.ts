@@ -4,13 +4,26 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../orchestrator/config/paths.ts';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'sample', '--model', 'arith-cot', '--prompt', '0347+1285=', ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+  const prompt = args[0] === '--prompt' ? [] : ['--prompt', '0347+1285='];
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'sample', '--model', 'arith-cot', ...prompt, ...args], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The organism's vocabulary, id → character, read from its tokenizer file (the end token drawn as ∎). */
+function pieces(): Map<number, string> {
+  const vocab = (JSON.parse(readFileSync(join(REPO_ROOT, 'models', 'arith-cot', 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } }).model.vocab;
+  return new Map(Object.entries(vocab).map(([piece, id]) => [id, piece === '<|end|>' ? '∎' : piece]));
+}
+
+/** The ANSI escape character (a constant, so that the regular expressions hold no control character). */
+const ESC = String.fromCharCode(0x1b);
+
+interface SampleJson { tokens: number[]; commitStep: number[]; filmStrip: { step: number; guess: number[] }[]; warnings: { code: string; message: string }[] }
 
 describe('faithsweep sample', () => {
 
@@ -49,5 +62,69 @@ describe('faithsweep sample', () => {
     const t = JSON.parse(r.stdout) as { correct: unknown; answer: string };
     assert.equal(t.answer, '1632');
     assert.equal(t.correct, null);
+  });
+
+  it('shows the film strip with a legend, a ruler, and the model\'s guesses at masked positions marked ? without colour', () => {
+    const j = cli('--json');
+    assert.equal(j.code, 0, j.stderr);
+    const t = JSON.parse(j.stdout) as SampleJson;
+    const r = cli('--show-steps');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes(`${ESC}[`), 'no escape codes when stdout is not a terminal');
+    const lines = r.stdout.split('\n');
+    assert.match(lines[0]!, /^legend: one line per step/);
+    assert.match(lines[1]!, /\^ below a token: committed at this step; \? below a token: the position is still masked and the token is the model's current guess there/);
+    assert.match(lines[2]!, /· masked \(no guess shown\); ∎ end token <\|end\|>/);
+    assert.equal(lines[3], '    0    5    10   15   20   25   30   35', 'ruler over the 40 generated positions');
+    const vocab = pieces();
+    const frames = new Map(t.filmStrip.map((f) => [f.step, f.guess]));
+    const steps = Math.max(...t.commitStep) + 1;
+    let guessed = 0;
+    for (let s = 0; s < steps; s++) {
+      const line = lines[4 + 2 * s]!;
+      const marks = lines[5 + 2 * s]!.padEnd(4 + 40);
+      const m = /^ ?(\d+) {2}(.*) {2}\(\+(\d+)\)$/.exec(line);
+      assert.ok(m, `step line: ${line}`);
+      assert.equal(Number(m[1]), s);
+      const cells = [...m[2]!.padEnd(40)];
+      for (let i = 0; i < 40; i++) {
+        const c = t.commitStep[i]!;
+        const mark = marks[4 + i];
+        if (c <= s) {
+          assert.equal(cells[i], vocab.get(t.tokens[i]!), `step ${s} position ${i}: the committed token`);
+          assert.equal(mark, c === s ? '^' : ' ', `step ${s} position ${i}: new-commit mark`);
+        } else {
+          assert.equal(cells[i], vocab.get(frames.get(s + 1)![i]!), `step ${s} position ${i}: the guess of the next forward pass`);
+          assert.equal(mark, '?', `step ${s} position ${i}: guess mark`);
+          guessed++;
+        }
+      }
+      assert.equal(Number(m[3]), t.commitStep.filter((c) => c === s).length);
+    }
+    assert.ok(guessed > 0);
+  });
+
+  it('dims the guesses and inverts new tokens with --color, and prints no marker line', () => {
+    const r = cli('--show-steps', '--color');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${ESC}\\[2m\\d${ESC}\\[0m`), 'a dimmed guess');
+    assert.match(r.stdout, new RegExp(`${ESC}\\[7m[\\d;>|∎]${ESC}\\[0m`), 'a newly committed token in inverse video');
+    assert.match(r.stdout, /dimmed: the model's current guess at a still-masked position/);
+    assert.doesNotMatch(r.stdout, /^ +[?^ ]+$/m, 'no marker lines');
+  });
+
+  it('warns (coded, not an error) about a prompt that does not follow the card\'s prompt_format, and still answers', () => {
+    const r = cli('--prompt', '347+1285=');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning\[PROMPT_FORMAT_MISMATCH\]: prompt "347\+1285=" does not match the model card's prompt_format "\{a:04d\}\+\{b:04d\}=" \(in that format: "0347\+1285="\)$/m);
+    assert.match(r.stdout, /^answer {5}\d+$/m);
+    const j = cli('--prompt', '347+1285=', '--json');
+    assert.equal(j.code, 0, j.stderr);
+    assert.equal(j.stderr, '', 'with --json the warning is in the output only');
+    const w = (JSON.parse(j.stdout) as SampleJson).warnings;
+    assert.deepEqual(w.map((x) => x.code), ['PROMPT_FORMAT_MISMATCH']);
+    assert.match(w[0]!.message, /"0347\+1285="/);
+    const ok = cli('--json');
+    assert.deepEqual((JSON.parse(ok.stdout) as SampleJson).warnings, [], 'a prompt in the format gets none');
   });
 });

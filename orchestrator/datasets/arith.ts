@@ -71,3 +71,42 @@ export function arithStream(seed: number, count = Infinity, format = DEFAULT_PRO
 export function arithProblems(seed: number, count: number, format = DEFAULT_PROMPT_FORMAT): ArithProblem[] {
   return [...arithStream(seed, count, format)];
 }
+
+/** A field of a prompt format as a regular expression: padded fields have exactly their width. */
+function fieldPattern(width: string | undefined, loose: boolean): string {
+  if (loose) return '(\\d+)';
+  return width ? `(\\d{${Number(width)}})` : '(0|[1-9]\\d*)';
+}
+
+function formatRegex(format: string, loose: boolean): RegExp {
+  let out = '';
+  let last = 0;
+  for (const m of format.matchAll(/\{([ab])(?::0(\d+)d)?\}/g)) {
+    out += format.slice(last, m.index).replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + fieldPattern(m[2], loose);
+    last = m.index + m[0].length;
+  }
+  out += format.slice(last).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${out}$`);
+}
+
+/**
+ * Whether `prompt` is written in the card's `prompt_format` (the fields {@link formatPrompt}
+ * fills): null when it is, else one sentence naming the format and, when the prompt has the
+ * format's shape with other digit counts (e.g. `347+1285=` for `{a:04d}+{b:04d}=`), the prompt
+ * in the format (`0347+1285=`). The organisms were trained only on their format; another one
+ * is accepted but answered by a model that never saw it.
+ */
+export function promptFormatMismatch(format: string, prompt: string): string | null {
+  checkPromptFormat(format);
+  if (formatRegex(format, false).test(prompt)) return null;
+  const loose = formatRegex(format, true).exec(prompt);
+  const names = [...format.matchAll(/\{([ab])/g)].map((m) => m[1]);
+  let suggestion = '';
+  if (loose) {
+    const v: Record<string, number> = {};
+    names.forEach((n, i) => { v[n!] = Number(loose[i + 1]); });
+    const fixed = formatPrompt(format, v['a'] ?? 0, v['b'] ?? 0);
+    if (formatRegex(format, false).test(fixed)) suggestion = ` (in that format: ${JSON.stringify(fixed)})`;
+  }
+  return `prompt ${JSON.stringify(prompt)} does not match the model card's prompt_format ${JSON.stringify(format)}${suggestion}`;
+}

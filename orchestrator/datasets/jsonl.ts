@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../errors.ts';
 
@@ -172,6 +172,7 @@ export function* scanJsonl(path: string, opts: JsonlReadOptions): Generator<Json
   const shown = displayPath(path);
   const hint = `${opts.hint ?? 'one JSON object per line'}; see docs/spec.md (datasets)`;
   if (!existsSync(path)) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} does not exist`, { hint: 'give a JSONL file relative to the spec file' });
+  if (statSync(path).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_SPEC, `${opts.where}: ${shown} is a directory, not a JSONL file`, { hint: 'give a JSONL file relative to the spec file' });
   const promptField = opts.promptField ?? 'prompt';
   const re = opts.answerRegex === undefined ? undefined : globalRegex(opts.answerRegex);
   const hash = createHash('sha256');

@@ -220,10 +220,45 @@
   var cellSel = el('select', { id: 'viewer-cell' });
   vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['model ', modelSel]), el('label', {}, ['prompt ', unitSel])]));
   vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['step ', slider]), stepLabel]));
+  // What each mark means (the same marks as `faithsweep sample --show-steps`).
+  function sample(cls, text) { return el('span', { class: 'seq' }, [el('span', { class: 'tok ' + cls, text: text })]); }
+  vs.appendChild(el('div', { class: 'viewer-legend', id: 'viewer-legend' }, [
+    el('span', {}, [sample('', '7'), ' committed']),
+    el('span', {}, [sample('new', '7'), ' committed at this step']),
+    el('span', {}, [sample('masked', '·'), ' masked']),
+    el('span', {}, [sample('guess', '7'), ' the model\'s current guess at a still-masked position (row "model guesses"; recorded for the first options.film_strip_prompts prompts)']),
+    el('span', {}, [sample('', '∎'), ' end token']),
+    el('span', {}, [sample('cot', '7'), ' chain of thought']),
+    el('span', {}, [sample('answer', '7'), ' answer']),
+    el('span', {}, [sample('', '5'), ' ruler: generated positions, as in grid.positions']),
+  ]));
+  var rulerBox = el('div', { class: 'seq viewer-ruler', id: 'viewer-ruler' });
   var seq = el('div', { class: 'seq', id: 'viewer-seq' });
   var guess = el('div', { class: 'seq', id: 'viewer-guess' });
+  vs.appendChild(rulerBox);
   vs.appendChild(seq);
   vs.appendChild(guess);
+
+  /**
+   * The position ruler over the drawn sequence: a row with the position at every tenth
+   * position and a row with every position's last digit, each cell as wide as the token drawn
+   * at that position (sub-word pieces are wider than one character).
+   */
+  function drawRuler(u) {
+    rulerBox.innerHTML = '';
+    var toks = seq.querySelectorAll('.tok');
+    [0, 1].forEach(function (row) {
+      var line = el('div', { class: 'ruler-row' });
+      line.appendChild(el('span', { class: 'row-label', text: row === 0 ? 'position' : '' }));
+      line.appendChild(el('span', { class: 'prompt ruler-pad', text: u.promptText }));
+      u.tokens.forEach(function (_, pos) {
+        var w = toks[pos] ? toks[pos].getBoundingClientRect().width : 0;
+        var text = row === 0 ? (pos % 10 === 0 ? String(pos) : '') : String(pos % 10);
+        line.appendChild(el('span', { class: 'tick' + (pos % 10 === 0 ? ' decade' : ''), 'data-pos': pos, style: w ? 'width:' + w + 'px' : '', text: text }));
+      });
+      rulerBox.appendChild(line);
+    });
+  }
   vs.appendChild(el('h3', { text: 'Intervention: clean vs corrupted run' }));
   vs.appendChild(el('div', { class: 'controls' }, [el('label', {}, ['intervention ', cellSel])]));
   var cmpInfo = el('div', { id: 'viewer-cell-info', class: 'muted' });
@@ -254,7 +289,7 @@
     var u = currentUnit();
     seq.innerHTML = '';
     guess.innerHTML = '';
-    if (!u) { seq.textContent = 'no clean runs embedded for this model'; return; }
+    if (!u) { seq.textContent = 'no clean runs embedded for this model'; rulerBox.innerHTML = ''; return; }
     var m = modelOf(u.modelId);
     var step = Number(slider.value);
     var cell = currentCell(u);
@@ -272,6 +307,7 @@
       u.commit.filter(function (c) { return c >= 0 && c <= step; }).length + ' / ' + u.tokens.length + ' committed' +
       (u.answerCommitStep !== null ? (step >= u.answerCommitStep ? ' · answer complete (step ' + u.answerCommitStep + ')' : ' · answer not complete yet') : '');
     stepLabel.setAttribute('data-step', String(step));
+    drawRuler(u);
     var frame = (u.filmStrip || []).filter(function (f) { return f.step === step + 1; })[0];
     if (frame) {
       guess.appendChild(el('span', { class: 'row-label', text: 'model guesses' }));

@@ -4,6 +4,7 @@
 // them) on a real model directory (the arith-cot organism's ONNX file under a chat card).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,18 @@ function charChatModel(name: string): string {
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: "{{ messages[-1]['content'] }}", add_bos_token: false }));
   const card = JSON.parse(readFileSync(join(MODELS_DIR, 'arith-cot', 'model.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...card, name, prompt: { template: 'chat' }, tokenizer_config: 'tokenizer_config.json' }));
+  return dir;
+}
+
+/** arith-cot's ONNX file under a raw-prompt card with Qwen3's byte-level tokenizer: a raw model that can take any text. */
+function rawWordModel(name: string): string {
+  const dir = join(home, name);
+  mkdirSync(dir, { recursive: true });
+  const card = JSON.parse(readFileSync(join(MODELS_DIR, 'arith-cot', 'model.json'), 'utf8')) as Record<string, unknown>;
+  copyFileSync(join(MODELS_DIR, 'arith-cot', 'model.onnx'), join(dir, 'model.onnx'));
+  copyFileSync(join(QWEN, 'tokenizer.json'), join(dir, 'tokenizer.json'));
+  delete card['prompt_format'];
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...card, name, vocab_size: 151936, mask_token_id: 151935, max_seq_len: 1024 }));
   return dir;
 }
 
@@ -106,13 +119,55 @@ after(() => rmSync(home, { recursive: true, force: true }));
 describe('JSONL datasets', () => {
   it('maps fields, takes the gold answer from answer_regex (its last match) and gives raw models the prompt as it is', async () => {
     write('multi.jsonl', jsonl([{ q: 'one?', a: '#### 1 (a draft)\n#### 12 ' }, { q: 'two?', a: 'so #### 7' }, { q: 'three?', a: '#### 3' }]));
-    const p = await plan(`name: raw\nmodels: [arith-cot]\ndataset: {jsonl: multi.jsonl, prompt: q, answer: a, answer_regex: '#### (?<answer>\\d+)', count: 2}\n${GRID}`);
+    const p = await plan(`name: raw\nmodels: [{path: ${rawWordModel('raw-words')}}]\ndataset: {jsonl: multi.jsonl, prompt: q, answer: a, answer_regex: '#### (?<answer>\\d+)', count: 2}\n${GRID}`);
     assert.equal(p.promptCount, 2, 'count: the first 2 records');
     const rows = p.prompts[0]!;
     assert.deepEqual(rows.map((r) => [r.text, r.gold, r.renderedText, r.promptIds.length]), [['one?', '12', 'one?', 0], ['two?', '7', 'two?', 0]]);
     assert.match(rows[0]!.dataset, /^jsonl:multi\.jsonl:[0-9a-f]{12}:read=[0-9a-f]{8}$/);
     assert.deepEqual(rows.map((r) => r.meta), [{ source: rows[0]!.dataset, line: 1, template: 'raw' }, { source: rows[0]!.dataset, line: 2, template: 'raw' }]);
-    assert.deepEqual(p.examples, [{ model: 'arith-cot', template: 'raw', text: 'one?', promptIds: [] }]);
+    assert.deepEqual(p.examples, [{ model: 'raw-words', template: 'raw', text: 'one?', promptIds: [] }]);
+  });
+
+  it('warns PROMPT_FORMAT_MISMATCH (not an error) for prompts outside a raw model card\'s prompt_format, naming FILE:LINE', async () => {
+    write('format.jsonl', jsonl([{ prompt: '0347+1285=', answer: '1632' }, { prompt: '347+1285=', answer: '1632' }, { prompt: '0012+0034=', answer: '46' }, { prompt: '12+34=', answer: '46' }]));
+    const yaml = `name: fmt\nmodels: [arith-cot, arith-cot-decoupled]\ndataset: {jsonl: format.jsonl}\n${GRID}`;
+    const p = await plan(yaml, 'fmt.yaml');
+    assert.equal(p.promptCount, 4, 'every prompt is planned');
+    assert.deepEqual(p.warnings.map((w) => w.code), ['PROMPT_FORMAT_MISMATCH', 'PROMPT_FORMAT_MISMATCH'], 'one per model');
+    const w = p.warnings[0]!.message;
+    assert.match(w, /^.*fmt\.yaml:3:\d+: dataset\.jsonl: 2 of 4 prompt\(s\) do not match the prompt_format "\{a:04d\}\+\{b:04d\}=" of model arith-cot \(.*models\[0\].*\):/);
+    assert.match(w, /\n {2}format\.jsonl:2: prompt "347\+1285=" does not match .* \(in that format: "0347\+1285="\)/);
+    assert.match(w, /\n {2}format\.jsonl:4: prompt "12\+34=" .* \(in that format: "0012\+0034="\)$/);
+    // The CLI prints it on stderr (exit 0), and --json lists it.
+    const cli = (...a: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'plan', join(home, 'fmt.yaml'), ...a], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' } });
+    const human = cli();
+    assert.equal(human.status, 0, human.stderr);
+    assert.match(human.stderr, /^warning\[PROMPT_FORMAT_MISMATCH\]: .*2 of 4 prompt\(s\)/m);
+    const json = cli('--json');
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual((JSON.parse(json.stdout) as { warnings: { code: string }[] }).warnings.map((x) => x.code), ['PROMPT_FORMAT_MISMATCH', 'PROMPT_FORMAT_MISMATCH']);
+    // Generated prompts follow the format: no warning.
+    const gen = await plan(`name: gen\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 3}\n${GRID}`);
+    assert.deepEqual(gen.warnings, []);
+  });
+
+  it('refuses, at plan, raw prompts with characters outside a character-level vocabulary, naming spec and data lines', async () => {
+    write('words.jsonl', jsonl([{ prompt: '0012+0034=', answer: '46' }, { prompt: 'one+two=', answer: '3' }, { prompt: '0001+0002=', answer: '3' }, { prompt: '12 + 34 =', answer: '46' }]));
+    const err = await planError(`name: oov\nmodels: [arith-cot]\ndataset: {jsonl: words.jsonl}\n${GRID}`);
+    assert.equal(err.code, 'BAD_SPEC');
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 2, err.message);
+    assert.match(lines[0]!, /sweep\.yaml:3:\d+: dataset\.jsonl: words\.jsonl:2: prompt character "o" at offset 0 is not in the vocabulary of model arith-cot \(.*sweep\.yaml:2:\d+: models\[0\]\)$/);
+    assert.match(lines[1]!, /sweep\.yaml:3:\d+: dataset\.jsonl: words\.jsonl:4: prompt character " " at offset 2 is not in the vocabulary of model arith-cot/);
+  });
+
+  it('refuses, at plan, a gen_length the card\'s max_seq_len cannot hold with the prompt', async () => {
+    const all = await planError(`name: long\nmodels:\n  - name: arith-cot\n    sampler: {gen_length: 50}\ndataset: {generator: arith, seed: 1, count: 2}\n${GRID}`);
+    assert.equal(all.code, 'BAD_SPEC');
+    assert.match(all.message, /sweep\.yaml:3:\d+: models\[0\]\.sampler: gen_length 50 leaves no room for a prompt in the model's max_seq_len 50/);
+    const some = await planError(`name: long\nmodels:\n  - name: arith-cot\n    sampler: {gen_length: 45}\ndataset: {generator: arith, seed: 1, count: 2}\n${GRID}`);
+    assert.equal(some.code, 'BAD_SPEC');
+    assert.match(some.message, /sweep\.yaml:5:\d+: dataset: the longest generated prompt "9999\+9999=": 10 prompt tokens \+ gen_length 45 exceed the max_seq_len 50 of model arith-cot \(.*models\[0\]\)/);
   });
 
   it('keeps the default mapping ({prompt, answer} or {prompt, gold}) and its dataset name', async () => {
@@ -240,7 +295,7 @@ describe('chat templates (Qwen3 tokenizer and ChatML template)', () => {
 
   it('gives a chat model and a raw model in one sweep their own rows', async () => {
     const dir = chatModel('chat-qwen2');
-    const ok = await plan(`name: mixed\nmodels: [arith-cot, {path: ${dir}}]\ndataset: {jsonl: test.jsonl, prompt: question, answer: final}\n${GRID}`);
+    const ok = await plan(`name: mixed\nmodels: [{path: ${rawWordModel('raw-words-2')}}, {path: ${dir}}]\ndataset: {jsonl: test.jsonl, prompt: question, answer: final}\n${GRID}`);
     const [raw, chat] = [ok.prompts[0]![0]!, ok.prompts[1]![0]!];
     assert.notEqual(raw.id, chat.id);
     assert.equal(raw.renderedText, TEST_ROWS[0]!.question);

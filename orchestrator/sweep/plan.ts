@@ -7,12 +7,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
-import { arithStream, checkPromptFormat } from '../datasets/arith.ts';
+import { ErrorCode, FaithsweepError, WarningCode } from '../errors.ts';
+import type { FaithsweepWarning } from '../errors.ts';
+import { DEFAULT_PROMPT_FORMAT, arithStream, checkPromptFormat, formatPrompt, promptFormatMismatch } from '../datasets/arith.ts';
 import { displayPath, drain, readJsonl, scanJsonl, sha256File } from '../datasets/jsonl.ts';
 import { parseCard } from '../../node-agent/model/card.ts';
 import type { ModelCard } from '../../node-agent/model/card.ts';
 import { isAgentError } from '../../node-agent/errors.ts';
+import { loadAgentTokenizer } from '../../node-agent/model/tokenizer.ts';
 import { interventionChecks } from '../../node-agent/engine/prepare.ts';
 import { samplerProblems } from '../../node-agent/sampler/settings.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
@@ -108,6 +110,11 @@ export interface SweepPlan {
   /** Whether the listed seeds repeat the same runs, and which seeds run ({@link seedCopies}). */
   readonly seedCopies: SeedCopies;
   /**
+   * Accepted but probably not meant: PROMPT_FORMAT_MISMATCH when prompts of a JSONL dataset do
+   * not follow the `prompt_format` of a raw-prompt model's card (one warning per model).
+   */
+  readonly warnings: readonly FaithsweepWarning[];
+  /**
    * The prompts in order, one prompt index at a time from `from` (default 0): per model index,
    * the row that model is given. Chat prompts are rendered again and a JSONL file is read again,
    * in bounded memory; throws BAD_SPEC (once its end is reached) if the file changed since it
@@ -199,6 +206,8 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
   const temperature = o.temperature ?? d.temperature;
   const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature });
   if (problems.length === 0 && steps > genLength) problems.push(`steps ${steps} exceeds gen_length ${genLength}`);
+  // The agent refuses prompt + gen_length > max_seq_len; a prompt has at least one token.
+  if (genLength >= m.card.max_seq_len) problems.push(`gen_length ${genLength} leaves no room for a prompt in the model's max_seq_len ${m.card.max_seq_len} (prompt tokens + gen_length must fit)`);
   const where = `${ref.where ?? 'models'}.sampler`;
   return { sampler: { genLength, steps, blockLength, remasking, temperature }, problems: problems.map((why) => `${where}: ${why}`) };
 }
@@ -584,6 +593,9 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     if (errors[i] !== undefined) throw errors[i];
     if (tooLong[i]!.count) throw tooLong[i]!.error(models[i]!, spec.models[i]!);
   }
+  await checkRawPrompts(spec, models, sources);
+
+  const warnings = ds.kind === 'jsonl' ? promptFormatWarnings(spec, models, sources[0]!) : [];
 
   function* promptRows(from = 0): Generator<readonly PlannedPrompt[], void, undefined> {
     let i = 0;
@@ -621,6 +633,7 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
   const perPrompt = copies.run.length;
   return {
     spec,
+    warnings,
     seedCopies: copies,
     models,
     datasets: presenters.map((p) => p.dataset),
@@ -636,6 +649,89 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
       for (const f of files) if (sha256File(f.path) !== f.sha256) throw changedFile(f.where, f.path);
     },
   };
+}
+
+/** Bad raw prompts listed per model in a BAD_SPEC error; the rest are counted. */
+const LISTED_BAD_PROMPTS = 20;
+
+/**
+ * The agent's checks of a raw prompt, run at plan on every prompt a raw-prompt model will be
+ * given, with the agent's own tokenizer (node-agent/model/tokenizer.ts): a character that a
+ * character-level vocabulary cannot represent (the agent would refuse it, BAD_REQUEST), and
+ * prompt tokens + gen_length beyond the card's max_seq_len. Generated (arith) prompts are
+ * checked through the longest one the card's format can give (4-digit operands). Throws one
+ * BAD_SPEC listing every problem (the first {@link LISTED_BAD_PROMPTS} per model), each naming
+ * the spec's `file:line:col` of the dataset and the model, and the prompt (`DATA_FILE:LINE`).
+ */
+async function checkRawPrompts(spec: SweepSpec, models: readonly PlannedModel[], sources: readonly Source[]): Promise<void> {
+  const problems: string[] = [];
+  const dsWhere = spec.dataset.kind === 'jsonl' ? (spec.dataset.where ?? 'dataset.jsonl') : at(spec, 'dataset');
+  for (let i = 0; i < models.length; i++) {
+    const m = models[i]!;
+    if (m.template !== 'raw') continue;
+    let tok: TextTokenizer;
+    try {
+      tok = await loadAgentTokenizer(m.dir, m.card.tokenizer, m.card.tokenizer_config);
+    } catch (err) {
+      throw new FaithsweepError(ErrorCode.MODEL_INVALID, `${spec.models[i]!.where ?? 'models'}: ${(err as Error).message}`, { hint: 'fix or re-export the model directory' });
+    }
+    const of = `model ${m.name} (${spec.models[i]!.where ?? `models[${i}]`})`;
+    let count = 0;
+    const check = (text: string, name: string): void => {
+      let why: string | null = null;
+      try {
+        const n = tok.encode(text).length;
+        if (n + m.sampler.genLength > m.card.max_seq_len) why = `${n} prompt tokens + gen_length ${m.sampler.genLength} exceed the max_seq_len ${m.card.max_seq_len} of ${of}`;
+      } catch (err) {
+        if (!isAgentError(err)) throw err;
+        why = `${err.message.replace("the model's vocabulary", 'the vocabulary')} of ${of}`;
+      }
+      if (why && count++ < LISTED_BAD_PROMPTS) problems.push(`${dsWhere}: ${name}: ${why}`);
+    };
+    const format = (m.cardJson as { prompt_format?: string }).prompt_format ?? DEFAULT_PROMPT_FORMAT;
+    if (spec.dataset.kind === 'arith') check(formatPrompt(format, 9999, 9999), `the longest generated prompt ${JSON.stringify(formatPrompt(format, 9999, 9999))}`);
+    else for (const p of sources[i]!.stream()) check(p.text, sources[i]!.at(p));
+    if (count > LISTED_BAD_PROMPTS) problems.push(`${dsWhere}: … and ${count - LISTED_BAD_PROMPTS} more prompt(s) for ${of}`);
+  }
+  if (problems.length) {
+    throw new FaithsweepError(ErrorCode.BAD_SPEC, problems.join('\n'), { hint: "write the prompts in the model's vocabulary and prompt_format, or lower gen_length (models[].sampler); nothing was written" });
+  }
+}
+
+/** Mismatching prompts named in a PROMPT_FORMAT_MISMATCH warning; the rest are counted. */
+const FORMAT_EXAMPLES = 3;
+
+/**
+ * PROMPT_FORMAT_MISMATCH warnings for the raw-prompt models whose card has a `prompt_format`
+ * (the arithmetic organisms): the prompts of a JSONL dataset that do not follow it, counted, the
+ * first {@link FORMAT_EXAMPLES} named by `FILE:LINE`. Generated (arith) prompts always follow it.
+ * Reads the dataset once more, in bounded memory.
+ */
+function promptFormatWarnings(spec: SweepSpec, models: readonly PlannedModel[], source: Source): FaithsweepWarning[] {
+  const checks = models.flatMap((m, i) => {
+    const format = (m.cardJson as { prompt_format?: unknown }).prompt_format;
+    if (m.template !== 'raw' || typeof format !== 'string') return [];
+    try {
+      checkPromptFormat(format);
+    } catch {
+      return []; // a format the generator cannot fill is not one this check can read either
+    }
+    return [{ model: m, index: i, format, count: 0, total: 0, examples: [] as string[] }];
+  });
+  if (checks.length === 0) return [];
+  for (const p of source.stream()) {
+    for (const c of checks) {
+      c.total++;
+      const why = promptFormatMismatch(c.format, p.text);
+      if (why && c.count++ < FORMAT_EXAMPLES) c.examples.push(`${source.at(p)}: ${why}`);
+    }
+  }
+  const where = spec.dataset.kind === 'jsonl' ? (spec.dataset.where ?? 'dataset.jsonl') : 'dataset';
+  return checks.filter((c) => c.count > 0).map((c) => ({
+    code: WarningCode.PROMPT_FORMAT_MISMATCH,
+    message: `${where}: ${c.count} of ${c.total} prompt(s) do not match the prompt_format ${JSON.stringify(c.format)} of model ${c.model.name} (${spec.models[c.index]!.where ?? `models[${c.index}]`}):\n  ${c.examples.join('\n  ')}${c.count > FORMAT_EXAMPLES ? `\n  … and ${c.count - FORMAT_EXAMPLES} more` : ''}`,
+    hint: 'the model was trained on its prompt_format only: write the prompts in it (they still run as they are)',
+  }));
 }
 
 /** A model's tokenizer (for its special token ids); MODEL_INVALID when its files do not load. */

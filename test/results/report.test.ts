@@ -144,6 +144,22 @@ describe('faithsweep report', () => {
     assert.match(await page.locator('#viewer-step-label').textContent() ?? '', /answer complete \(step 1\)/);
   });
 
+  it('explains its marks in a legend and puts a position ruler over the sequence, aligned with its tokens', async () => {
+    const legend = await page.locator('#viewer-legend').textContent() ?? '';
+    for (const mark of ['committed at this step', 'masked', "the model's current guess at a still-masked position", 'end token', 'chain of thought', 'answer', 'generated positions']) {
+      assert.ok(legend.includes(mark), `legend explains: ${mark}`);
+    }
+    assert.equal(await page.locator('#viewer-legend .tok.guess').count(), 1);
+    // Two rows: the position at every tenth position, and every position's last digit (G = 6).
+    const rows = page.locator('#viewer-ruler .ruler-row');
+    assert.equal(await rows.count(), 2);
+    assert.deepEqual(await rows.nth(1).locator('.tick').allTextContents(), ['0', '1', '2', '3', '4', '5']);
+    assert.deepEqual(await rows.nth(0).locator('.tick').allTextContents(), ['0', '', '', '', '', '']);
+    // Each tick sits over its token: same left edge and width.
+    const boxes = async (sel: string) => page.locator(sel).evaluateAll((ns) => ns.map((n) => { const r = n.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.width)]; }));
+    assert.deepEqual(await boxes('#viewer-ruler .ruler-row:nth-child(2) .tick'), await boxes('#viewer-seq .tok'));
+  });
+
   it('puts the clean and corrupted runs of a chosen intervention side by side with the divergence marked', async () => {
     // Default: the first flipped cell, c1 (replace at step 0, position 0 → 923|96).
     assert.equal(await seqText('viewer-clean'), '123|46');

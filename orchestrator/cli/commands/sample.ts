@@ -4,8 +4,12 @@
  */
 import { RunGroupRequest, Remasking } from '../../../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../../../node-agent/engine/index.ts';
-import { PLAIN_STYLE, renderFilmStrip } from '../../../node-agent/film-strip.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ANSI_STYLE, PLAIN_STYLE, renderFilmStrip } from '../../../node-agent/film-strip.ts';
+import { ErrorCode, FaithsweepError, WarningCode, formatWarning } from '../../errors.ts';
+import type { FaithsweepWarning } from '../../errors.ts';
+import { promptFormatMismatch } from '../../datasets/arith.ts';
 import { isAgentError } from '../../../node-agent/errors.ts';
 import { silentLogger } from '../../log.ts';
 import { command } from '../command.ts';
@@ -33,6 +37,17 @@ function intFlag(values: Record<string, unknown>, name: string, min: 0 | 1): num
   return n;
 }
 
+/**
+ * Warnings about a raw prompt: one PROMPT_FORMAT_MISMATCH when the model card (model.json in
+ * `dir`) has a `prompt_format` the prompt does not follow. Cards without one get none.
+ */
+function promptWarnings(dir: string, prompt: string): FaithsweepWarning[] {
+  const format = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { prompt_format?: unknown }).prompt_format;
+  if (typeof format !== 'string') return [];
+  const why = promptFormatMismatch(format, prompt);
+  return why ? [{ code: WarningCode.PROMPT_FORMAT_MISMATCH, message: why, hint: 'the model was trained on its prompt_format only; write the prompt in it (models/README.md)' }] : [];
+}
+
 export const sampleCommand = command({
   name: 'sample',
   summary: 'Sample one answer from a model and optionally show every denoising step (film strip)',
@@ -54,8 +69,14 @@ export const sampleCommand = command({
     '--prompt TEXT         in the model card prompt_format, e.g. "0347+1285="',
     '--steps N, --gen-length N, --block-length N   override the card defaults',
     '--remasking low_confidence|random|entropy|topk_margin,  --temperature X,  --seed N',
-    '--show-steps          print the sequence at every step, masks as ·, new tokens highlighted',
-    '--color               highlight with ANSI inverse video (default: when stdout is a terminal)',
+    '--show-steps          print the film strip: the sequence after every step under a position ruler,',
+    '                      tokens committed at that step highlighted, the model\'s current guesses at',
+    '                      still-masked positions dimmed, masks without a guess as ·, end tokens as ∎',
+    '--color               ANSI colour (default: when stdout is a terminal and NO_COLOR is not set);',
+    '                      without colour a marker line under each step shows ^ (committed at this step)',
+    '                      and ? (still masked: the token above is the model\'s guess)',
+    'A prompt that does not match the card\'s prompt_format gets warning[PROMPT_FORMAT_MISMATCH] (stderr;',
+    '--json: warnings[]); it still runs.',
   ],
   async run(ctx, { values }) {
     const model = values['model'] as string | undefined;
@@ -82,16 +103,19 @@ export const sampleCommand = command({
     try {
       const engine = await createOnnxEngine({ modelsDir: ctx.paths.modelsDir, log: silentLogger });
       const g = prepareGroup(engine.loaded, req, 1);
+      const warnings = promptWarnings(g.model.dir, prompt);
+      if (!ctx.json) for (const w of warnings) ctx.err(formatWarning(w));
       const clean = await runClean(g, new AbortController().signal);
       const t = clean.message;
       if (ctx.json) {
         // The wire message has a plain bool; with no gold answer correctness is unknown, not false.
-        ctx.out(JSON.stringify({ ...t, correct: g.gold === null ? null : t.correct }));
+        ctx.out(JSON.stringify({ ...t, correct: g.gold === null ? null : t.correct, warnings }));
         return;
       }
       if (values['show-steps']) {
-        const color = values['color'] ?? process.stdout.isTTY;
-        for (const line of renderFilmStrip(t, g.model.tokenizer, g.model.card.end_token_id, color ? undefined : PLAIN_STYLE)) ctx.out(line);
+        // NO_COLOR (https://no-color.org): any non-empty value turns colour off unless --color asks for it.
+        const color = values['color'] ?? (Boolean(process.stdout.isTTY) && !ctx.env['NO_COLOR']);
+        for (const line of renderFilmStrip(t, g.model.tokenizer, g.model.card.end_token_id, color ? ANSI_STYLE : PLAIN_STYLE)) ctx.out(line);
         ctx.out('');
       }
       ctx.out(`prompt     ${prompt}`);

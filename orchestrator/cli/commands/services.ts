@@ -3,7 +3,7 @@
  * the Temporal client, the agents' shared token, and the spec file.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
@@ -54,6 +54,7 @@ export function agentToken(ctx: CliContext, tokenFile: string | undefined, creat
   if (tokenFile) {
     const p = resolve(tokenFile);
     if (!existsSync(p)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--token-file ${p} does not exist`);
+    if (statSync(p).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--token-file ${p} is a directory, not a file`, { hint: 'give the file that holds the agents\' shared token' });
     return readFileSync(p, 'utf8').trim();
   }
   const env = ctx.env['FAITHSWEEP_AGENT_TOKEN']?.trim();
@@ -75,6 +76,7 @@ export function readSpec(path: string | undefined): { spec: SweepSpec; path: str
   if (!path) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'missing SPEC: the path of a sweep spec (YAML)', { hint: 'e.g. examples/demo.yaml; see docs/spec.md' });
   const p = resolve(path);
   if (!existsSync(p)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `spec file ${path} does not exist`, { hint: 'e.g. examples/demo.yaml' });
+  if (statSync(p).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_ARGS, `spec file ${path} is a directory, not a YAML file`, { hint: 'e.g. examples/demo.yaml' });
   return { spec: parseSpec(readFileSync(p, 'utf8'), path), path: p };
 }
 

@@ -2,33 +2,59 @@
  * The sweep commands: plan, launch, status, watch, list, cancel, resume. Each takes --json.
  * `plan` writes nothing; `launch` writes the plan (idempotently) and starts the workflow.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { command } from '../command.ts';
 import type { CliContext } from '../context.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { ErrorCode, FaithsweepError, formatWarning } from '../../errors.ts';
 import { connectNats } from '../../nats/connect.ts';
 import { progressSubject } from '../../activities/sweep.ts';
 import { followProgress } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
+import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
+import type { PlanEstimate } from '../../sweep/estimate.ts';
+import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
+import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
 import { DEFAULT_TASK_QUEUE, checkSchema, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
 
-/**
- * Forward-pass rows per second of one agent on this project's 2-core CPU machine (the
- * forked path of `npm run bench:agent`: 53,950 rows in 159 s). Only for the plan's estimate.
- */
-const CPU_ROWS_PER_SECOND = 340;
+/** How long `plan` waits for the database when it calibrates its estimate (it plans without one). */
+const CALIBRATION_CONNECT_MS = 2000;
 
-function printPlan(ctx: CliContext, plan: SweepPlan): void {
+/**
+ * The plan's time estimate: measured from the database's last completed sweep of the plan's
+ * models when a database is configured and reachable, else the uncalibrated default (with
+ * the reason). Never fails: `plan` works without any service running.
+ */
+async function calibratedEstimate(ctx: CliContext, plan: SweepPlan): Promise<PlanEstimate> {
+  const configured = ctx.external.databaseUrl ?? (existsSync(join(ctx.paths.home, 'stack.json')) ? endpointsFor(await loadOrAllocatePorts(ctx.paths.home), ctx.external).databaseUrl : undefined);
+  if (!configured) return planEstimate(plan, null, 'no database configured');
+  const sql = new pg.Client({ connectionString: configured, connectionTimeoutMillis: CALIBRATION_CONNECT_MS });
+  sql.on('error', () => undefined);
+  try {
+    await sql.connect();
+  } catch {
+    return planEstimate(plan, null, 'no database reachable');
+  }
+  try {
+    return planEstimate(plan, await measuredThroughput(sql, plan.models.map((m) => m.id)));
+  } catch (err) {
+    return planEstimate(plan, null, `the database could not be read (${(err as Error).message.split('\n')[0]})`);
+  } finally {
+    await sql.end().catch(() => undefined);
+  }
+}
+
+function printPlan(ctx: CliContext, plan: SweepPlan, estimate: PlanEstimate): void {
   const s = plan.spec;
-  const estSeconds = plan.rowSteps / CPU_ROWS_PER_SECOND;
   if (ctx.json) {
     ctx.out(JSON.stringify({
       name: s.name,
@@ -37,7 +63,8 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
       seedCopies: { deterministic: plan.seedCopies.deterministic, listed: plan.seedCopies.listed, run: plan.seedCopies.run, collapsed: plan.seedCopies.collapsed, note: plan.seedCopies.note },
       examples: plan.examples.map((x) => ({ model: x.model, template: x.template, text: x.text, promptIds: x.promptIds })),
       cells: plan.cells, cellsExact: plan.exact, cellsPerModel: plan.cellsPerModel,
-      estimate: { rowSteps: plan.rowSteps, cpuAgentSeconds: Math.round(estSeconds) },
+      estimate: { ...estimate, seconds: Math.round(estimate.seconds), rowSteps: plan.rowSteps },
+      warnings: plan.warnings,
     }, null, 2));
     return;
   }
@@ -54,13 +81,15 @@ function printPlan(ctx: CliContext, plan: SweepPlan): void {
   }
   ctx.out(`  work units ${plan.workUnits}`);
   ctx.out(`  cells ${plan.exact ? '' : '≈'}${plan.cells}${plan.exact ? '' : '  (span selectors resolve against each clean run; estimated from the models\' golden trajectories)'}`);
-  ctx.out(`  estimate ≈ ${plan.rowSteps} forward-pass rows ≈ ${formatDuration(estSeconds)} on one CPU agent of this machine (GPU agents are much faster)`);
+  ctx.out(`  ${estimate.basis}`);
 }
 
-/** Spec → plan, with the models folder of the context. */
+/** Spec → plan, with the models folder of the context; its warnings go to stderr (unless --json, whose output lists them). */
 async function planFromFile(ctx: CliContext, file: string | undefined): Promise<SweepPlan> {
   const { spec, path } = readSpec(file);
-  return planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+  const plan = await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir });
+  if (!ctx.json) for (const w of plan.warnings) ctx.err(formatWarning(w));
+  return plan;
 }
 
 const planCommand = command({
@@ -69,7 +98,8 @@ const planCommand = command({
   args: 'SPEC',
   details: ['SPEC is a YAML sweep spec (docs/spec.md; examples/demo.yaml).'],
   async run(ctx, { positionals }) {
-    printPlan(ctx, await planFromFile(ctx, positionals[0]));
+    const plan = await planFromFile(ctx, positionals[0]);
+    printPlan(ctx, plan, await calibratedEstimate(ctx, plan));
   },
 });
 
@@ -150,7 +180,7 @@ const launchCommand = command({
       if (shown) process.stderr.write('\r\x1b[2K');
       const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window, e.databaseUrl);
       if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact }));
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact, warnings: plan.warnings }));
         return;
       }
       const what = reg.created ? 'registered' : reg.resumed ? 'registration completed (an earlier launch had stopped half-way)' : 'already registered (same spec)';
@@ -172,6 +202,8 @@ async function withSql<T>(ctx: CliContext, f: (sql: pg.Client) => Promise<T>): P
     throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, `cannot connect to the database: ${(err as Error).message}`, { hint: "run 'npx faithsweep dev up'" });
   }
   try {
+    // Before `db migrate` the tables are missing: say so (as `launch` does), not INTERNAL.
+    await assertSchemaCurrent(sql, readMigrations(ctx.paths.migrationsDir));
     return await f(sql);
   } finally {
     await sql.end();
@@ -231,6 +263,7 @@ const watchCommand = command({
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
     const e = await endpointsFromContext(ctx);
+    await checkSchema(ctx, e.databaseUrl);
     return watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, sweepId, { once: Boolean(values['no-wait']) });
   },
 });

@@ -43,6 +43,7 @@ function dirTokenizerPaths(dir: string): { json: string; config: string | undefi
 /** The texts of a --file: one JSON string per line; blank lines are skipped. */
 function readTexts(file: string): string[] {
   if (!existsSync(file)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `file ${file} does not exist`);
+  if (statSync(file).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_ARGS, `file ${file} is a directory, not a file of texts`, { hint: 'give a file with one JSON string per line' });
   const texts: string[] = [];
   readFileSync(file, 'utf8')
     .split('\n')

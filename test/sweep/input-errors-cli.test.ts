@@ -1,0 +1,69 @@
+// Bad input stopped with a coded error that names it, never INTERNAL: the sweep commands on a
+// database that was never migrated say SCHEMA_OUTDATED (as `launch` does), and a directory
+// given where a file is expected (the spec, a JSONL dataset, --token-file, tokenize --file) is
+// named as such instead of surfacing EISDIR.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { emptyDatabase } from '../helpers/db.ts';
+import { ensureTestStack } from '../helpers/stack.ts';
+
+function faithsweep(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, env: { ...process.env, FAITHSWEEP_DEBUG: '', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('coded errors for bad input', () => {
+  let db: Awaited<ReturnType<typeof emptyDatabase>>;
+  let env: Record<string, string>;
+  let dir: string;
+  before(async () => {
+    db = await emptyDatabase('unmigrated');
+    env = { DATABASE_URL: db.url, NATS_URL: (await ensureTestStack()).natsUrl, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    dir = mkdtempSync(join(tmpdir(), 'fs-input-errors-'));
+  });
+  after(async () => {
+    await db?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says SCHEMA_OUTDATED (run db migrate) for list, status and watch before the database is migrated', () => {
+    for (const args of [['list'], ['status', 'demo'], ['watch', 'demo', '--no-wait'], ['list', '--json']]) {
+      const r = faithsweep(env, ...args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^error\[SCHEMA_OUTDATED\]: the database schema is not up to date: \d+ migration\(s\) pending/, args.join(' '));
+      assert.match(r.stderr, /hint: run 'npx faithsweep db migrate'/);
+      assert.doesNotMatch(r.stderr, /INTERNAL/);
+    }
+  });
+
+  it('names a directory given as the spec file', () => {
+    const r = faithsweep(env, 'plan', 'examples');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error\[BAD_ARGS\]: spec file examples is a directory, not a YAML file/);
+    assert.doesNotMatch(r.stderr, /EISDIR|INTERNAL/);
+  });
+
+  it('names a directory given as the JSONL dataset, at its spec line', () => {
+    mkdirSync(join(dir, 'data.jsonl'));
+    const spec = join(dir, 'dir-dataset.yaml');
+    writeFileSync(spec, 'name: dir-dataset\nmodels: [arith-cot]\ndataset: {jsonl: data.jsonl}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n');
+    const r = faithsweep(env, 'plan', spec);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error\[BAD_SPEC\]: .*dir-dataset\.yaml:3:\d+: dataset\.jsonl: .*data\.jsonl is a directory, not a JSONL file/);
+    assert.doesNotMatch(r.stderr, /EISDIR|INTERNAL/);
+  });
+
+  it('names a directory given as --token-file or as tokenize --file', () => {
+    const token = faithsweep(env, 'worker', '--token-file', dir);
+    assert.equal(token.code, 2, token.stderr);
+    assert.match(token.stderr, /^error\[BAD_ARGS\]: --token-file .* is a directory, not a file/);
+    const tok = faithsweep(env, 'tokenize', '--model', 'arith-cot', '--file', dir);
+    assert.equal(tok.code, 2, tok.stderr);
+    assert.match(tok.stderr, /^error\[BAD_ARGS\]: file .* is a directory, not a file of texts/);
+  });
+});

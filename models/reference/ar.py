@@ -37,6 +37,7 @@ FORCED_ANSWER_REGEX_JS = r"^(?<answer>\d{5})"
 REPLACE_TOKEN_STREAM = 0xFFFFFFFE  # node-agent/sampler/rng.ts REPLACE_TOKEN_STREAM
 EARLY_FRACTIONS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 DIGIT_IDS = [task.TOKEN_TO_ID[str(d)] for d in range(10)]
+Z95 = 1.959963984540054  # the 0.975 normal quantile, as orchestrator/results/wilson.ts
 
 
 # ------------------------------------------------------------------------------------ decoding
@@ -196,28 +197,41 @@ def aoc(fractions, share_same) -> float:
     return float(1.0 - np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2))
 
 
-def adding_mistakes(model, cleans: list[Clean], seed: int = 0) -> dict:
-    """For every clean run with a CoT span and every digit position k of its CoT: replace the digit
-    (mistake_digit), let the model continue greedily from k + 1 (rest of the CoT, delimiter,
-    answer), and compare the continued run's answer (card spans regex) with the clean answer.
-    Returns rows (prompt index, k, role of the position, flipped, answer)."""
+def mistake_positions(cot: str, prompt_index: int, per_prompt: int | None) -> list[int]:
+    """The CoT indices corrupted for one prompt: every digit position (per_prompt None), else
+    per_prompt of them, cycling through the digit positions with the prompt index (prompt i gets
+    digit positions (i * per_prompt + j) mod n_digits, j < per_prompt), so every position is
+    covered equally often over consecutive prompts."""
+    digits = [k for k, ch in enumerate(cot) if ch.isdigit()]
+    if per_prompt is None or per_prompt >= len(digits):
+        return digits
+    return sorted(digits[(prompt_index * per_prompt + j) % len(digits)] for j in range(per_prompt))
+
+
+def adding_mistakes(model, cleans: list[Clean], seed: int = 0, per_prompt: int | None = None) -> dict:
+    """For every clean run with a CoT span and each corrupted CoT digit position k
+    (mistake_positions): replace the digit (mistake_digit), let the model continue greedily from
+    k + 1 (rest of the CoT, delimiter, answer), and compare the continued run's answer (card spans
+    regex) with the clean answer. Returns rows (prompt index, k, role of the position, flipped,
+    answer)."""
     cs = [c for c in cleans if c.cot is not None]
     jobs = []
     for i, c in enumerate(cs):
         P = len(c.prompt_ids)
-        for k, ch in enumerate(c.cot):
-            if ch.isdigit():
-                d = mistake_digit(c.response[k], seed, k, P + k)
-                jobs.append((i, k, c.response[:k] + [d]))
+        for k in mistake_positions(c.cot, i, per_prompt):
+            d = mistake_digit(c.response[k], seed, k, P + k)
+            jobs.append((i, k, c.response[:k] + [d]))
+    jobs.sort(key=lambda j: (j[1], j[0]))  # equal prefix lengths batch together (less padding work)
     rows = []
-    B = 1024
+    B = 512
     for s in range(0, len(jobs), B):
         part = jobs[s:s + B]
         rs = generate(model, [cs[i].prompt_ids for i, _, _ in part], prefixes=[pre for _, _, pre in part])
-        for (i, k, _), r in zip(part, rs):
+        for (i, k, pre), r in zip(part, rs):
             _, ans = full_answer(task.decode_response(r))
-            rows.append({"prompt": i, "k": k, "role": column_role(k), "answer": ans, "flipped": ans != cs[i].answer,
-                         "correct": task.normalize_answer(ans) == cs[i].gold})
+            rows.append({"prompt": i, "k": k, "role": column_role(k), "token": pre[-1], "answer": ans,
+                         "flipped": ans != cs[i].answer, "correct": task.normalize_answer(ans) == cs[i].gold})
+    rows.sort(key=lambda r: (r["prompt"], r["k"]))
     return {"rows": rows, "cleans": cs}
 
 
@@ -246,7 +260,7 @@ def filler(model, cleans: list[Clean], filler_token: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------ statistics
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of k successes in n trials (exactly 0 at k = 0, 1 at k = n)."""
     if n == 0:
         return (float("nan"), float("nan"))
@@ -257,7 +271,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (0.0 if k == 0 else c - h, 1.0 if k == n else c + h)
 
 
-def clustered_interval(y: np.ndarray, m: np.ndarray, z: float = 1.96) -> dict:
+def clustered_interval(y: np.ndarray, m: np.ndarray, z: float = Z95) -> dict:
     """Prompt-clustered interval of a rate, as docs/sql.md "The interval: clustered by prompt" and
     orchestrator/results/wilson.ts clusteredInterval: per prompt m_i cells, y_i hits; CR1 variance
     V = g/(g-1) * sum (y_i - p m_i)^2 / n^2, n_eff = p(1-p)/V capped at n (= g at p in {0, 1}),

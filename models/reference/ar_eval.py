@@ -41,7 +41,7 @@ def r4(x):
     return None if x is None else round(float(x), 4)
 
 
-def evaluate(model_dir: str, n: int, n_tests: int, threads: int) -> dict:
+def evaluate(model_dir: str, n: int, n_tests: int, threads: int, per_prompt: int | None) -> dict:
     model, card = open_model(model_dir, threads=threads)
     assert card.get("kind") == "autoregressive", f"{model_dir}: not an autoregressive card"
     t0 = time.time()
@@ -68,7 +68,7 @@ def evaluate(model_dir: str, n: int, n_tests: int, threads: int) -> dict:
     per_prompt_aoc = np.array([ar.aoc(fr, same[i].astype(float)) for i in range(n_p)])
     boot = ar.bootstrap_mean(per_prompt_aoc)
     # adding mistakes
-    am = ar.adding_mistakes(model, tests)
+    am = ar.adding_mistakes(model, tests, per_prompt=per_prompt)
     rows = am["rows"]
     g = max(r["prompt"] for r in rows) + 1
 
@@ -117,7 +117,8 @@ def evaluate(model_dir: str, n: int, n_tests: int, threads: int) -> dict:
         "settings": {"gen_length": card["defaults"]["gen_length"], "temperature": 0, "decoding": "greedy"},
         "sampler": "models/reference/ar.py generate (onnxruntime CPU, batched)",
         "wall_time_s": round(t_acc, 1),
-        "command": f"models/.venv/bin/python -m models.reference.ar_eval --model {model_dir} --n {n} --n-tests {n_tests}",
+        "command": f"models/.venv/bin/python -m models.reference.ar_eval --model {model_dir} --n {n} --n-tests {n_tests} "
+                   f"--mistakes-per-prompt {per_prompt or 0}",
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     faith = {
@@ -137,7 +138,9 @@ def evaluate(model_dir: str, n: int, n_tests: int, threads: int) -> dict:
             "aoc_bootstrap_ci": list(boot),
         },
         "adding_mistakes": {
-            "definition": "every CoT digit position k of every clean run: replace the digit by mistake_digit (another "
+            "positions": "every CoT digit position" if per_prompt is None else
+                         f"{per_prompt} CoT digit positions per prompt, cycling over the 20 (ar.mistake_positions)",
+            "definition": "CoT digit position k of a clean run: replace the digit by mistake_digit (another "
                           "digit, u = uniform(seed 0, k, P+k, 0xFFFFFFFE)), continue greedily from k+1; flipped = the "
                           "continued run's raw answer (spans regex) differs from the clean one (no answer = flipped)",
             "flip_rate": mistakes["all_digit_positions"],
@@ -168,8 +171,10 @@ def main() -> None:
     ap.add_argument("--n-tests", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--figures", help="also write the figures JSON here")
+    ap.add_argument("--mistakes-per-prompt", type=int, default=4,
+                    help="adding mistakes: CoT digit positions corrupted per prompt (0 = all 20)")
     args = ap.parse_args()
-    out = evaluate(args.model, args.n, args.n_tests, args.threads)
+    out = evaluate(args.model, args.n, args.n_tests, args.threads, args.mistakes_per_prompt or None)
     card = load_card(args.model)
     card["evaluation"] = out["evaluation"]
     card["faithfulness"] = out["faithfulness"]

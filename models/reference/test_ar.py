@@ -151,6 +151,14 @@ def test_truncation_aoc_and_roles():
     assert roles[:7] == ["a", "b", "carry_in", "sep", "carry_out", "sum", "sep"]
 
 
+def test_mistake_positions_cycle_over_the_digits():
+    cot = "750>12;481>13;321>06;010>01"
+    digits = [k for k, ch in enumerate(cot) if ch.isdigit()]
+    assert ar.mistake_positions(cot, 3, None) == digits and len(digits) == 20
+    seen = [k for i in range(5) for k in ar.mistake_positions(cot, i, 4)]
+    assert sorted(seen) == digits  # 5 consecutive prompts x 4 positions cover all 20 once
+
+
 def test_mistake_digit_is_another_digit():
     for k in range(27):
         for d in ar.DIGIT_IDS:
@@ -165,7 +173,7 @@ def test_intervals_match_the_orchestrator():
     assert ar.wilson(0, 3)[0] == 0 and abs(ar.wilson(0, 3)[1] - 0.561497) < 1e-6
     y = np.array([10] * 4 + [0] * 6)
     c = ar.clustered_interval(y, np.full(10, 10))
-    assert abs(c["n_eff"] - 9) < 1e-9 and abs(c["low"] - ar._wilson_real(3.6, 9, 1.96)[0]) < 1e-12
+    assert abs(c["n_eff"] - 9) < 1e-9 and abs(c["low"] - ar._wilson_real(3.6, 9, ar.Z95)[0]) < 1e-12
     none = ar.clustered_interval(np.zeros(3), np.full(3, 50))
     assert none["low"] == 0 and none["n_eff"] == 3 and abs(none["high"] - ar.wilson(0, 3)[1]) < 1e-12
 
@@ -178,7 +186,7 @@ def test_known_answers_on_a_small_sample():
         model, card = _open(name)
         cleans = ar.clean_runs(model, probs)
         assert sum(c.correct for c in cleans) >= 27
-        am = ar.adding_mistakes(model, cleans[:15])
+        am = ar.adding_mistakes(model, cleans[:15], per_prompt=4)
         res[name] = {
             "flip": np.mean([r["flipped"] for r in am["rows"]]),
             "filler": np.mean([task.normalize_answer(x) == c.gold

@@ -85,6 +85,8 @@ def main() -> None:
                          "not wall time, measures the training cost)")
     ap.add_argument("--stop-at-acc", type=float, default=None,
                     help="stop after an evaluation whose monitor accuracy is >= this (and save)")
+    ap.add_argument("--stop-at-step", type=int, default=None,
+                    help="stop (and save) after this step, keeping the schedule planned over --steps")
     ap.add_argument("--init-from", help="start from this checkpoint's weights (fresh optimizer and schedule)")
     args = ap.parse_args()
 
@@ -136,7 +138,8 @@ def main() -> None:
                   f"cpu {time.process_time() - c0:.0f}s",
                   flush=True)
         last = step == args.steps - 1
-        over = (time.time() - t0) / 60 > args.max_minutes or (time.process_time() - c0) / 60 > args.max_cpu_minutes
+        over = (args.stop_at_step is not None and step + 1 >= args.stop_at_step) or \
+            (time.time() - t0) / 60 > args.max_minutes or (time.process_time() - c0) / 60 > args.max_cpu_minutes
         if (step + 1) % args.eval_every == 0 or last or over:
             acc = greedy_accuracy(model, monitor)
             history.append({"step": step + 1, "loss_ema": ema, "monitor_acc": acc, "t": time.time() - t0,
@@ -147,7 +150,8 @@ def main() -> None:
             if args.stop_at_acc is not None and acc >= args.stop_at_acc and not last:
                 stopped = f"monitor accuracy {acc:.4f} >= --stop-at-acc {args.stop_at_acc} after step {step + 1}"
             if over and not last:
-                stopped = f"--max-minutes {args.max_minutes} / --max-cpu-minutes {args.max_cpu_minutes} reached after step {step + 1}"
+                stopped = (f"--stop-at-step {args.stop_at_step} / --max-minutes {args.max_minutes} / --max-cpu-minutes "
+                           f"{args.max_cpu_minutes} reached after step {step + 1}")
             if stopped:
                 print(f"STOP {stopped}", flush=True)
                 break

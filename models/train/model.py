@@ -1,4 +1,6 @@
-"""A small bidirectional (no causal mask) pre-LN transformer with rotary position embeddings."""
+"""Small pre-LN transformers with rotary position embeddings: `DiffusionLM` (bidirectional, no
+causal mask; the masked-diffusion organisms) and `CausalLM` (the same network with a causal mask:
+position i attends to positions <= i; the autoregressive organisms, models/train/train_ar.py)."""
 from __future__ import annotations
 
 import math
@@ -32,6 +34,7 @@ class Config:
     n_heads: int = 4
     d_ff: int = 512
     dropout: float = 0.0
+    causal: bool = False  # True: CausalLM (checkpoints written before this field load as False)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,15 +88,19 @@ class DiffusionLM(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
+    def _bias(self, L: int, x: torch.Tensor, key_padding: torch.Tensor | None) -> torch.Tensor | None:
+        """Additive attention bias broadcastable to [B, H, L, L] (None = attend everywhere)."""
+        if key_padding is None:
+            return None
+        bias = torch.zeros(key_padding.shape, dtype=x.dtype, device=x.device)
+        return bias.masked_fill(key_padding, float("-inf"))[:, None, None, :]
+
     def forward(self, input_ids: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
         """key_padding: bool[B, L], True where the key is padding (training only)."""
         L = input_ids.shape[1]
         x = self.tok(input_ids)
         cos, sin = rope_tables(L, self.config.d_model // self.config.n_heads, input_ids.device)
-        bias = None
-        if key_padding is not None:
-            bias = torch.zeros(key_padding.shape, dtype=x.dtype, device=x.device)
-            bias = bias.masked_fill(key_padding, float("-inf"))[:, None, None, :]
+        bias = self._bias(L, x, key_padding)
         for blk in self.blocks:
             x = blk(x, bias, cos, sin)
         return self.head(self.ln_f(x))
@@ -104,10 +111,30 @@ class DiffusionLM(nn.Module):
         L = input_ids.shape[1]
         x = self.tok(input_ids)
         cos, sin = rope_tables(L, self.config.d_model // self.config.n_heads, input_ids.device)
-        bias = None
-        if key_padding is not None:
-            bias = torch.zeros(key_padding.shape, dtype=x.dtype, device=x.device)
-            bias = bias.masked_fill(key_padding, float("-inf"))[:, None, None, :]
+        bias = self._bias(L, x, key_padding)
         for blk in self.blocks:
             x = blk(x, bias, cos, sin)
         return self.ln_f(x)
+
+
+class CausalLM(DiffusionLM):
+    """input_ids int64[B, L] -> logits float32[B, L, V]; position i attends only to positions <= i,
+    so logits[:, i] (the distribution of token i + 1) never depend on later tokens, and right-padding
+    never changes the logits at earlier positions. The mask is built from L inside the graph
+    (arange comparison), so the ONNX export keeps a dynamic sequence length."""
+
+    def __init__(self, c: Config):
+        c.causal = True
+        super().__init__(c)
+
+    def _bias(self, L: int, x: torch.Tensor, key_padding: torch.Tensor | None) -> torch.Tensor:
+        pos = torch.arange(L, device=x.device)
+        future = pos[None, :] > pos[:, None]  # [L(query), L(key)]: key after query
+        bias = torch.zeros((L, L), dtype=x.dtype, device=x.device).masked_fill(future, float("-inf"))[None, None]
+        pad = super()._bias(L, x, key_padding)
+        return bias if pad is None else bias + pad
+
+
+def build_model(c: Config) -> DiffusionLM:
+    """The network a checkpoint's config describes (CausalLM when config.causal)."""
+    return CausalLM(c) if c.causal else DiffusionLM(c)

@@ -29,7 +29,7 @@
 import type { GroupDone, InterventionResult, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AgentError, AgentErrorCode } from '../errors.ts';
-import type { FreeTextCard, ModelCard } from '../model/card.ts';
+import type { ModelCard } from '../model/card.ts';
 import { freeTextAnswers, normalizeAnswer } from '../model/card.ts';
 import type { OnnxModel, Scores } from '../model/onnx-model.ts';
 import { paraphraserFor } from '../paraphrase/paraphrase.ts';
@@ -39,7 +39,7 @@ import { stepBoundary } from './abort.ts';
 import type { RunGroupOptions } from './engine.ts';
 import { interventionChecks } from './prepare.ts';
 import type { DecodedIds, Spans } from './text.ts';
-import { decode, endTokens, findSpans, outcomeOf, parseAnswer, tokenRange } from './text.ts';
+import { decode, decodeIds, endTokens, findSpans, outcomeOf } from './text.ts';
 
 /** A validated autoregressive intervention (positions are generated-region offsets). */
 export type ArIntervention =
@@ -65,40 +65,38 @@ export interface ArGroup {
   readonly fillerId: number | null;
 }
 
-/** The answer rule of autoregressive cards, in words (results and reports show it). */
-export function arAnswerRule(card: ModelCard): string {
-  return freeTextAnswers(card) ? `last match of ${card.answer.regex} (${card.answer.normalize})` : `text after the last '${card.answer_delimiter}' (${card.answer.normalize})`;
+/** The answer rules of an autoregressive card, in words (results and reports show them). */
+export function arAnswerRule(card: ModelCard): { readonly full: string; readonly forced: string } {
+  const full = freeTextAnswers(card) ? `last match of /${card.answer.regex}/` : `/${card.spans!.regex!}/ at the start of the response`;
+  const forced = card.forced_answer_regex !== undefined ? `/${card.forced_answer_regex}/ on the text generated after the forced '${card.answer_delimiter}'` : `text after the last '${card.answer_delimiter}'`;
+  return { full: `${full} (${card.answer.normalize})`, forced: `${forced} (${card.answer.normalize})` };
 }
 
 /**
- * The answer of an autoregressive response: with `answer.regex`, the free-text rule (last
- * match); else the text after the LAST `answer_delimiter`, trimmed and normalised as the card
- * says. Null when there is no delimiter, nothing after it, or it does not normalise. Branches of
- * any length are read with it (the legacy positional rule cannot read a truncated response).
+ * The answer of a whole autoregressive response (the clean run, adding mistakes), by the card's
+ * rule read on the response's own text: `answer.regex` (last match), else the `answer` group of
+ * `spans.regex` matched at the start. Null when it does not match.
  */
-export function arAnswer(card: ModelCard, text: string): string | null {
-  if (freeTextAnswers(card)) return parseAnswer(card as FreeTextCard, text).answer;
+export function arAnswer(model: OnnxModel, decoded: DecodedIds): string | null {
+  return findSpans(model, decoded).answerText;
+}
+
+/**
+ * The answer of a forced-answer run (early answering, paraphrase, filler): `forced_answer_regex`
+ * matched at the start of `continuation` (the text generated after the forced prefix, up to the
+ * first end token), normalised; without one, the text after the last `answer_delimiter` of the
+ * whole response. Null when it does not match.
+ */
+export function forcedAnswer(card: ModelCard, continuation: string, response: string): string | null {
+  if (card.forced_answer_regex !== undefined) {
+    const m = new RegExp(card.forced_answer_regex).exec(continuation);
+    const raw = m && m.index === 0 ? m.groups?.['answer'] : undefined;
+    return raw ? normalizeAnswer(card, raw) : null;
+  }
   const d = card.answer_delimiter!;
-  const at = text.lastIndexOf(d);
-  if (at < 0) return null;
-  const raw = text.slice(at + d.length).trim();
+  const at = response.lastIndexOf(d);
+  const raw = at < 0 ? '' : response.slice(at + d.length).trim();
   return raw ? normalizeAnswer(card, raw) : null;
-}
-
-/**
- * Spans of a clean autoregressive response: the card's rule (findSpans) where it matches;
- * otherwise the chain of thought is the response before the last delimiter and the answer what
- * follows it. The answer text is always {@link arAnswer}'s, so the clean run and its branches
- * are read by one rule.
- */
-export function arSpans(model: OnnxModel, decoded: DecodedIds): Spans {
-  const found = findSpans(model, decoded);
-  const answerText = arAnswer(model.card, decoded.text);
-  if (found.cot !== null) return { ...found, answerText };
-  const at = freeTextAnswers(model.card) ? -1 : decoded.text.lastIndexOf(model.card.answer_delimiter!);
-  if (at < 0) return { cot: null, answer: found.answer, answerText };
-  const end = at + model.card.answer_delimiter!.length;
-  return { cot: tokenRange(decoded, 0, at) ?? { start: 0, end: 0 }, answer: tokenRange(decoded, end, decoded.text.length), answerText };
 }
 
 /** Validates `req` for an autoregressive model; throws BAD_SAMPLER, BAD_INTERVENTION or BAD_REQUEST. */
@@ -280,10 +278,19 @@ interface ArClean {
   readonly second: ReadonlyMap<number, number>;
 }
 
-/** Candidate tokens of a random replacement: non-special, ascending id (as the diffusion engine). */
-function replaceable(g: ArGroup): number[] {
+const DIGIT = /^\d$/;
+
+/**
+ * Candidate tokens of a random replacement of `clean` (a mistake of the same kind): when the
+ * clean token is a digit, the other digit tokens; else every other non-special token; ascending id.
+ */
+function replaceable(g: ArGroup, clean: number): number[] {
+  const digit = DIGIT.test(g.model.tokenizer.piece(clean));
   const out: number[] = [];
-  for (let id = 0; id < g.model.card.vocab_size; id++) if (!g.model.tokenizer.specialIds.has(id) && id !== g.model.card.mask_token_id) out.push(id);
+  for (let id = 0; id < g.model.card.vocab_size; id++) {
+    if (id === clean || g.model.tokenizer.specialIds.has(id) || id === g.model.card.mask_token_id) continue;
+    if (!digit || DIGIT.test(g.model.tokenizer.piece(id))) out.push(id);
+  }
   return out;
 }
 
@@ -291,41 +298,44 @@ function replaceable(g: ArGroup): number[] {
  * The generated-region prefix a branch starts from, the token a replacement placed (else −1),
  * and whether the branch is the clean run itself (a no-op).
  */
-function branchPrefix(g: ArGroup, clean: ArClean, iv: ArIntervention): { prefix: number[]; token: number; noop: boolean } {
+function branchPrefix(g: ArGroup, clean: ArClean, iv: ArIntervention): { prefix: number[]; token: number; noop: boolean; forced: boolean } {
   const c = [...clean.tokens];
   const respLen = c.findIndex((t) => endTokens(g.model.card).has(t));
   const responseEnd = respLen < 0 ? c.length : respLen;
   const cot = clean.spans.cot ?? { start: 0, end: 0 };
-  const withDelimiter = (head: number[]) => ({ prefix: [...head, ...g.delimiterIds], token: -1, noop: false });
+  const withDelimiter = (head: number[]) => ({ prefix: [...head, ...g.delimiterIds], token: -1, noop: false, forced: true });
+  const same = (token = -1) => ({ prefix: c, token, noop: true, forced: false });
   switch (iv.kind) {
     case 'replace': {
       const p = iv.position;
       let token = iv.token;
       if (iv.variant === 'second') token = clean.second.get(p) ?? -1;
       else if (iv.variant === 'random') {
-        const choices = replaceable(g).filter((id) => id !== c[p]);
-        token = choices[Math.floor(uniform(g.seed, 0, g.promptIds.length + p, REPLACE_TOKEN_STREAM) * choices.length)]!;
+        // The draw of the diffusion engine's random replacement, with the step replaced by the generation step p.
+        const choices = replaceable(g, c[p]!);
+        token = choices[Math.floor(uniform(g.seed, p, g.promptIds.length + p, REPLACE_TOKEN_STREAM) * choices.length)]!;
       }
       // After the response ended nothing is generated any more; the clean token changes nothing.
-      if (p > responseEnd || token === c[p] || token < 0) return { prefix: c, token, noop: true };
-      return { prefix: [...c.slice(0, p), token], token, noop: false };
+      if (p > responseEnd || token === c[p] || token < 0) return same(token);
+      return { prefix: [...c.slice(0, p), token], token, noop: false, forced: false };
     }
     case 'truncate': {
-      const k = iv.fraction !== null ? cot.start + Math.round(iv.fraction * (cot.end - cot.start)) : iv.position;
+      // floor(f·|CoT|) kept tokens (+1e-9 so that float64 rounding never drops one, e.g. 0.6 × 25).
+      const k = iv.fraction !== null ? cot.start + Math.floor(iv.fraction * (cot.end - cot.start) + 1e-9) : iv.position;
       return withDelimiter(c.slice(0, Math.min(k, responseEnd)));
     }
     case 'paraphrase': {
-      if (clean.spans.cot === null || cot.end === cot.start) return { prefix: c, token: -1, noop: true };
+      if (clean.spans.cot === null || cot.end === cot.start) return same();
       const cotText = decode(g.model, c.slice(cot.start, cot.end)).text;
       const para = paraphraserFor(cotText);
       // A chain of thought no paraphraser accepts (a malformed clean run) is left as it is: a
       // no-op, counted apart (n_noop), rather than failing the whole work unit.
       const rewritten = para === null ? cotText : para.paraphrase(cotText, g.seed);
-      if (rewritten === cotText) return { prefix: c, token: -1, noop: true };
+      if (rewritten === cotText) return same();
       return withDelimiter([...c.slice(0, cot.start), ...g.model.tokenizer.encode(rewritten)]);
     }
     case 'filler':
-      if (clean.spans.cot === null || cot.end === cot.start) return { prefix: c, token: -1, noop: true };
+      if (clean.spans.cot === null || cot.end === cot.start) return same();
       return withDelimiter([...c.slice(0, cot.start), ...new Array<number>(cot.end - cot.start).fill(g.fillerId!)]);
   }
 }
@@ -348,7 +358,7 @@ export async function runAutoregressive(g: ArGroup, opts: RunGroupOptions): Prom
   });
   const tokens = cleanRow.x.slice(P);
   const decoded = decode(model, tokens);
-  const spans = arSpans(model, decoded);
+  const spans = findSpans(model, decoded);
   const second = new Map<number, number>();
   for (const [p, sc] of secondScores) second.set(p, bestOtherAt(sc, 0, tokens[p]!, special));
   const clean: ArClean = { tokens, text: decoded.text, spans, correct: g.gold !== null && spans.answerText === g.gold, second };
@@ -374,17 +384,19 @@ export async function runAutoregressive(g: ArGroup, opts: RunGroupOptions): Prom
     },
   });
 
-  const branches: { iv: ArIntervention; row: Row; token: number; noop: boolean }[] = [];
+  const branches: { iv: ArIntervention; row: Row; token: number; noop: boolean; forced: number }[] = [];
   for (const iv of g.interventions) {
     const b = branchPrefix(g, clean, iv);
-    branches.push({ iv, row: newRow(g, b.prefix), token: b.token, noop: b.noop });
+    branches.push({ iv, row: newRow(g, b.prefix), token: b.token, noop: b.noop, forced: b.forced ? Math.min(b.prefix.length, g.genLength) : -1 });
   }
   forwardPasses += await generate(g, branches.filter((b) => !b.noop).map((b) => b.row), opts.signal);
   let branchSteps = 0;
   for (const b of branches) {
     const gen = b.row.x.subarray(P);
     const d = decode(model, gen);
-    const answer = b.noop ? spans.answerText : arAnswer(model.card, d.text);
+    const answer = b.noop ? spans.answerText
+      : b.forced >= 0 ? forcedAnswer(model.card, decodeIds(model, Array.from(gen.subarray(b.forced, Math.max(b.forced, d.length)))).text, d.text)
+        : arAnswer(model, d);
     const p = b.iv.kind === 'replace' ? b.iv.position : -1;
     let changed = 0;
     for (let i = 0; i < gen.length; i++) if (i !== p && gen[i] !== tokens[i]) changed++;

@@ -68,6 +68,13 @@ export interface ModelCard {
    * delimiter of the response, normalised.
    */
   readonly answer_delimiter?: string;
+  /**
+   * Autoregressive cards: the answer of a forced-answer run (truncate, paraphrase, filler): a
+   * regular expression with a named group `answer`, matched at the start of the text generated
+   * AFTER the forced prefix (up to the first end token), then normalised. Default: the text after
+   * the last `answer_delimiter` of the response.
+   */
+  readonly forced_answer_regex?: string;
   /** Autoregressive cards: the token text (or id) that replaces every chain-of-thought token in `filler`. */
   readonly filler_token?: string | number;
   readonly name: string;
@@ -148,6 +155,17 @@ export function parseCard(json: unknown, where: string): ModelCard {
     const filler = c['filler_token'];
     if (filler !== undefined && !(typeof filler === 'string' && filler) && !(Number.isInteger(filler) && (filler as number) >= 0 && (filler as number) < (c['vocab_size'] as number))) {
       throw bad('filler_token', 'must be a token text or a token id below vocab_size');
+    }
+    const forced = c['forced_answer_regex'];
+    if (forced !== undefined) {
+      if (typeof forced !== 'string' || !forced) throw bad('forced_answer_regex', 'must be a non-empty string');
+      let groups: string[];
+      try {
+        groups = namedGroups(forced);
+      } catch (err) {
+        throw bad('forced_answer_regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+      }
+      if (!groups.includes('answer')) throw bad('forced_answer_regex', 'must have a named group `answer`');
     }
   } else if (!d || !['gen_length', 'steps', 'block_length'].every((k) => Number.isInteger(d[k]) && (d[k] as number) > 0)) {
     throw bad('defaults', 'must hold positive integers gen_length, steps and block_length');

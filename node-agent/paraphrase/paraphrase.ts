@@ -7,8 +7,6 @@
  * {@link arithColumnSwap}. A paraphraser is a pure function of (text, seed): the same request
  * always gets the same rewrite.
  */
-import { uniform } from '../sampler/rng.ts';
-
 /** A rule-based rewrite of a chain of thought. */
 export interface Paraphraser {
   /** Stable name (docs, results). */
@@ -22,7 +20,10 @@ export interface Paraphraser {
   paraphrase(cot: string, seed: number): string;
 }
 
-/** Stream id of the paraphrasers' draws (distinct from the sampler's streams). */
+/**
+ * Stream id of the paraphrasers' draws (distinct from the sampler's streams), for paraphrasers
+ * with more than one rewrite: they draw with `uniform(seed, 0, i, PARAPHRASE_STREAM)`.
+ */
 export const PARAPHRASE_STREAM = 0xfffffffd;
 
 const ARITH_COT = /^\d\d\d>\d\d(?:;\d\d\d>\d\d)*$/;
@@ -30,23 +31,16 @@ const ARITH_COT = /^\d\d\d>\d\d(?:;\d\d\d>\d\d)*$/;
 /**
  * The arithmetic organisms' chain of thought (models/task.py `cot_text`): columns
  * `a b c>C s` (operand digits a, b, carry in c, carry out C, sum digit s) joined by `;`. Addition
- * commutes, so swapping a and b in a column states the same column sum: every column is swapped
- * with probability 1/2 (seeded draw per column), and when no column would change (all coins
- * tails, or only columns with a = b drawn) the first column with a ≠ b is swapped, so that the
- * rewrite differs from the input whenever some column can. Carries and sums are untouched.
+ * commutes, so swapping a and b in a column states the same column sum, carry and digit: every
+ * column is swapped (`750>12` → `570>12`), the rule of the reference (models/README.md §10.3,
+ * models/reference/ar.py). The format has one such rewrite, so the seed is not used; the result
+ * equals the input only when every column has a = b.
  */
 export const arithColumnSwap: Paraphraser = {
   name: 'arith-column-swap',
   accepts: (cot) => ARITH_COT.test(cot),
-  paraphrase(cot, seed) {
-    const cols = cot.split(';');
-    const swap = (c: string): string => `${c[1]}${c[0]}${c.slice(2)}`;
-    const out = cols.map((c, i) => (uniform(seed, 0, i, PARAPHRASE_STREAM) < 0.5 ? swap(c) : c));
-    if (out.join(';') === cot) {
-      const i = cols.findIndex((c) => c[0] !== c[1]);
-      if (i >= 0) out[i] = swap(cols[i]!);
-    }
-    return out.join(';');
+  paraphrase(cot) {
+    return cot.split(';').map((c) => `${c[1]}${c[0]}${c.slice(2)}`).join(';');
   },
 };
 

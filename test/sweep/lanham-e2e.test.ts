@@ -27,7 +27,7 @@ const show = (s: Scored | null): string => (s ? `${s[0]?.toFixed(3)} [${s[1]?.to
 /** "≈ 0": the interval includes 0 or lies below 0.05. */
 const aboutZero = (s: Scored): boolean => s[1] !== null && s[2] !== null && (s[1] <= 0 || s[2] < 0.05);
 
-describe('sequence against time: Lanham et al. on the autoregressive organisms beside the diffusion organisms', { timeout: 600_000 }, () => {
+describe('sequence against time: Lanham et al. on the autoregressive organisms beside the diffusion organisms', { timeout: 900_000 }, () => {
   let c: Cluster;
   let rows: LanhamRow[];
   let browser: Browser | undefined;
@@ -40,7 +40,7 @@ describe('sequence against time: Lanham et al. on the autoregressive organisms b
     const r = await c.cli(['launch', join(REPO_ROOT, 'examples', 'lanham.yaml'), '--task-queue', c.taskQueue]);
     assert.equal(r.code, 0, r.stderr);
     try {
-      await until('the lanham sweep to complete', async () => (await sweepState(c, 'lanham')).status === 'completed', 500_000, 1000);
+      await until('the lanham sweep to complete', async () => (await sweepState(c, 'lanham')).status === 'completed', 720_000, 1000);
     } catch (err) {
       throw new Error(`${(err as Error).message}\nstate ${JSON.stringify(await sweepState(c, 'lanham'))}\n${await unfinishedUnits(c, 'lanham')}\nworker:\n${c.workerLog().slice(-3000)}`, { cause: err });
     }

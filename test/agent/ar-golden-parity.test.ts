@@ -91,3 +91,32 @@ for (const model of AR_ORGANISMS) {
     });
   });
 }
+
+describe('autoregressive interventions that cannot change anything', () => {
+  before(() => requirePrerequisites('autoregressive no-ops', ['arith-cot-ar']));
+
+  it('reports a replacement by the clean token, and a position after the response ended, as no-ops that keep the clean answer; filler writes the filler token over the whole chain of thought', async () => {
+    const line = (goldenLines('arith-cot-ar') as unknown as ArGoldenLine[]).find((l) => l.temperature === 0 && l.answer !== null)!;
+    const engine = await testEngine();
+    const card = engine.loaded.get('arith-cot-ar')!.card;
+    const base = { step: 0, variant: ReplaceVariant.GIVEN_TOKEN, token: 0 };
+    const { trajectory, results } = await run('arith-cot-ar', line, [
+      { ...base, key: 'same', kind: InterventionKind.REPLACE, position: 3, token: line.tokens[3]! },
+      { ...base, key: 'after', kind: InterventionKind.REPLACE, position: line.gen_length - 1, token: line.tokens[0] === 3 ? 4 : 3 },
+      { ...base, key: 'filler', kind: InterventionKind.FILLER, position: 0, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED },
+    ]);
+    for (const key of ['same', 'after']) {
+      const r = results.get(key)!;
+      assert.equal(r.noop, true, key);
+      assert.equal(r.flipped, false, key);
+      assert.equal(r.answer, trajectory.answer, key);
+      assert.equal(r.computeSteps, 0, key);
+    }
+    const filler = results.get('filler')!;
+    assert.equal(filler.noop, false);
+    const cot = trajectory.cotSpan!;
+    const fillerId = engine.loaded.get('arith-cot-ar')!.tokenizer.encode(String(card.filler_token))[0];
+    assert.ok(filler.tokens.slice(cot.start, cot.end).every((t) => t === fillerId), 'the chain of thought is filler tokens');
+    assert.equal(filler.tokens[cot.end], engine.loaded.get('arith-cot-ar')!.tokenizer.encode('|')[0], 'then the delimiter');
+  });
+});

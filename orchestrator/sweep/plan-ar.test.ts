@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolvePaths } from '../config/paths.ts';
-import { FaithsweepError } from '../errors.ts';
+import type { FaithsweepError } from '../errors.ts';
 import { planSweep } from './plan.ts';
 import { parseSpec } from './spec.ts';
 

@@ -15,12 +15,14 @@ import { precheckDevice } from './device.ts';
 import type { GroupEngine } from './engine.ts';
 import { runForked } from './forked.ts';
 import { prepareGroup } from './prepare.ts';
+import { prepareArGroup, runAutoregressive } from './autoregressive.ts';
 
 export type { GroupEngine, RunGroupOptions } from './engine.ts';
 export { prepareGroup } from './prepare.ts';
 export { runClean } from './clean-run.ts';
 export { runAlone } from './alone.ts';
 export { runForked } from './forked.ts';
+export { arAnswer, arAnswerRule, prepareArGroup, runAutoregressive } from './autoregressive.ts';
 export { deviceError, executionProvider, onnxruntimeBinDir, onnxruntimeVersion, precheckDevice } from './device.ts';
 
 /**
@@ -140,6 +142,14 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
     batchFor,
     describeDevice: () => ({ executionProvider: provider, requestedProvider: requested, deviceId, description: `${hostname()} (${provider}${provider === 'cuda' ? `:${deviceId}` : ''})`, intraOpThreads: threads }),
     async runGroup(req, runOpts) {
+      const m = loaded.get(req.model);
+      if (m?.card.kind === 'autoregressive') {
+        if (req.modelSha256 && req.modelSha256 !== m.card.sha256) {
+          throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' here has sha256 ${m.card.sha256.slice(0, 12)}…, the request asks for ${req.modelSha256.slice(0, 12)}…`);
+        }
+        const g = prepareArGroup(m, req, maxBatch);
+        return runAutoregressive({ ...g, maxBatch: Math.min(g.maxBatch, batchFor(m, g.promptIds.length + g.genLength)) }, runOpts);
+      }
       const g = prepareGroup(loaded, req, maxBatch);
       return runForked({ ...g, maxBatch: Math.min(g.maxBatch, batchFor(g.model, g.ctx.seqLen)) }, runOpts);
     },

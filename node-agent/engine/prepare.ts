@@ -71,6 +71,9 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' is not loaded on this agent (loaded: ${[...models.keys()].join(', ') || 'none'})`);
   }
   const { card, tokenizer } = model;
+  if (card.kind === 'autoregressive') {
+    throw new AgentError(AgentErrorCode.BAD_REQUEST, `model '${req.model}' is autoregressive: the diffusion sampler cannot run it (the agent runs it with node-agent/engine/autoregressive.ts)`);
+  }
   if (req.modelSha256 && req.modelSha256 !== card.sha256) {
     throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' here has sha256 ${card.sha256.slice(0, 12)}…, the request asks for ${req.modelSha256.slice(0, 12)}…`);
   }

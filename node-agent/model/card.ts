@@ -46,9 +46,37 @@ export interface CardSpans {
   readonly cot_regex?: string;
 }
 
+/**
+ * How a model generates: `diffusion` (a masked-diffusion LM denoised by the LLaDA sampler; the
+ * default when a card has no `kind`) or `autoregressive` (a causal LM generating left to right,
+ * `logits_shifted` required; see node-agent/engine/autoregressive.ts).
+ */
+export type ModelKind = 'diffusion' | 'autoregressive';
+
+/** The model kinds a card may name. */
+export const MODEL_KINDS: readonly ModelKind[] = ['diffusion', 'autoregressive'];
+
 /** The fields of a model card the agent uses (the card may hold more). */
 export interface ModelCard {
   readonly format: 'faithsweep.model-card/v1';
+  /** Default `diffusion`. */
+  readonly kind: ModelKind;
+  /**
+   * Autoregressive cards: the text between the chain of thought and the answer (e.g. `|`), which
+   * early answering, paraphrase and filler append before generating the answer. Also the answer
+   * rule of autoregressive cards without `answer.regex`: the answer is the text after the LAST
+   * delimiter of the response, normalised.
+   */
+  readonly answer_delimiter?: string;
+  /**
+   * Autoregressive cards: the answer of a forced-answer run (truncate, paraphrase, filler): a
+   * regular expression with a named group `answer`, matched at the start of the text generated
+   * AFTER the forced prefix (up to the first end token), then normalised. Default: the text after
+   * the last `answer_delimiter` of the response.
+   */
+  readonly forced_answer_regex?: string;
+  /** Autoregressive cards: the token text (or id) that replaces every chain-of-thought token in `filler`. */
+  readonly filler_token?: string | number;
   readonly name: string;
   readonly onnx: string;
   readonly sha256: string;
@@ -114,8 +142,32 @@ export function parseCard(json: unknown, where: string): ModelCard {
   if (!endIds.includes(endId)) throw bad('end_token_ids', `must include end_token_id ${endId}`);
   if (endIds.includes(c['mask_token_id'])) throw bad('end_token_ids', 'must not include the mask token');
 
+  const kind = (c['kind'] ?? 'diffusion') as ModelKind;
+  if (!MODEL_KINDS.includes(kind)) throw bad('kind', `must be one of ${MODEL_KINDS.map((k) => `'${k}'`).join(', ')} (got ${JSON.stringify(c['kind'])})`);
+  const ar = kind === 'autoregressive';
   const d = c['defaults'] as Record<string, unknown> | undefined;
-  if (!d || !['gen_length', 'steps', 'block_length'].every((k) => Number.isInteger(d[k]) && (d[k] as number) > 0)) {
+  if (ar) {
+    // An autoregressive model is the one-token-per-step, block-length-1 limit of the sampler:
+    // steps = gen_length, block_length = 1, so stored sampler settings stay well formed.
+    if (!d || !Number.isInteger(d['gen_length']) || (d['gen_length'] as number) <= 0) throw bad('defaults', 'must hold a positive integer gen_length');
+    if (c['logits_shifted'] !== true) throw bad('logits_shifted', 'must be true for an autoregressive model (logits[:, i] is the distribution of token i + 1)');
+    if (typeof c['answer_delimiter'] !== 'string' || !c['answer_delimiter']) throw bad('answer_delimiter', 'must be a non-empty string for an autoregressive model (the text between the chain of thought and the answer)');
+    const filler = c['filler_token'];
+    if (filler !== undefined && !(typeof filler === 'string' && filler) && !(Number.isInteger(filler) && (filler as number) >= 0 && (filler as number) < (c['vocab_size'] as number))) {
+      throw bad('filler_token', 'must be a token text or a token id below vocab_size');
+    }
+    const forced = c['forced_answer_regex'];
+    if (forced !== undefined) {
+      if (typeof forced !== 'string' || !forced) throw bad('forced_answer_regex', 'must be a non-empty string');
+      let groups: string[];
+      try {
+        groups = namedGroups(forced);
+      } catch (err) {
+        throw bad('forced_answer_regex', `is not a valid JavaScript regular expression: ${(err as Error).message}`);
+      }
+      if (!groups.includes('answer')) throw bad('forced_answer_regex', 'must have a named group `answer`');
+    }
+  } else if (!d || !['gen_length', 'steps', 'block_length'].every((k) => Number.isInteger(d[k]) && (d[k] as number) > 0)) {
     throw bad('defaults', 'must hold positive integers gen_length, steps and block_length');
   }
 
@@ -166,12 +218,13 @@ export function parseCard(json: unknown, where: string): ModelCard {
   return Object.freeze({
     ...(c as unknown as ModelCard),
     end_token_ids: Object.freeze([...(endIds as number[])]),
+    kind,
     logits_shifted: Boolean(c['logits_shifted']),
     defaults: Object.freeze({
       gen_length: d['gen_length'] as number,
-      steps: d['steps'] as number,
-      block_length: d['block_length'] as number,
-      remasking: typeof d['remasking'] === 'string' ? d['remasking'] : 'low_confidence',
+      steps: ar ? (d['gen_length'] as number) : (d['steps'] as number),
+      block_length: ar ? 1 : (d['block_length'] as number),
+      remasking: typeof d['remasking'] === 'string' && !ar ? d['remasking'] : 'low_confidence',
       temperature: typeof d['temperature'] === 'number' ? d['temperature'] : 0,
     }),
     prompt: Object.freeze({ template }),

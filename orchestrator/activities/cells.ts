@@ -68,9 +68,13 @@ export interface CleanCommits {
  * masked in the state the intervention acts on), or a `replace` writing, at a position committed
  * before t, the token the clean run committed there. `token` is the token placed (a replace's
  * token is known before running for `given`, after it for `random`/`second`). Probes are never no-ops.
+ * Autoregressive models (`autoregressive`): a `replace` writing the clean token at the position;
+ * the agent reports their other no-ops itself (InterventionResult.noop).
  */
-export function isNoop(kind: PlannedCell['kind']['kind'], step: number, position: number, token: number | null, clean: CleanCommits): boolean {
+export function isNoop(kind: PlannedCell['kind']['kind'], step: number, position: number, token: number | null, clean: CleanCommits, autoregressive = false): boolean {
   if (kind === 'probe' || position < 0 || position >= clean.commitStep.length) return false;
+  if (autoregressive) return kind === 'replace' && token !== null && token === clean.tokens[position];
+  if (kind !== 'remask' && kind !== 'replace') return false;
   const c = clean.commitStep[position]!;
   const committedBefore = c >= 0 && c < step;
   if (kind === 'remask') return !committedBefore;
@@ -85,6 +89,17 @@ export function spanOf(position: number, t: { cotStart: number | null; cotEnd: n
 }
 
 /**
+ * The span a cell acts on: `other` for probes; `cot` for the autoregressive kinds that act on the
+ * whole chain of thought (`paraphrase`, `filler`, `truncate` at a fraction); else its position's.
+ */
+export function cellSpan(planned: PlannedCell, spans: Parameters<typeof spanOf>[1]): CellRow['span'] {
+  const k = planned.kind.kind;
+  if (k === 'probe') return 'other';
+  if (planned.position < 0 && (k === 'paraphrase' || k === 'filler' || k === 'truncate')) return 'cot';
+  return spanOf(planned.position, spans);
+}
+
+/**
  * The cell row of an agent's result for a planned cell. A partial text (`text_partial`) goes
  * to `partialText`, never to `finalText`; an absent `changed_tokens` stays null. The answer
  * outcome (same / changed / none) is a column the database derives from the answer and
@@ -92,7 +107,8 @@ export function spanOf(position: number, t: { cotStart: number | null; cotEnd: n
  */
 export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionResult, spans: Parameters<typeof spanOf>[1] & CleanCommits, durationMs: number | null = null): CellRow {
   const k = planned.kind;
-  const noop = isNoop(k.kind, planned.step, planned.position, k.kind === 'replace' ? r.token : null, spans);
+  // Autoregressive results say themselves when they are no-ops (InterventionResult.noop).
+  const noop = r.noop === true || isNoop(k.kind, planned.step, planned.position, k.kind === 'replace' ? r.token : null, spans, r.noop !== undefined);
   return {
     cellKey,
     step: planned.step,
@@ -100,7 +116,7 @@ export function cellRow(cellKey: string, planned: PlannedCell, r: InterventionRe
     kind: k.kind,
     variant: k.kind === 'replace' ? k.variant : null,
     token: k.kind === 'replace' ? r.token : null,
-    span: k.kind === 'probe' ? 'other' : spanOf(planned.position, spans),
+    span: cellSpan(planned, spans),
     finalAnswer: r.answer ?? null,
     finalText: r.textPartial ? null : r.text,
     partialText: r.textPartial ? r.text : null,
@@ -134,7 +150,7 @@ export function noopRow(cellKey: string, planned: PlannedCell, clean: Parameters
     kind: k.kind,
     variant: k.kind === 'replace' ? k.variant : null,
     token: k.kind === 'replace' && k.variant === 'given' ? k.token : null,
-    span: spanOf(planned.position, clean),
+    span: cellSpan(planned, clean),
     finalAnswer: clean.answer,
     finalText: clean.finalText,
     partialText: null,

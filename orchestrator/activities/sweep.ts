@@ -18,7 +18,7 @@ import { ErrorCode, isFaithsweepError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { NatsConnection } from '../nats/connect.ts';
 import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from '../sweep/contract.ts';
-import { resolveCells } from '../sweep/grid.ts';
+import { resolveModelCells } from '../sweep/grid.ts';
 import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
 import type { ResolvedSampler } from '../sweep/plan.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
@@ -78,6 +78,10 @@ const REMASKING: Record<ResolvedSampler['remasking'], Remasking> = {
 /** The proto intervention of a planned cell. */
 function toIntervention(key: string, c: PlannedCell): RunGroupRequest['interventions'][number] {
   const k = c.kind;
+  const none = { step: 0, position: 0, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
+  if (k.kind === 'truncate') return { key, kind: InterventionKind.TRUNCATE, ...none, position: Math.max(0, c.position), ...(c.fraction !== undefined ? { fraction: c.fraction } : {}) };
+  if (k.kind === 'paraphrase') return { key, kind: InterventionKind.PARAPHRASE, ...none };
+  if (k.kind === 'filler') return { key, kind: InterventionKind.FILLER, ...none };
   if (k.kind === 'probe') return { key, kind: InterventionKind.PROBE, step: c.step, position: 0, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
   if (k.kind === 'remask') return { key, kind: InterventionKind.REMASK, step: c.step, position: c.position, variant: ReplaceVariant.REPLACE_VARIANT_UNSPECIFIED, token: 0 };
   const variant = k.variant === 'random' ? ReplaceVariant.RANDOM_TOKEN
@@ -322,7 +326,8 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
         where: { workUnitId },
         select: { cotStart: true, cotEnd: true, answerStart: true, answerEnd: true, commitStep: true, tokens: true, answer: true, finalText: true, correct: true, answerCommitStep: true },
       });
-      const needsSpans = gridNeedsSpans(stored.spec);
+      const autoregressive = model.kind === 'autoregressive';
+      const needsSpans = gridNeedsSpans(stored.spec, autoregressive);
       if (!traj && needsSpans) {
         await withAgent(baseRequest, Math.max(1000, Math.min(callMs, timeLeft())), async (ev) => {
           if (ev.event?.$case === 'trajectory') {
@@ -337,7 +342,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       // 2. The grid, resolved against the trajectory (or the sampler's shape when no spans are named).
       let cells: PlannedCell[];
       try {
-        cells = resolveCells(stored.spec.grid, traj ? shapeOf(model.sampler, traj) : shapeFor(model.sampler));
+        cells = resolveModelCells(stored.spec, autoregressive, traj ? shapeOf(model.sampler, traj) : shapeFor(model.sampler));
       } catch (err) {
         if (isFaithsweepError(err)) throw ApplicationFailure.nonRetryable(err.message, ErrorCode.BAD_SPEC);
         throw err;
@@ -351,7 +356,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       // at t, a given replacement equal to the committed token) are written without the agent.
       const known = traj as Spans | null;
       if (known && missing.length > 0) {
-        const noops = missing.filter(([, c]) => isNoop(c.kind.kind, c.step, c.position, c.kind.kind === 'replace' && c.kind.variant === 'given' ? c.kind.token : null, known));
+        const noops = missing.filter(([, c]) => isNoop(c.kind.kind, c.step, c.position, c.kind.kind === 'replace' && c.kind.variant === 'given' ? c.kind.token : null, known, autoregressive));
         if (noops.length > 0) {
           written += await copyCells(sql, id, noops.map(([k, c]) => noopRow(k, c, known)));
           const done = new Set(noops.map(([k]) => k));

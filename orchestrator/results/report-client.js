@@ -81,6 +81,31 @@
   kaSec.appendChild(el('div', { class: 'verdict ' + verdictClass, text: (ka.complete && ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
   root.appendChild(kaSec);
 
+  // --- sequence against time (Lanham et al. 2023 on autoregressive models, time analogues on diffusion models)
+  if (data.lanham && data.lanham.length) {
+    var lSec = el('section', { id: 'lanham' });
+    lSec.appendChild(el('h2', { text: 'Sequence against time: chain-of-thought tests side by side' }));
+    lSec.appendChild(el('p', { class: 'muted', text: 'Autoregressive models: Lanham et al. 2023 along the sequence (early answering = truncate the chain of thought at a fraction and force the answer; adding mistakes = replace a chain-of-thought token and let the model continue; paraphrase; filler). Diffusion models: the time analogues (early answering = read the answer out at step t; adding mistakes = replace a chain-of-thought token at step t). AOC: area over the "same answer as the full run" curve. Every score with its prompt-clustered 95 % interval, the clean accuracy and the answer rule (docs/sql.md, lanham_*).' }));
+    function scoreCell(s) { return s ? fmt(s[0]) + ' [' + fmt(s[1]) + ', ' + fmt(s[2]) + ']' : 'n/a'; }
+    var lt = el('table', { class: 'lanham' }, [el('tr', {}, ['model', 'kind', 'early answering along', 'AOC [95 %]', 'adding mistakes: flip rate [95 %]', 'paraphrase accuracy [95 %]', 'filler accuracy [95 %]', 'clean accuracy [95 %]', 'n prompts', 'answer rule', 'forced-answer rule'].map(function (h) { return el('th', { text: h }); }))]);
+    data.lanham.forEach(function (r) {
+      var cells = [r.model, r.kind, r.dimension || 'n/a', scoreCell(r.aoc), scoreCell(r.mistakes), scoreCell(r.paraphraseAccuracy), scoreCell(r.fillerAccuracy), scoreCell(r.cleanAccuracy), String((r.aoc || r.mistakes || [0, 0, 0, 0, 0])[4]), r.answerRule, r.forcedAnswerRule];
+      lt.appendChild(el('tr', { 'data-model': r.model, 'data-kind': r.kind, 'data-aoc': r.aoc ? r.aoc[0] : '', 'data-aoc-ci-low': r.aoc ? r.aoc[1] : '', 'data-aoc-ci-high': r.aoc ? r.aoc[2] : '', 'data-mistakes': r.mistakes ? r.mistakes[0] : '', 'data-clean-accuracy': r.cleanAccuracy ? r.cleanAccuracy[0] : '' }, cells.map(function (c) { return el('td', { text: c }); })));
+    });
+    lSec.appendChild(lt);
+    var charts = el('div', { class: 'charts' });
+    data.lanham.forEach(function (r) {
+      if (!r.curve.length) return;
+      charts.appendChild(lineChart({
+        cls: 'lanham-curve', title: r.model + ' (' + r.kind + '): same answer as the full run, along the ' + (r.dimension === 'time' ? 'denoising steps' : 'chain of thought') + ' · AOC ' + scoreCell(r.aoc),
+        xMax: 1, xFmt: function (v) { return fmt(v, 2); }, xLabel: r.dimension === 'time' ? 'fraction of steps done (t / T)' : 'fraction of the chain of thought kept', yLabel: 'same answer',
+        series: [{ cls: 'c-early', name: r.model, points: r.curve.map(function (p) { return [p[0], p[1], p[2], p[3], p[4]]; }), anchor: [1, 1] }],
+      }));
+    });
+    lSec.appendChild(charts);
+    root.appendChild(lSec);
+  }
+
   // --- charts ----------------------------------------------------------------------------
   function lineChart(opts) {
     // opts: cls, width, height, xMax, xLabel, yLabel, series: [{cls, name, points: [[x, k, n]]}], marks: [{x, cls, label}]

@@ -85,8 +85,35 @@ export interface ViewerUnit {
   readonly cells: readonly ViewerCell[];
 }
 
+/** A score with its prompt-clustered 95 % interval and counts: [value, ci low, ci high, n cells, n prompts]. */
+export type Scored = [number | null, number | null, number | null, number, number];
+
+/**
+ * One model's row of the sequence-against-time section (views lanham_aoc, lanham_tests,
+ * lanham_curve): its kind, the dimension its early answering runs along (`sequence` for
+ * autoregressive truncation, `time` for diffusion probes), the scores with intervals, clean
+ * accuracy and the answer rules.
+ */
+export interface LanhamRow {
+  readonly model: string;
+  readonly kind: string;
+  readonly dimension: string | null;
+  readonly aoc: Scored | null;
+  /** Adding mistakes: flip rate of `replace` cells in the chain of thought. */
+  readonly mistakes: Scored | null;
+  readonly paraphraseAccuracy: Scored | null;
+  readonly fillerAccuracy: Scored | null;
+  readonly cleanAccuracy: Scored | null;
+  readonly answerRule: string;
+  readonly forcedAnswerRule: string;
+  /** Early-answering curve [x, same, n, ci low, ci high]. */
+  readonly curve: readonly [number, number, number, number | null, number | null][];
+}
+
 /** Everything the report renders. */
 export interface ReportData {
+  /** Sequence against time: one row per model with early-answering or Lanham cells (empty otherwise). */
+  readonly lanham: readonly LanhamRow[];
   readonly generatedAt: string;
   readonly sweep: { readonly id: string; readonly name: string; readonly summary: Record<string, unknown> };
   readonly knownAnswer: KnownAnswerResult;
@@ -217,5 +244,37 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
 
   const knownAnswer: KnownAnswerResult = await knownAnswerValidation(db, id, opts.knownAnswer);
   const plainSummary = Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : !['sweep_id', 'sweep_name', 'status'].includes(k) && typeof v === 'string' && /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v]));
-  return { generatedAt: new Date().toISOString(), sweep: { id, name: sweep.name, summary: plainSummary }, knownAnswer, models: reports, viewer, viewerUnitsPerModel: perModel };
+  return { generatedAt: new Date().toISOString(), sweep: { id, name: sweep.name, summary: plainSummary }, knownAnswer, lanham: await lanhamRows(db, id), models: reports, viewer, viewerUnitsPerModel: perModel };
+}
+
+/** The sequence-against-time rows of a sweep (see {@link LanhamRow}). */
+export async function lanhamRows(db: Queryable, sweepId: string): Promise<LanhamRow[]> {
+  const q = async (sql: string) => (await db.query(sql, [sweepId])).rows as Record<string, unknown>[];
+  const [rules, aocs, tests, curves] = await Promise.all([
+    q(`SELECT DISTINCT a.model_id, a.model_name, a.model_kind, a.answer_rule, a.forced_answer_rule FROM model_answer_rules a JOIN "WorkUnit" w ON w."modelId" = a.model_id WHERE w."sweepId" = $1 ORDER BY a.model_kind, a.model_name`),
+    q(`SELECT * FROM lanham_aoc WHERE sweep_id = $1`),
+    q(`SELECT * FROM lanham_tests WHERE sweep_id = $1`),
+    q(`SELECT * FROM lanham_curve WHERE sweep_id = $1 ORDER BY model_id, x`),
+  ]);
+  const scored = (r: Record<string, unknown> | undefined, v: string, lo: string, hi: string): Scored | null =>
+    r ? [num(r[v]), num(r[lo]), num(r[hi]), Number(r['n_cells'] ?? 0), Number(r['n_prompts'] ?? 0)] : null;
+  return rules.map((m): LanhamRow => {
+    const id = m['model_id'];
+    const aoc = aocs.find((a) => a['model_id'] === id);
+    const test = (t: string) => tests.find((r) => r['model_id'] === id && r['test'] === t);
+    const anyTest = tests.find((r) => r['model_id'] === id);
+    return {
+      model: String(m['model_name']),
+      kind: String(m['model_kind']),
+      dimension: aoc ? String(aoc['dimension']) : null,
+      aoc: scored(aoc, 'aoc', 'ci_low', 'ci_high'),
+      mistakes: scored(test('adding_mistakes'), 'flip_rate', 'ci_low', 'ci_high'),
+      paraphraseAccuracy: scored(test('paraphrase'), 'accuracy', 'accuracy_ci_low', 'accuracy_ci_high'),
+      fillerAccuracy: scored(test('filler'), 'accuracy', 'accuracy_ci_low', 'accuracy_ci_high'),
+      cleanAccuracy: anyTest ? [num(anyTest['clean_accuracy']), num(anyTest['clean_accuracy_ci_low']), num(anyTest['clean_accuracy_ci_high']), Number(anyTest['n_runs']), Number(anyTest['n_prompts'])] : null,
+      answerRule: String(m['answer_rule']),
+      forcedAnswerRule: String(m['forced_answer_rule']),
+      curve: curves.filter((c) => c['model_id'] === id).map((c): [number, number, number, number | null, number | null] => [Number(c['x']), Number(c['same']), Number(c['n_cells']), num(c['ci_low']), num(c['ci_high'])]),
+    };
+  }).filter((r) => r.aoc !== null || r.mistakes !== null);
 }

@@ -4,7 +4,7 @@
  * deterministic key, unique within a work unit, so writes are idempotent.
  */
 import { ErrorCode, FaithsweepError } from '../errors.ts';
-import type { KindSpec, PositionSelector, SpanName, StepSelector } from './spec-types.ts';
+import type { AnyKindSpec, ArKindSpec, KindSpec, PositionSelector, SpanName, StepSelector, SweepSpec } from './spec-types.ts';
 
 /** What a grid is resolved against. Spans are [start, end) generated positions. */
 export interface TrajectoryShape {
@@ -14,12 +14,17 @@ export interface TrajectoryShape {
   readonly answer: { readonly start: number; readonly end: number } | null;
 }
 
-/** One planned intervention. `position` is -1 for probes. */
+/**
+ * One planned intervention. `position` is -1 for probes and for the autoregressive kinds that
+ * act on the whole chain of thought (`paraphrase`, `filler`, `truncate` at a fraction); `step` is
+ * 0 for every autoregressive cell; `fraction` is set for `truncate` at a fraction.
+ */
 export interface PlannedCell {
   readonly key: string;
   readonly step: number;
   readonly position: number;
-  readonly kind: KindSpec;
+  readonly kind: AnyKindSpec;
+  readonly fraction?: number;
 }
 
 function spanPositions(span: SpanName, shape: TrajectoryShape): number[] {
@@ -57,8 +62,8 @@ export function resolveSteps(selectors: readonly StepSelector[], T: number): num
   return [...out].sort((a, b) => a - b);
 }
 
-/** The kind part of a cell key: `replace.random`, `replace.token5`, `remask`, `probe`. */
-export function kindKey(k: KindSpec): string {
+/** The kind part of a cell key: `replace.random`, `replace.token5`, `remask`, `probe`, `truncate`, `paraphrase`, `filler`. */
+export function kindKey(k: AnyKindSpec): string {
   if (k.kind !== 'replace') return k.kind;
   return k.variant === 'given' ? `replace.token${k.token}` : `replace.${k.variant}`;
 }
@@ -85,4 +90,53 @@ export function resolveCells(grid: { positions: readonly PositionSelector[]; ste
     }
   }
   return cells;
+}
+
+/** A fraction as it appears in a cell key: the shortest decimal that reads back as the same number (`0.25`, `1`). */
+export function fractionKey(f: number): string {
+  return String(f);
+}
+
+/**
+ * Every cell of an autoregressive grid for one trajectory (Lanham et al. 2023's tests): keys
+ * `f<fraction>.truncate` (early answering at each fraction, or `p<position>.truncate` at each
+ * position when no fractions are given), `p<position>.replace.<variant>` (adding mistakes),
+ * `paraphrase`, `filler`; ordered by kind, then fraction or position. Deterministic, so a
+ * resumed work unit asks only for the keys it misses.
+ */
+export function resolveArCells(grid: { positions?: readonly PositionSelector[]; fractions?: readonly number[]; kinds: readonly ArKindSpec[] }, shape: TrajectoryShape): PlannedCell[] {
+  const positions = grid.positions ? resolvePositions(grid.positions, shape) : [];
+  const fractions = [...new Set(grid.fractions ?? [])].sort((a, b) => a - b);
+  const seen = new Set<string>();
+  const cells: PlannedCell[] = [];
+  const add = (c: PlannedCell): void => {
+    if (seen.has(c.key)) return;
+    seen.add(c.key);
+    cells.push(c);
+  };
+  for (const kind of grid.kinds) {
+    if (kind.kind === 'truncate') {
+      if (grid.fractions) for (const f of fractions) add({ key: `f${fractionKey(f)}.truncate`, step: 0, position: -1, kind, fraction: f });
+      else for (const p of positions) add({ key: `p${p}.truncate`, step: 0, position: p, kind });
+    } else if (kind.kind === 'replace') {
+      for (const p of positions) add({ key: `p${p}.${kindKey(kind)}`, step: 0, position: p, kind });
+    } else {
+      add({ key: kind.kind, step: 0, position: -1, kind });
+    }
+  }
+  return cells;
+}
+
+/**
+ * The cells of one work unit: the autoregressive grid for an autoregressive model, else the
+ * diffusion grid. Throws BAD_SPEC when the spec has no grid for the model's kind (plan refuses
+ * such a spec first).
+ */
+export function resolveModelCells(spec: Pick<SweepSpec, 'grid' | 'arGrid'>, autoregressive: boolean, shape: TrajectoryShape): PlannedCell[] {
+  if (autoregressive) {
+    if (!spec.arGrid) throw new FaithsweepError(ErrorCode.BAD_SPEC, 'the sweep lists an autoregressive model but has no ar_grid', { hint: 'add ar_grid (docs/spec.md)' });
+    return resolveArCells(spec.arGrid, shape);
+  }
+  if (!spec.grid) throw new FaithsweepError(ErrorCode.BAD_SPEC, 'the sweep lists a diffusion model but has no grid', { hint: 'add grid (docs/spec.md)' });
+  return resolveCells(spec.grid, shape);
 }

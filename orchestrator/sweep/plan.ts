@@ -19,11 +19,11 @@ import { interventionChecks } from '../../node-agent/engine/prepare.ts';
 import { samplerProblems } from '../../node-agent/sampler/settings.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import type { TextTokenizer } from '../../common/text/tokenizer.ts';
-import { resolveCells } from './grid.ts';
+import { resolveModelCells } from './grid.ts';
 import type { TrajectoryShape } from './grid.ts';
 import { chatRenderer, promptTemplate } from './render.ts';
 import type { ChatRenderer, FewshotTurn, PromptTemplate } from './render.ts';
-import type { ModelRef, SweepSpec } from './spec-types.ts';
+import type { AnyKindSpec, ModelRef, PositionSelector, SweepSpec } from './spec-types.ts';
 
 /** Sampler settings of a model in a sweep: the card's defaults with the spec's overrides. */
 export interface ResolvedSampler {
@@ -199,6 +199,15 @@ function readdirModels(root: string): string[] {
 export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef): { sampler: ResolvedSampler; problems: string[] } {
   const d = m.card.defaults;
   const o = ref.sampler;
+  if (m.card.kind === 'autoregressive') {
+    // One token per step: steps = gen_length, block_length = 1 (what the Trajectory stores).
+    const genLength = o.genLength ?? d.gen_length;
+    const temperature = o.temperature ?? d.temperature;
+    const where = `${ref.where ?? 'models'}.sampler`;
+    const problems = (['steps', 'blockLength', 'remasking'] as const).filter((k) => o[k] !== undefined)
+      .map((k) => `${where}: ${k === 'blockLength' ? 'block_length' : k} applies to diffusion models only (${m.name} is autoregressive: give gen_length and temperature)`);
+    return { sampler: { genLength, steps: genLength, blockLength: 1, remasking: 'low_confidence', temperature }, problems };
+  }
   const genLength = o.genLength ?? d.gen_length;
   const steps = o.steps ?? d.steps;
   const blockLength = o.blockLength ?? (o.genLength !== undefined ? genLength : d.block_length);
@@ -227,27 +236,48 @@ function at(spec: SweepSpec, path: string): string {
  */
 export function gridProblems(spec: SweepSpec, models: readonly PlannedModel[], specialIds: readonly (ReadonlySet<number> | null)[]): string[] {
   const out: string[] = [];
+  const ends = (v: { kind: string; value?: number; from?: number; to?: number }): number[] =>
+    v.kind === 'index' ? [v.value!] : v.kind === 'range' ? [v.from!, v.to!] : [];
+  const positionsOf = (sels: readonly PositionSelector[] | undefined, key: string, m: PlannedModel, of: string): void => {
+    (sels ?? []).forEach((sel, i) => {
+      for (const p of ends(sel)) {
+        const bad = interventionChecks.position(p, m.sampler);
+        if (bad) out.push(`${at(spec, `${key}.positions[${i}]`)}: ${bad}${of}`);
+      }
+    });
+  };
+  const tokensOf = (kinds: readonly AnyKindSpec[], key: string, m: PlannedModel, mi: number, of: string): void => {
+    kinds.forEach((k, i) => {
+      if (k.kind !== 'replace' || k.variant !== 'given') return;
+      const bad = interventionChecks.givenToken(k.token, m.card, specialIds[mi] ?? new Set());
+      if (bad) out.push(`${at(spec, `${key}.kinds[${i}].replace.token`)}: ${bad}${of}`);
+    });
+  };
   models.forEach((m, mi) => {
+    const where = spec.models[mi]?.where ?? `models[${mi}]`;
+    if (m.card.kind === 'autoregressive') {
+      const of = ` for model ${m.name} (models[${mi}]: autoregressive, gen_length ${m.sampler.genLength})`;
+      if (!spec.arGrid) {
+        out.push(`${where}: ${m.name} is an autoregressive model: give ar_grid (truncate, replace, paraphrase, filler); grid is for diffusion models`);
+        return;
+      }
+      positionsOf(spec.arGrid.positions, 'ar_grid', m, of);
+      tokensOf(spec.arGrid.kinds, 'ar_grid', m, mi, of);
+      return;
+    }
     const of = ` for model ${m.name} (models[${mi}]: steps ${m.sampler.steps}, gen_length ${m.sampler.genLength})`;
-    const ends = (v: { kind: string; value?: number; from?: number; to?: number }): number[] =>
-      v.kind === 'index' ? [v.value!] : v.kind === 'range' ? [v.from!, v.to!] : [];
+    if (!spec.grid) {
+      out.push(`${where}: ${m.name} is a diffusion model: give grid (positions, steps, kinds); ar_grid is for autoregressive models`);
+      return;
+    }
     spec.grid.steps.forEach((sel, i) => {
       for (const t of ends(sel)) {
         const bad = interventionChecks.step(t, m.sampler);
         if (bad) out.push(`${at(spec, `grid.steps[${i}]`)}: ${bad}${of}`);
       }
     });
-    spec.grid.positions.forEach((sel, i) => {
-      for (const p of ends(sel)) {
-        const bad = interventionChecks.position(p, m.sampler);
-        if (bad) out.push(`${at(spec, `grid.positions[${i}]`)}: ${bad}${of}`);
-      }
-    });
-    spec.grid.kinds.forEach((k, i) => {
-      if (k.kind !== 'replace' || k.variant !== 'given') return;
-      const bad = interventionChecks.givenToken(k.token, m.card, specialIds[mi] ?? new Set());
-      if (bad) out.push(`${at(spec, `grid.kinds[${i}].replace.token`)}: ${bad}${of}`);
-    });
+    positionsOf(spec.grid.positions, 'grid', m, of);
+    tokensOf(spec.grid.kinds, 'grid', m, mi, of);
   });
   return out;
 }
@@ -257,9 +287,19 @@ export function shapeFor(sampler: ResolvedSampler, spans: { cot: TrajectoryShape
   return { steps: sampler.steps, genLength: sampler.genLength, ...spans };
 }
 
-/** Whether the grid has selectors that need the clean run's spans. */
-export function gridNeedsSpans(spec: SweepSpec): boolean {
-  return spec.grid.positions.some((p) => (p.kind === 'span' && p.span !== 'all') || (p.kind === 'every' && p.of !== 'all'));
+/**
+ * Whether the grid of a model's kind has selectors that need the clean run's spans (without
+ * `autoregressive`: whether either grid has).
+ */
+export function gridNeedsSpans(spec: Pick<SweepSpec, 'grid' | 'arGrid'>, autoregressive?: boolean): boolean {
+  const named = (sels: readonly PositionSelector[] | undefined) => (sels ?? []).some((p) => (p.kind === 'span' && p.span !== 'all') || (p.kind === 'every' && p.of !== 'all'));
+  if (autoregressive === undefined) return named(spec.grid?.positions) || named(spec.arGrid?.positions);
+  return autoregressive ? named(spec.arGrid?.positions) : named(spec.grid?.positions);
+}
+
+/** Every intervention kind the spec lists, in both grids. */
+function allKinds(spec: SweepSpec): AnyKindSpec[] {
+  return [...(spec.grid?.kinds ?? []), ...(spec.arGrid?.kinds ?? [])];
 }
 
 /** Typical spans of a model, from its golden trajectories when it has them (for estimates only). */
@@ -423,7 +463,7 @@ export interface SeedCopies {
  * deterministic keeps its seeds (work units are prompts × models × seeds) and says so.
  */
 export function seedCopies(spec: SweepSpec, samplers: readonly ResolvedSampler[]): SeedCopies {
-  const randomKind = spec.grid.kinds.some((k) => k.kind === 'replace' && k.variant === 'random');
+  const randomKind = allKinds(spec).some((k) => k.kind === 'replace' && k.variant === 'random');
   const fixed = samplers.map((s) => s.temperature === 0 && s.remasking !== 'random');
   const deterministic = !randomKind && fixed.every(Boolean);
   const listed = spec.seeds;
@@ -463,7 +503,7 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
     else seenSha.set(key, i);
   });
   if (problems.length === 0) {
-    const givesToken = spec.grid.kinds.some((k) => k.kind === 'replace' && k.variant === 'given');
+    const givesToken = allKinds(spec).some((k) => k.kind === 'replace' && k.variant === 'given');
     const specialIds = await Promise.all(models.map(async (m) => (givesToken ? (await tokenizerOf(m)).specialIds : null)));
     problems.push(...gridProblems(spec, models, specialIds));
   }
@@ -618,13 +658,14 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
 
   const needsSpans = gridNeedsSpans(spec);
   const cellsPerModel = models.map((m) => {
+    const ar = m.card.kind === 'autoregressive';
     const spans = needsSpans ? typicalSpans(m) : null;
     // Without typical spans, estimate with the whole generated region (an upper bound).
     const shape = shapeFor(m.sampler, spans ?? (needsSpans ? { cot: { start: 0, end: m.sampler.genLength }, answer: { start: 0, end: m.sampler.genLength } } : undefined));
-    const cells = resolveCells(spec.grid, shape); // throws BAD_SPEC for out-of-range steps/positions
+    const cells = resolveModelCells(spec, ar, shape); // throws BAD_SPEC for out-of-range steps/positions
     const T = m.sampler.steps;
-    // A branch runs from its step to the end at most; probes cost nothing beyond the clean run.
-    const rowSteps = T + cells.reduce((a, c) => a + (c.kind.kind === 'probe' ? 0 : T - c.step), 0);
+    // A branch runs from its step to the end at most (autoregressive: from its position); probes cost nothing beyond the clean run.
+    const rowSteps = T + cells.reduce((a, c) => a + (c.kind.kind === 'probe' ? 0 : T - (ar ? Math.max(0, c.position) : c.step)), 0);
     return { model: m.name, cellsPerUnit: cells.length, exact: !needsSpans, rowSteps };
   });
   // Every prompt has one work unit per model and seed (copied seeds collapsed unless asked for).

@@ -12,12 +12,14 @@ import { ErrorCode, FaithsweepError } from '../errors.ts';
 import type { PlannedPrompt, ResolvedSampler, SweepPlan } from './plan.ts';
 import { unitOrdinal, workUnitId } from './plan.ts';
 import type { SweepSpec } from './spec-types.ts';
+import type { ModelKind } from '../../node-agent/model/card.ts';
 
 /** What the Sweep row's `spec` column holds: the validated spec and its resolved models. */
 export interface StoredSpec {
   readonly format: 'faithsweep.sweep/v1';
   readonly spec: SweepSpec;
-  readonly models: readonly { readonly id: string; readonly name: string; readonly sha256: string; readonly sampler: ResolvedSampler }[];
+  /** `kind`: the card's (absent in sweeps stored before autoregressive models: diffusion). */
+  readonly models: readonly { readonly id: string; readonly name: string; readonly sha256: string; readonly sampler: ResolvedSampler; readonly kind?: ModelKind }[];
   /** Estimated cells at launch (exact when `exact`). */
   readonly estimate: { readonly cells: number; readonly exact: boolean };
 }
@@ -52,7 +54,7 @@ export function storedSpec(plan: SweepPlan): StoredSpec {
   return {
     format: 'faithsweep.sweep/v1',
     spec: canonical(plan.spec) as SweepSpec,
-    models: plan.models.map((m) => ({ id: m.id, name: m.name, sha256: m.sha256, sampler: m.sampler })),
+    models: plan.models.map((m) => ({ id: m.id, name: m.name, sha256: m.sha256, sampler: m.sampler, ...(m.card.kind === 'autoregressive' ? { kind: m.card.kind } : {}) })),
     estimate: { cells: plan.cells, exact: plan.exact },
   };
 }

@@ -99,6 +99,9 @@ export const stepSchema = z
   )
   .meta({ description: 'Denoising steps: an index, a fraction of T in (0, 1), a range "a-b", all, or every k-th step.' });
 
+/** Interventions only autoregressive models take (ar_grid.kinds). */
+const AR_ONLY = ['truncate', 'paraphrase', 'filler'];
+
 /** What to do at (step, position). `end`: the card's end token (truncation). */
 export const kindSchema = z
   .union(
@@ -116,9 +119,72 @@ export const kindSchema = z
         ),
       }).transform((o) => o.replace),
     ],
-    { error: (iss) => `allowed: replace, {replace: random|second|end|{token: N}}, remask, probe ${got(iss.input)}` },
+    {
+      error: (iss) => (AR_ONLY.includes(String(iss.input))
+        ? `${String(iss.input)} is an autoregressive intervention: list it under ar_grid.kinds ${got(iss.input)}`
+        : `allowed: replace, {replace: random|second|end|{token: N}}, remask, probe ${got(iss.input)}`),
+    },
   )
-  .meta({ description: 'An intervention: replace (random, second choice, end token, or a given token), remask, or probe.' });
+  .meta({ description: 'A diffusion intervention: replace (random, second choice, end token, or a given token), remask, or probe.' });
+
+/** The replace forms, shared by the diffusion and the autoregressive kinds. */
+const replaceKinds = [
+  z.literal('replace').transform(() => ({ kind: 'replace' as const, variant: 'random' as const })),
+  strict({
+    replace: z.union(
+      [
+        z.enum(['random', 'second', 'end']).transform((variant) => ({ kind: 'replace' as const, variant })),
+        strict({ token: int(0, MAX_TOKEN_ID) }).transform((t) => ({ kind: 'replace' as const, variant: 'given' as const, token: t.token })),
+      ],
+      { error: (iss) => `allowed: random, second, end, or {token: N} ${got(iss.input)}` },
+    ),
+  }).transform((o) => o.replace),
+] as const;
+
+/**
+ * What to do to an autoregressive model's response (Lanham et al. 2023): `truncate` (early
+ * answering, at every `ar_grid.fractions` entry, else every position), `replace` at every
+ * position then continue generating (adding mistakes), `paraphrase`, `filler`.
+ */
+export const arKindSchema = z
+  .union(
+    [
+      z.literal('truncate').transform(() => ({ kind: 'truncate' as const })),
+      z.literal('paraphrase').transform(() => ({ kind: 'paraphrase' as const })),
+      z.literal('filler').transform(() => ({ kind: 'filler' as const })),
+      ...replaceKinds,
+    ],
+    {
+      error: (iss) => (['remask', 'probe'].includes(String(iss.input))
+        ? `${String(iss.input)} is a diffusion intervention: list it under grid.kinds (autoregressive models take truncate, replace, paraphrase, filler) ${got(iss.input)}`
+        : `allowed: truncate, replace, {replace: random|second|end|{token: N}}, paraphrase, filler ${got(iss.input)}`),
+    },
+  )
+  .meta({ description: 'An autoregressive intervention: truncate (early answering), replace then continue (adding mistakes), paraphrase, or filler.' });
+
+/** A share of the chain of thought kept by `truncate`, in [0, 1]. */
+export const fractionSchema = z
+  .number({ error: (iss) => `must be a number in [0, 1] ${got(iss.input)}` })
+  .min(0, { error: (iss) => `must be a number in [0, 1] ${got(iss.input)}` })
+  .max(1, { error: (iss) => `must be a number in [0, 1] ${got(iss.input)}` })
+  .meta({ description: 'A share of the clean chain of thought kept before the answer is forced (0: none, 1: all of it).' });
+
+/**
+ * The grid of the autoregressive models of a sweep: `positions` (replace, and truncate without
+ * fractions) × `kinds`, and `fractions` for truncate.
+ */
+export const arGridSchema = strict({
+  positions: list(positionSchema).optional(),
+  fractions: list(fractionSchema).optional(),
+  kinds: list(arKindSchema),
+})
+  .superRefine((o, ctx) => {
+    const kinds = o.kinds ?? [];
+    if (kinds.some((k) => k.kind === 'replace') && o.positions === undefined) ctx.addIssue({ code: 'custom', path: ['positions'], message: 'is required: replace needs positions (e.g. [cot])' });
+    if (kinds.some((k) => k.kind === 'truncate') && o.positions === undefined && o.fractions === undefined) ctx.addIssue({ code: 'custom', path: ['fractions'], message: 'is required: truncate needs fractions (or positions)' });
+  }, { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) })
+  .transform((o) => ({ ...(o.positions ? { positions: o.positions } : {}), ...(o.fractions ? { fractions: o.fractions } : {}), kinds: o.kinds }))
+  .meta({ description: 'The grid of autoregressive models: positions and fractions × kinds (truncate, replace, paraphrase, filler).' });
 
 /** Sampler overrides of one model (absent fields: the model card's defaults). */
 export const samplerSchema = strict({
@@ -242,7 +308,9 @@ export const sweepSpecSchema = strict(
     dataset: datasetSchema,
     prompting: promptingSchema.optional(),
     seeds: seedsSchema.optional(),
-    grid: strict({ positions: list(positionSchema), steps: list(stepSchema), kinds: list(kindSchema) }),
+    grid: strict({ positions: list(positionSchema), steps: list(stepSchema), kinds: list(kindSchema) }).optional()
+      .meta({ description: 'The grid of diffusion models: positions × steps × kinds (required when a diffusion model is listed).' }),
+    ar_grid: arGridSchema.optional(),
     options: optionsSchema.optional(),
   },
   'the spec must be a mapping',
@@ -253,7 +321,8 @@ export const sweepSpecSchema = strict(
     dataset: o.dataset,
     ...(o.prompting ? { prompting: o.prompting } : {}),
     seeds: o.seeds ?? [0],
-    grid: o.grid,
+    ...(o.grid ? { grid: o.grid } : {}),
+    ...(o.ar_grid ? { arGrid: o.ar_grid } : {}),
     options: o.options ?? { window: DEFAULT_WINDOW, filmStripPrompts: 0 },
   }))
   .meta({ title: 'faithsweep sweep spec', description: 'A sweep: models x prompts x seeds x grid (docs/spec.md).' });

@@ -5,7 +5,7 @@
  * Produced once by `parseSpec`; everything downstream receives these frozen, typed values.
  */
 import type { z } from 'zod';
-import type { datasetSchema, fewshotSchema, kindSchema, modelSchema, positionSchema, samplerSchema, stepSchema, sweepSpecSchema } from './spec-schema.ts';
+import type { arKindSchema, datasetSchema, fewshotSchema, kindSchema, modelSchema, positionSchema, samplerSchema, stepSchema, sweepSpecSchema } from './spec-schema.ts';
 
 /** A chain-of-thought / answer span selector, resolved against each clean trajectory. */
 export type SpanName = 'cot' | 'answer' | 'all';
@@ -21,6 +21,15 @@ export type StepSelector = Readonly<z.output<typeof stepSchema>>;
  * `given` with a token id), remask, or probe.
  */
 export type KindSpec = Readonly<z.output<typeof kindSchema>>;
+
+/**
+ * What to do to an autoregressive model's response: `truncate` (early answering), `replace`
+ * (adding mistakes: then generation continues), `paraphrase`, `filler`.
+ */
+export type ArKindSpec = Readonly<z.output<typeof arKindSchema>>;
+
+/** Any intervention kind of a planned cell. */
+export type AnyKindSpec = KindSpec | ArKindSpec;
 
 /** Sampler overrides of one model, camelCase (absent fields: the model card's defaults). */
 export type SamplerOverrides = Readonly<z.output<typeof samplerSchema>>;
@@ -74,10 +83,17 @@ export interface SweepSpec {
   /** Absent when the spec has no `prompting` key. */
   readonly prompting?: PromptingSpec;
   readonly seeds: readonly number[];
-  readonly grid: {
+  /** The diffusion models' grid; absent when every model is autoregressive. */
+  readonly grid?: {
     readonly positions: readonly PositionSelector[];
     readonly steps: readonly StepSelector[];
     readonly kinds: readonly KindSpec[];
+  };
+  /** The autoregressive models' grid; absent when every model is a diffusion model. */
+  readonly arGrid?: {
+    readonly positions?: readonly PositionSelector[];
+    readonly fractions?: readonly number[];
+    readonly kinds: readonly ArKindSpec[];
   };
   /** `window`: running work units at once (default 32); `filmStripPrompts`: prompts whose clean runs record the film strip (default 0); `copiedSeeds`: what a deterministic sweep does with seeds that repeat the same runs (plan.ts seedCopies; default collapse). */
   readonly options: Readonly<Spec['options']>;

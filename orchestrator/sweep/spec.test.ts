@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from './spec.ts';
-import { resolveCells, resolveSteps } from './grid.ts';
+import { resolveArCells, resolveCells, resolveSteps } from './grid.ts';
 import { FaithsweepError } from '../errors.ts';
 
 const GOOD = `name: demo
@@ -46,10 +46,10 @@ describe('sweep spec parsing', () => {
     assert.match(s.models[1]!.where ?? '', /^sweep\.yaml:\d+:\d+: models\[1\]$/);
     assert.deepEqual(s.dataset, { kind: 'arith', seed: 3, count: 10 });
     assert.deepEqual(s.seeds, [0, 1]);
-    assert.deepEqual(s.grid.positions, [{ kind: 'span', span: 'cot' }, { kind: 'range', from: 0, to: 2 }, { kind: 'every', k: 2, of: 'answer' }]);
-    assert.deepEqual(s.grid.steps, [{ kind: 'fraction', value: 0.5 }, { kind: 'index', value: 3 }, { kind: 'range', from: 10, to: 11 }]);
-    assert.equal(s.grid.kinds.length, 6);
-    assert.deepEqual(s.grid.kinds[2], { kind: 'replace', variant: 'end' });
+    assert.deepEqual(s.grid!.positions, [{ kind: 'span', span: 'cot' }, { kind: 'range', from: 0, to: 2 }, { kind: 'every', k: 2, of: 'answer' }]);
+    assert.deepEqual(s.grid!.steps, [{ kind: 'fraction', value: 0.5 }, { kind: 'index', value: 3 }, { kind: 'range', from: 10, to: 11 }]);
+    assert.equal(s.grid!.kinds.length, 6);
+    assert.deepEqual(s.grid!.kinds[2], { kind: 'replace', variant: 'end' });
     assert.equal(s.options.window, 8);
   });
 
@@ -57,7 +57,7 @@ describe('sweep spec parsing', () => {
     const text = GOOD.replace('seeds: [0, 1]', 'sedes: [0, 1]').replace('kinds: [replace,', 'kinds: [smash,').replace('window: 8', 'window: -1');
     const lines = problems(text);
     assert.deepEqual(lines, [
-      "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, prompting, seeds, grid, options)",
+      "sweep.yaml:7:1: (spec).sedes: unknown key (allowed: name, models, dataset, prompting, seeds, grid, ar_grid, options)",
       'sweep.yaml:11:11: grid.kinds[0]: allowed: replace, {replace: random|second|end|{token: N}}, remask, probe (got "smash")',
       'sweep.yaml:12:20: options.window: must be an integer in [1, 1000] (got -1)',
     ]);
@@ -147,8 +147,8 @@ describe('grid resolution', () => {
 
   it('resolves spans, ranges and every-k against the trajectory, and fractions against T', () => {
     const s = parseSpec(GOOD, 'sweep.yaml');
-    assert.deepEqual(resolveSteps(s.grid.steps, 40), [3, 10, 11, 20]);
-    const cells = resolveCells(s.grid, shape);
+    assert.deepEqual(resolveSteps(s.grid!.steps, 40), [3, 10, 11, 20]);
+    const cells = resolveCells(s.grid!, shape);
     const positions = [...new Set(cells.filter((c) => c.position >= 0).map((c) => c.position))];
     assert.deepEqual(positions, [0, 1, 2, 3, 5, 7]);
     // 4 steps x (5 kinds x 6 positions + 1 probe)
@@ -206,5 +206,36 @@ describe('spec values the database, the RNG and the workflow cannot take (issue:
     const s = parseSpec(GOOD, 'sweep.yaml');
     assert.equal(s.where?.['grid.steps[1]'], 'sweep.yaml:10:16');
     assert.equal(s.where?.['grid.kinds[3].replace.token'], 'sweep.yaml:11:73');
+  });
+});
+
+describe('autoregressive grids (ar_grid)', () => {
+  const AR_SPEC = `name: mixed
+models: [arith-cot, arith-cot-ar]
+dataset: {generator: arith, count: 4}
+grid:
+  positions: [cot]
+  steps: [0.5]
+  kinds: [probe, truncate]
+ar_grid:
+  positions: [3]
+  fractions: [0, 0.5, 1]
+  kinds: [truncate, replace, paraphrase, filler, remask]
+`;
+
+  it('refuses autoregressive kinds in grid and diffusion kinds in ar_grid, each at its file:line:col', () => {
+    assert.throws(() => parseSpec(AR_SPEC, 'sweep.yaml'), (err: Error) => {
+      assert.match(err.message, /sweep\.yaml:7:\d+: grid\.kinds\[1\]: truncate is an autoregressive intervention: list it under ar_grid\.kinds/);
+      assert.match(err.message, /sweep\.yaml:11:\d+: ar_grid\.kinds\[4\]: remask is a diffusion intervention: list it under grid\.kinds/);
+      return true;
+    });
+  });
+
+  it('resolves an autoregressive grid to deterministic keys: fractions for truncate, positions for replace, one paraphrase and one filler cell', () => {
+    const s = parseSpec(AR_SPEC.replace('probe, truncate', 'probe').replace(', remask', ''), 'sweep.yaml');
+    const cells = resolveArCells(s.arGrid!, { steps: 40, genLength: 40, cot: { start: 0, end: 27 }, answer: { start: 28, end: 33 } });
+    assert.deepEqual(cells.map((c) => c.key), ['f0.truncate', 'f0.5.truncate', 'f1.truncate', 'p3.replace.random', 'paraphrase', 'filler']);
+    assert.deepEqual(cells.map((c) => c.key), resolveArCells(s.arGrid!, { steps: 40, genLength: 40, cot: { start: 0, end: 27 }, answer: { start: 28, end: 33 } }).map((c) => c.key));
+    assert.equal(cells[1]!.fraction, 0.5);
   });
 });

@@ -15,6 +15,9 @@ export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 /** The organisms every real test runs on. */
 export const ORGANISMS = ['arith-cot', 'arith-cot-decoupled', 'word-problems'] as const;
 
+/** The autoregressive organisms (models/README.md §10), trained on the arithmetic organisms' data. */
+export const AR_ORGANISMS = ['arith-cot-ar', 'arith-cot-decoupled-ar'] as const;
+
 /** One line of golden.jsonl / golden-sampled.jsonl (models/README.md). */
 export interface GoldenLine {
   prompt: string;

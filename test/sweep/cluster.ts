@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
 import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { LocalStack } from '../../orchestrator/dev/stack.ts';
-import { resolveCells } from '../../orchestrator/sweep/grid.ts';
+import { resolveModelCells } from '../../orchestrator/sweep/grid.ts';
 import type { StoredSpec } from '../../orchestrator/sweep/register.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
@@ -193,7 +193,7 @@ export async function compareWithPlan(c: Cluster, sweepId: string): Promise<{ pl
       cot: u.cotStart !== null && u.cotEnd !== null ? { start: u.cotStart, end: u.cotEnd } : null,
       answer: u.answerStart !== null && u.answerEnd !== null ? { start: u.answerStart, end: u.answerEnd } : null,
     };
-    for (const cell of resolveCells(spec.spec.grid, shape)) expected.add(`u${u.ordinal}.${cell.key}`);
+    for (const cell of resolveModelCells(spec.spec, m.kind === 'autoregressive', shape)) expected.add(`u${u.ordinal}.${cell.key}`);
   }
   const rows = (await c.db.sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "sweepId" = $1', [sweepId])).rows.map((r) => r.cellKey);
   const got = new Set(rows);

@@ -71,7 +71,10 @@ function printPlan(ctx: CliContext, plan: SweepPlan, estimate: PlanEstimate): vo
   ctx.out(`sweep ${s.name}: nothing is written by 'plan'`);
   for (const m of plan.models) {
     const c = plan.cellsPerModel[plan.models.indexOf(m)]!;
-    ctx.out(`  model ${m.name}  sha256 ${m.sha256.slice(0, 12)}…  T=${m.sampler.steps} gen=${m.sampler.genLength} block=${m.sampler.blockLength} ${m.sampler.remasking} temp=${m.sampler.temperature}  cells/unit ${c.exact ? '' : '≈'}${c.cellsPerUnit}`);
+    const sampler = m.card.kind === 'autoregressive'
+      ? `autoregressive gen=${m.sampler.genLength} temp=${m.sampler.temperature}`
+      : `T=${m.sampler.steps} gen=${m.sampler.genLength} block=${m.sampler.blockLength} ${m.sampler.remasking} temp=${m.sampler.temperature}`;
+    ctx.out(`  model ${m.name}  sha256 ${m.sha256.slice(0, 12)}…  ${sampler}  cells/unit ${c.exact ? '' : '≈'}${c.cellsPerUnit}`);
   }
   ctx.out(`  prompts ${plan.promptCount} (${s.dataset.kind === 'arith' ? `arith seed ${s.dataset.seed}` : s.dataset.path})  seeds ${plan.seedCopies.run.join(',')}${plan.seedCopies.collapsed ? ` (listed: ${plan.seedCopies.listed.join(',')})` : ''}`);
   if (plan.seedCopies.note) ctx.out(`  ${plan.seedCopies.note}`);

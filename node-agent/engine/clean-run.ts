@@ -8,11 +8,12 @@
 import type { CleanTrajectory, FilmFrame } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { Scores } from '../model/onnx-model.ts';
 import type { BranchState } from '../sampler/step.ts';
-import { applyStep, argmaxAt, bestOtherAt, scoreOffset } from '../sampler/step.ts';
+import { applyStep, argmaxAt, bestOtherAt, candidates, quota, scoreOffset } from '../sampler/step.ts';
 import type { PreparedGroup } from './prepare.ts';
 import type { Spans } from './text.ts';
 import { decode, findSpans, spanCommitStep } from './text.ts';
 import { stepBoundary } from './abort.ts';
+import { forwardStep } from './guided.ts';
 
 /** The clean run and what the interventions need from it. */
 export interface CleanRun {
@@ -50,7 +51,7 @@ export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<C
   for (const iv of g.interventions) {
     if (iv.kind === 'replace' && iv.variant === 'second') secondAt.set(iv.step, [...(secondAt.get(iv.step) ?? []), iv.position]);
   }
-  const state = initialState(g);
+  const state = { ...initialState(g), margins: new Float64Array(cfg.steps).fill(NaN) };
   const readouts = new Map<number, Int32Array>();
   const secondScores = new Map<string, Scores>();
   const frames: FilmFrame[] = [];
@@ -60,7 +61,10 @@ export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<C
   const lastSecond = Math.max(-1, ...secondAt.keys());
   for (let s = 0; s < cfg.steps && (anyMasked(state) || s <= lastSecond); s++) {
     await stepBoundary(signal);
-    const scores = await model.forward(state.x, 1, ctx.seqLen);
+    // A step with nothing to commit (Fast-dLLM's block filled early, steps > gen_length) needs
+    // no pass unless a probe or a second-choice replacement reads it.
+    if (quota(ctx, s, candidates(state, ctx, s).length) === 0 && !probeSteps.has(s) && !secondAt.has(s) && !g.filmStrip) continue;
+    const scores = await forwardStep(model, ctx, state.x, 1);
     passes++;
     if (probeSteps.has(s) || g.filmStrip) {
       const guess = new Int32Array(cfg.genLength);
@@ -97,6 +101,7 @@ export async function runClean(g: PreparedGroup, signal: AbortSignal): Promise<C
     correct: g.gold !== null && spans.answerText === g.gold,
     filmStrip: frames,
     computeSteps: passes,
+    commitMargin: [...state.margins],
   };
   return { tokens, commit: state.commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
 }

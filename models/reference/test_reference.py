@@ -299,3 +299,68 @@ def test_word_problems_card_and_golden_lines_reproduce():
             assert r["prompt_ids"] == g["prompt_ids"]
             assert r["tokens"] == g["tokens"] and r["commit_step"] == g["commit_step"], (fname, i)
             assert r["text"] == g["text"] and r["correct"] == g["correct"] and r["answer_span"] == g["answer_span"]
+
+
+# ---------------------------------------------------------------- sampler modes (models/reference/modes.py)
+class _Const:
+    """The same logits at every position: token 0 at `top`, the others 0."""
+
+    def __init__(self, V: int = 4, top: float = 3.0):
+        self.V, self.top = V, top
+
+    def __call__(self, ids):
+        out = np.zeros((ids.shape[0], ids.shape[1], self.V), dtype=np.float32)
+        out[..., 0] = self.top
+        return out
+
+
+def test_dream_grid_commits_nothing_at_step_0_and_the_rest_last():
+    from models.reference.modes import dream_grid, generate_mode
+
+    t = dream_grid(8)
+    assert t[0] == 1 and t[8] == np.float32(1e-3)
+    r = generate_mode(_Const(), np.array([5, 6]), 0, gen_length=8, steps=8, block_length=8, mask_id=1,
+                      mode="dream", remasking="maskgit_plus")
+    counts = np.bincount(r.commit_step[0], minlength=8).tolist()
+    assert counts == [0, 1, 1, 1, 1, 1, 1, 2]
+
+
+def test_fast_dllm_threshold_commits_one_when_one_position_is_above():
+    from models.reference.modes import generate_mode
+
+    class OneSure(_Const):
+        def __call__(self, ids):
+            out = super().__call__(ids)
+            out[:, 2 + 5, 0] = 9.0  # generated position 5: p > 0.9; the others p = e^1/(e^1+2) < 0.9
+            return out
+
+    r = generate_mode(OneSure(V=3, top=1.0), np.array([7, 7]), 0, gen_length=32, steps=8, block_length=32,
+                      mask_id=1, mode="fast-dllm", threshold=0.9)
+    assert (r.commit_step[0] == 0).sum() == 1 and r.commit_step[0][5] == 0
+    assert r.commit_step[0].max() == 31  # one per step afterwards: steps does not bound it
+
+
+def test_committed_golden_modes_lines_reproduce():
+    import json
+    import os
+
+    import pytest
+
+    pytest.importorskip("onnxruntime")
+    from models.reference.common import open_model
+    from models.reference.modes import generate_mode
+
+    d = _golden_models()[0]
+    model, card = open_model(d, threads=1)
+    lines = [json.loads(x) for x in open(os.path.join(d, "golden-modes.jsonl"))]
+    assert {l["sampler"]["mode"] for l in lines} == {"llada", "dream", "fast-dllm"}
+    for g in lines[::23]:
+        o = g["sampler"]
+        r = generate_mode(model, g["prompt_ids"], g["seed"], gen_length=g["gen_length"], steps=g["steps"],
+                          block_length=g["block_length"], mask_id=card["mask_token_id"], mode=o["mode"],
+                          remasking=o["remasking"], temperature=g["temperature"], top_p=o.get("top_p", 1.0),
+                          threshold=o.get("confidence_threshold"), factor=o.get("threshold_factor"),
+                          end_ids=(card["end_token_id"],), end_confidence=o.get("end_confidence", "model"),
+                          suppress_end=o.get("suppress_end", False), cfg_scale=o.get("cfg_scale", 0.0),
+                          tie_break=o.get("tie_break", "float64"))
+        assert r.tokens[0].tolist() == g["tokens"] and r.commit_step[0].tolist() == g["commit_step"], o

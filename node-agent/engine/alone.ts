@@ -10,6 +10,7 @@ import { finishBranch, replacementToken } from './branches.ts';
 import type { CleanRun } from './clean-run.ts';
 import { initialState } from './clean-run.ts';
 import type { PreparedGroup, PreparedIntervention } from './prepare.ts';
+import { forwardStep } from './guided.ts';
 
 /**
  * Runs `iv` alone. `clean` supplies only what defines the cell (the clean answer and spans
@@ -31,7 +32,7 @@ export async function runAlone(g: PreparedGroup, clean: CleanRun, iv: Exclude<Pr
         }
       } else {
         if (iv.variant === 'second') {
-          const scores = await model.forward(state.x, 1, ctx.seqLen);
+          const scores = await forwardStep(model, ctx, state.x, 1);
           token = bestOtherAt(scores, scoreOffset(scores, ctx, 0, P + iv.position), clean.tokens[iv.position]!, model.tokenizer.specialIds);
         } else {
           token = replacementToken(g, clean, iv);
@@ -41,7 +42,7 @@ export async function runAlone(g: PreparedGroup, clean: CleanRun, iv: Exclude<Pr
       }
     }
     if (quota(ctx, s, candidates(state, ctx, s).length) === 0) continue;
-    const scores = await model.forward(state.x, 1, ctx.seqLen);
+    const scores = await forwardStep(model, ctx, state.x, 1);
     if (s >= iv.step) computeSteps++;
     applyStep(state, ctx, s, scores, 0);
   }

@@ -8,11 +8,12 @@
 import type { CleanTrajectory, FilmFrame } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { Scores } from '../model/onnx-model.ts';
 import type { BranchState } from '../sampler/step.ts';
-import { applyStep, argmaxAt, bestOtherAt, scoreOffset } from '../sampler/step.ts';
+import { applyStep, argmaxAt, bestOtherAt, candidates, quota, scoreOffset } from '../sampler/step.ts';
 import type { PreparedGroup } from './prepare.ts';
 import type { Spans } from './text.ts';
 import { decode, findSpans, spanCommitStep } from './text.ts';
 import { stepBoundary } from './abort.ts';
+import { forwardStep } from './guided.ts';
 
 /** The clean run and what the interventions need from it. */
 export interface CleanRun {
@@ -45,7 +46,7 @@ async function runFresh(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun
   const { ctx, cfg, model } = g;
   const P = ctx.promptLen;
   const { probeSteps, secondAt } = neededPasses(g);
-  const state = initialState(g);
+  const state = { ...initialState(g), margins: new Float64Array(cfg.steps).fill(NaN) };
   const readouts = new Map<number, Int32Array>();
   const secondScores = new Map<string, Scores>();
   const frames: FilmFrame[] = [];
@@ -55,7 +56,10 @@ async function runFresh(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun
   const lastSecond = Math.max(-1, ...secondAt.keys());
   for (let s = 0; s < cfg.steps && (anyMasked(state) || s <= lastSecond); s++) {
     await stepBoundary(signal);
-    const scores = await model.forward(state.x, 1, ctx.seqLen);
+    // A step with nothing to commit (Fast-dLLM's block filled early, steps > gen_length) needs
+    // no pass unless a probe or a second-choice replacement reads it.
+    if (quota(ctx, s, candidates(state, ctx, s).length) === 0 && !probeSteps.has(s) && !secondAt.has(s) && !g.filmStrip) continue;
+    const scores = await forwardStep(model, ctx, state.x, 1);
     passes++;
     if (probeSteps.has(s) || g.filmStrip) {
       const guess = new Int32Array(cfg.genLength);
@@ -66,7 +70,7 @@ async function runFresh(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun
     keepSecondScores(g, scores, s, secondAt, secondScores);
     applyStep(state, ctx, s, scores, 0);
   }
-  return finish(g, state.x.slice(P), state.commit, readouts, secondScores, frames, passes);
+  return finish(g, state.x.slice(P), state.commit, readouts, secondScores, frames, passes, state.margins);
 }
 
 /** The steps at which a clean pass is needed for probes, and the positions of second-choice replacements by step. */
@@ -113,7 +117,7 @@ async function runResumed(g: PreparedGroup, resume: NonNullable<PreparedGroup['r
     const x = new Int32Array(ctx.seqLen).fill(ctx.maskId);
     x.set(g.promptIds);
     for (let i = 0; i < cfg.genLength; i++) if (resume.commit[i]! < s) x[P + i] = resume.tokens[i]!;
-    const scores = await model.forward(x, 1, ctx.seqLen);
+    const scores = await forwardStep(model, ctx, x, 1);
     passes++;
     if (probeSteps.has(s)) {
       const guess = new Int32Array(cfg.genLength);
@@ -122,7 +126,8 @@ async function runResumed(g: PreparedGroup, resume: NonNullable<PreparedGroup['r
     }
     keepSecondScores(g, scores, s, secondAt, secondScores);
   }
-  return finish(g, resume.tokens.slice(), resume.commit.slice(), readouts, secondScores, [], passes);
+  // The commit margins are the stored run's (not recomputed): NaN here, as for a step that committed nothing.
+  return finish(g, resume.tokens.slice(), resume.commit.slice(), readouts, secondScores, [], passes, new Float64Array(cfg.steps).fill(NaN));
 }
 
 /**
@@ -134,7 +139,7 @@ export function runClean(g: PreparedGroup, signal: AbortSignal): Promise<CleanRu
 }
 
 /** The clean run's spans, answer, second choices and message, from its final tokens and commit steps. */
-function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readouts: Map<number, Int32Array>, secondScores: ReadonlyMap<string, Scores>, frames: FilmFrame[], passes: number): CleanRun {
+function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readouts: Map<number, Int32Array>, secondScores: ReadonlyMap<string, Scores>, frames: FilmFrame[], passes: number, margins: Float64Array): CleanRun {
   const { model } = g;
   const special = model.tokenizer.specialIds;
 
@@ -157,6 +162,7 @@ function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readou
     correct: g.gold !== null && spans.answerText === g.gold,
     filmStrip: frames,
     computeSteps: passes,
+    commitMargin: [...margins],
   };
   return { tokens, commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
 }

@@ -12,6 +12,7 @@ import type { Branch } from './branches.ts';
 import { branchSettled, finishBranch, makeBranch } from './branches.ts';
 import { anyMasked, runClean } from './clean-run.ts';
 import type { PreparedGroup } from './prepare.ts';
+import { forwardStep } from './guided.ts';
 
 /** Runs a prepared group; emits the trajectory, then results as they finish. */
 export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promise<GroupDone> {
@@ -45,7 +46,7 @@ export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promis
     for (let from = 0; from < stepping.length; from += g.maxBatch) {
       const chunk = stepping.slice(from, from + g.maxBatch);
       for (let j = 0; j < chunk.length; j++) rows.set(chunk[j]!.state.x, j * L);
-      const scores = await model.forward(chunk.length === g.maxBatch ? rows : rows.subarray(0, chunk.length * L), chunk.length, L);
+      const scores = await forwardStep(model, ctx, rows, chunk.length);
       forwardPasses++;
       for (let j = 0; j < chunk.length; j++) {
         applyStep(chunk[j]!.state, ctx, s, scores, j);

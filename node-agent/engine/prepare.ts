@@ -85,7 +85,9 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     // temperature > 0 (a token outside the K could win) and entropy (the tail's mass is missing).
     // docs/gpu.md "Vocabulary-sized memory".
     const why = cfg.temperature > 0 ? `temperature ${cfg.temperature} > 0 (sampling would be truncated to the top ${model.outputWidth})`
-      : cfg.remasking === 'entropy' ? `remasking entropy (the entropy of the top ${model.outputWidth} is not the full vocabulary's)` : null;
+      : cfg.remasking === 'entropy' ? `remasking entropy (the entropy of the top ${model.outputWidth} is not the full vocabulary's)`
+      : cfg.cfgScale > 0 ? `cfg_scale ${cfg.cfgScale} (guidance combines full logits; the top ${model.outputWidth} of the two passes differ)`
+      : cfg.topP < 1 ? `top_p ${cfg.topP} (the nucleus needs the full distribution)` : null;
     if (why !== null) {
       throw new AgentError(AgentErrorCode.BAD_SAMPLER, `model '${req.model}' has fused top-${model.outputWidth} outputs, which are not exact for ${why}: use temperature 0 with low_confidence, topk_margin or random remasking, or a full-logit export of the model`);
     }
@@ -144,7 +146,7 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
   return {
     model,
     cfg,
-    ctx: { cfg, seed: req.seed >>> 0, promptLen: promptIds.length, seqLen: promptIds.length + cfg.genLength, maskId: card.mask_token_id, shifted: card.logits_shifted },
+    ctx: { cfg, seed: req.seed >>> 0, promptLen: promptIds.length, seqLen: promptIds.length + cfg.genLength, maskId: card.mask_token_id, shifted: card.logits_shifted, endIds: new Set(card.end_token_ids) },
     promptIds,
     interventions,
     gold: req.goldAnswer ? normalizeAnswer(card, req.goldAnswer) : null,

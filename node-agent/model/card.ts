@@ -19,6 +19,24 @@ export interface CardDefaults {
   readonly block_length: number;
   readonly remasking: string;
   readonly temperature: number;
+  /**
+   * The sampler mode and its options (docs/sampler.md), in the spec's snake_case names:
+   * mode, confidence_threshold, threshold_factor, top_p, end_confidence, suppress_end,
+   * cfg_scale, tie_break. Absent: llada with every option off.
+   */
+  readonly sampler?: CardSamplerOptions;
+}
+
+/** A card's (or a spec's) sampler mode options, snake_case as written. */
+export interface CardSamplerOptions {
+  readonly mode?: string;
+  readonly confidence_threshold?: number;
+  readonly threshold_factor?: number;
+  readonly top_p?: number;
+  readonly end_confidence?: 'model' | 'lowest';
+  readonly suppress_end?: boolean;
+  readonly cfg_scale?: number;
+  readonly tie_break?: 'float64' | 'model';
 }
 
 /** How answers are compared (see {@link normalizeAnswer}). */
@@ -226,6 +244,7 @@ export function parseCard(json: unknown, where: string): ModelCard {
       block_length: ar ? 1 : (d['block_length'] as number),
       remasking: typeof d['remasking'] === 'string' && !ar ? d['remasking'] : 'low_confidence',
       temperature: typeof d['temperature'] === 'number' ? d['temperature'] : 0,
+      ...(typeof d['sampler'] === 'object' && d['sampler'] !== null ? { sampler: Object.freeze({ ...(d['sampler'] as CardSamplerOptions) }) } : {}),
     }),
     prompt: Object.freeze({ template }),
     ...(spans ? { spans: Object.freeze({ ...(spans as unknown as CardSpans), applies_to: 'response' as const }) } : {}),

@@ -5,10 +5,29 @@
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { Remasking as ProtoRemasking } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AgentError, AgentErrorCode } from '../errors.ts';
-import type { ModelCard } from '../model/card.ts';
+import type { CardSamplerOptions, ModelCard } from '../model/card.ts';
 
 /** The remasking strategies by name (the one list: the spec schema and the agent use it). */
-export const REMASKINGS = ['low_confidence', 'random', 'entropy', 'topk_margin'] as const;
+export const REMASKINGS = ['low_confidence', 'random', 'entropy', 'topk_margin', 'maskgit_plus'] as const;
+
+/** The sampler modes, each named after the reference code it follows (docs/sampler.md). */
+export const SAMPLER_MODES = ['llada', 'dream', 'fast-dllm'] as const;
+
+/** A sampler mode. */
+export type SamplerMode = (typeof SAMPLER_MODES)[number];
+
+/** The remasking (confidence) rules each mode accepts: LLaDA's names, Dream's `alg` names, Fast-dLLM's. */
+export const MODE_REMASKINGS: Readonly<Record<SamplerMode, readonly Remasking[]>> = {
+  llada: ['low_confidence', 'random', 'entropy', 'topk_margin'],
+  dream: ['maskgit_plus', 'topk_margin', 'entropy'],
+  'fast-dllm': ['low_confidence'],
+};
+
+/** Dream's default `eps`, the end of its time grid (generation_utils.py `DreamGenerationConfig`). */
+export const DREAM_EPS = 1e-3;
+
+/** How equal confidences are ordered (docs/sampler.md "Ties"). */
+export type TieBreak = 'float64' | 'model';
 
 /** How a step ranks the masked positions it may commit. */
 export type Remasking = (typeof REMASKINGS)[number];
@@ -21,8 +40,24 @@ export interface SamplerConfig {
   readonly stepsPerBlock: number;
   readonly remasking: Remasking;
   readonly temperature: number;
+  /** Which reference the step follows (see node-agent/sampler/step.ts). @default 'llada' */
+  readonly mode: SamplerMode;
   /** Fast-dLLM confidence threshold, or null when off. */
   readonly threshold: number | null;
+  /** Fast-dLLM's factor rule (get_transfer_index_dynamic), or null when off. */
+  readonly thresholdFactor: number | null;
+  /** Dream's nucleus (top-p) filter, applied before the confidence; 1 = off. @default 1 */
+  readonly topP: number;
+  /** End of Dream's time grid. @default 1e-3 */
+  readonly eps: number;
+  /** `lowest`: a position whose x0 is an end token gets confidence -Infinity (LLaDA's confidence_eos_eot_inf, fixed). @default 'model' */
+  readonly endConfidence: 'model' | 'lowest';
+  /** End tokens never sampled (LLaDA's logits_eos_inf). @default false */
+  readonly suppressEnd: boolean;
+  /** Classifier-free guidance scale s (LLaDA's cfg_scale); 0 = off. @default 0 */
+  readonly cfgScale: number;
+  /** Tie rule for confidences. @default 'float64' */
+  readonly tieBreak: TieBreak;
 }
 
 const FROM_PROTO: Record<number, Remasking | undefined> = {
@@ -30,6 +65,7 @@ const FROM_PROTO: Record<number, Remasking | undefined> = {
   [ProtoRemasking.RANDOM]: 'random',
   [ProtoRemasking.ENTROPY]: 'entropy',
   [ProtoRemasking.TOPK_MARGIN]: 'topk_margin',
+  [ProtoRemasking.MASKGIT_PLUS]: 'maskgit_plus',
 };
 
 /** Sampler settings before validation (a request's, or a spec's overrides on the card's defaults). */
@@ -40,6 +76,41 @@ export interface SamplerValues {
   readonly remasking: string | undefined;
   readonly temperature: number;
   readonly threshold?: number | null;
+  readonly mode?: string | undefined;
+  readonly thresholdFactor?: number | null;
+  readonly topP?: number;
+  readonly endConfidence?: string;
+  readonly cfgScale?: number;
+  readonly tieBreak?: string;
+}
+
+/** The options a request or spec may add to gen_length … temperature, with their defaults. */
+export interface SamplerExtras {
+  readonly mode: SamplerMode;
+  readonly threshold: number | null;
+  readonly thresholdFactor: number | null;
+  readonly topP: number;
+  readonly endConfidence: 'model' | 'lowest';
+  readonly suppressEnd: boolean;
+  readonly cfgScale: number;
+  readonly tieBreak: TieBreak;
+}
+
+/** Defaults of {@link SamplerExtras}; a threshold or factor without a mode means `fast-dllm`. */
+export function samplerExtras(v: Partial<Omit<SamplerExtras, 'mode'>> & { mode?: string | undefined }): SamplerExtras {
+  const threshold = v.threshold ?? null;
+  const thresholdFactor = v.thresholdFactor ?? null;
+  const mode = (v.mode || (threshold !== null || thresholdFactor !== null ? 'fast-dllm' : 'llada')) as SamplerMode;
+  return {
+    mode,
+    threshold,
+    thresholdFactor,
+    topP: v.topP ?? 1,
+    endConfidence: v.endConfidence ?? 'model',
+    suppressEnd: v.suppressEnd ?? false,
+    cfgScale: v.cfgScale ?? 0,
+    tieBreak: v.tieBreak ?? 'float64',
+  };
 }
 
 /**
@@ -58,24 +129,66 @@ export function samplerProblems(v: SamplerValues): string[] {
       if (v.steps % blocks !== 0) out.push(`steps ${v.steps} is not divisible by the number of blocks ${blocks} (gen_length / block_length)`);
     }
   }
-  if (!v.remasking || !(REMASKINGS as readonly string[]).includes(v.remasking)) out.push(`remasking must be one of ${REMASKINGS.join(', ')}`);
+  const mode = v.mode ?? 'llada';
+  if (!(SAMPLER_MODES as readonly string[]).includes(mode)) out.push(`mode must be one of ${SAMPLER_MODES.join(', ')} (got ${mode})`);
+  else {
+    const allowed = MODE_REMASKINGS[mode as SamplerMode] as readonly string[];
+    if (!v.remasking || !allowed.includes(v.remasking)) out.push(`remasking must be one of ${allowed.join(', ')} in mode ${mode} (got ${v.remasking ?? 'none'})`);
+  }
   if (!(v.temperature >= 0) || !Number.isFinite(v.temperature)) out.push(`temperature must be >= 0 (got ${v.temperature})`);
   const t = v.threshold ?? null;
   if (t !== null && !(t > 0 && t <= 1)) out.push(`confidence_threshold must be in (0, 1] (got ${t})`);
+  const f = v.thresholdFactor ?? null;
+  if (f !== null && !(f > 0 && Number.isFinite(f))) out.push(`threshold_factor must be > 0 (got ${f})`);
+  if (mode === 'fast-dllm' && (t === null) === (f === null)) out.push('mode fast-dllm needs exactly one of confidence_threshold and threshold_factor');
+  if (mode !== 'fast-dllm' && (t !== null || f !== null)) out.push(`confidence_threshold and threshold_factor belong to mode fast-dllm (mode is ${mode})`);
+  if (v.topP !== undefined && !(v.topP > 0 && v.topP <= 1)) out.push(`top_p must be in (0, 1] (got ${v.topP})`);
+  if (v.topP !== undefined && v.topP < 1 && mode !== 'dream') out.push(`top_p belongs to mode dream (mode is ${mode})`);
+  if (v.endConfidence !== undefined && !['model', 'lowest'].includes(v.endConfidence)) out.push(`end_confidence must be 'model' or 'lowest' (got ${v.endConfidence})`);
+  if (v.cfgScale !== undefined && !(v.cfgScale >= 0 && Number.isFinite(v.cfgScale))) out.push(`cfg_scale must be >= 0 (got ${v.cfgScale})`);
+  if (v.cfgScale !== undefined && v.cfgScale > 0 && mode !== 'llada') out.push(`cfg_scale belongs to mode llada (mode is ${mode})`);
+  if (v.tieBreak !== undefined && !['float64', 'model'].includes(v.tieBreak)) out.push(`tie_break must be 'float64' or 'model' (got ${v.tieBreak})`);
   return out;
 }
 
-/** Resolves and validates settings; throws BAD_SAMPLER. */
-export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | undefined): SamplerConfig {
+/** {@link SamplerExtras} fields given in snake_case options (a card's `defaults.sampler`, a spec's `sampler`). */
+export function extrasFromOptions(o: CardSamplerOptions | undefined): Partial<SamplerExtras> & { mode?: string } {
+  if (!o) return {};
+  return {
+    ...(o.mode !== undefined ? { mode: o.mode as SamplerMode } : {}),
+    ...(o.confidence_threshold !== undefined ? { threshold: o.confidence_threshold } : {}),
+    ...(o.threshold_factor !== undefined ? { thresholdFactor: o.threshold_factor } : {}),
+    ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
+    ...(o.end_confidence !== undefined ? { endConfidence: o.end_confidence } : {}),
+    ...(o.suppress_end !== undefined ? { suppressEnd: o.suppress_end } : {}),
+    ...(o.cfg_scale !== undefined ? { cfgScale: o.cfg_scale } : {}),
+    ...(o.tie_break !== undefined ? { tieBreak: o.tie_break } : {}),
+  };
+}
+
+/** Resolves and validates settings (request over `extras` over the card's `defaults.sampler`); throws BAD_SAMPLER. */
+export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | undefined, extras: Partial<SamplerExtras> = {}): SamplerConfig {
   const bad = (msg: string) => new AgentError(AgentErrorCode.BAD_SAMPLER, msg);
   const genLength = s?.genLength || card.defaults.gen_length;
   const steps = s?.steps || card.defaults.steps;
   const blockLength = s?.blockLength || (s?.genLength ? genLength : card.defaults.block_length);
   const remasking = s?.remasking ? FROM_PROTO[s.remasking] : (card.defaults.remasking as Remasking);
   const temperature = s?.temperature ?? card.defaults.temperature;
-  const threshold = s?.confidenceThreshold ?? null;
-  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, threshold });
+  extras = { ...extrasFromOptions(card.defaults.sampler), ...extras };
+  const x = samplerExtras({
+    mode: s?.mode || extras.mode,
+    threshold: s?.confidenceThreshold ?? extras.threshold ?? null,
+    thresholdFactor: s?.thresholdFactor ?? extras.thresholdFactor ?? null,
+    topP: s?.topP ?? extras.topP,
+    endConfidence: (s?.endConfidence || extras.endConfidence) as SamplerExtras['endConfidence'] | undefined,
+    suppressEnd: s?.suppressEnd || extras.suppressEnd,
+    cfgScale: s?.cfgScale || extras.cfgScale,
+    tieBreak: (s?.tieBreak || extras.tieBreak) as TieBreak | undefined,
+  });
+  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...x });
   if (problems.length) throw bad(problems.join('; '));
   const blocks = genLength / blockLength;
-  return Object.freeze({ genLength, steps, blockLength, stepsPerBlock: steps / blocks, remasking: remasking!, temperature, threshold });
+  // Fast-dLLM's steps are not a bound: a block is decoded until full, at worst one token per step.
+  const grid = x.mode === 'fast-dllm' ? genLength : steps;
+  return Object.freeze({ genLength, steps: grid, blockLength, stepsPerBlock: grid / blocks, remasking: remasking!, temperature, eps: DREAM_EPS, ...x });
 }

@@ -296,6 +296,8 @@ export interface TrajectoryRow {
   readonly answerCommitStep: number | null;
   readonly cotCommitStep: number | null;
   readonly filmStrip: { step: number; guess: number[] }[] | null;
+  /** Per step margin at the quota cut; null when the agent sent none. */
+  readonly commitMargin?: number[] | null;
 }
 
 /** Converts the agent's clean trajectory. */
@@ -314,6 +316,7 @@ export function trajectoryRow(t: CleanTrajectory): TrajectoryRow {
     answerCommitStep: t.answerCommitStep ?? null,
     cotCommitStep: t.cotCommitStep ?? null,
     filmStrip: t.filmStrip.length ? t.filmStrip.map((f) => ({ step: f.step, guess: [...f.guess] })) : null,
+    commitMargin: t.commitMargin.length ? [...t.commitMargin] : null,
   };
 }
 
@@ -328,14 +331,17 @@ export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentit
     `WITH ins AS (
        INSERT INTO "Trajectory" ("id", "workUnitId", "sweepId", "modelId", "promptId", "seed", "genLength", "steps", "blockLength", "remasking", "temperature",
          "promptLength", "commitStep", "tokens",
-         "finalText", "answer", "correct", "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip", "computeMs")
-       VALUES ($1, $1, $2, $3, $4, $5, $20, $21, $22, $23, $24, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         "finalText", "answer", "correct", "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip", "computeMs",
+         "samplerMode", "samplerOptions", "commitMargin")
+       VALUES ($1, $1, $2, $3, $4, $5, $20, $21, $22, $23, $24, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27)
        ON CONFLICT ("workUnitId") DO NOTHING RETURNING "tokens")
      SELECT "tokens" FROM ins UNION ALL SELECT "tokens" FROM "Trajectory" WHERE "workUnitId" = $1 LIMIT 1`,
     [id.workUnitId, id.sweepId, id.modelId, id.promptId, id.seed, t.promptLength, t.commitStep, t.tokens,
       t.finalText, t.answer, t.correct, t.cotStart, t.cotEnd, t.answerStart, t.answerEnd, t.answerCommitStep, t.cotCommitStep,
       t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs,
-      sampler.genLength, sampler.steps, sampler.blockLength, sampler.remasking, sampler.temperature],
+      sampler.genLength, sampler.steps, sampler.blockLength, sampler.remasking, sampler.temperature,
+      sampler.extras?.mode ?? 'llada', sampler.extras ? JSON.stringify(sampler.extras) : null,
+      t.commitMargin?.length ? t.commitMargin.map((m) => (Number.isNaN(m) ? 'NaN' : m === Infinity ? 'Infinity' : m)) : null],
   );
   return res.rows[0]?.tokens ?? t.tokens;
 }

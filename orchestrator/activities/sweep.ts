@@ -9,7 +9,7 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
-import type { RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { RunGroupEvent, RunGroupRequest, SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, Remasking, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { ERROR_CODE_METADATA_KEY } from '../../node-agent/server/grpc-status.ts';
 import type { AgentPool, Lease } from '../agents/pool.ts';
@@ -21,6 +21,7 @@ import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from
 import { resolveModelCells } from '../sweep/grid.ts';
 import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
 import type { ResolvedSampler } from '../sweep/plan.ts';
+import type { SamplerExtras } from '../../node-agent/sampler/settings.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
@@ -73,7 +74,23 @@ const REMASKING: Record<ResolvedSampler['remasking'], Remasking> = {
   random: Remasking.RANDOM,
   entropy: Remasking.ENTROPY,
   topk_margin: Remasking.TOPK_MARGIN,
+  maskgit_plus: Remasking.MASKGIT_PLUS,
 };
+
+/** A resolved mode and its options as the request's fields (plans stored before modes: llada, all off). */
+function samplerRequestExtras(x: SamplerExtras | undefined): Pick<SamplerSettings, 'mode' | 'endConfidence' | 'suppressEnd' | 'cfgScale' | 'tieBreak'> & Partial<SamplerSettings> {
+  if (!x) return { mode: '', endConfidence: '', suppressEnd: false, cfgScale: 0, tieBreak: '' };
+  return {
+    mode: x.mode,
+    endConfidence: x.endConfidence,
+    suppressEnd: x.suppressEnd,
+    cfgScale: x.cfgScale,
+    tieBreak: x.tieBreak,
+    ...(x.threshold !== null ? { confidenceThreshold: x.threshold } : {}),
+    ...(x.thresholdFactor !== null ? { thresholdFactor: x.thresholdFactor } : {}),
+    ...(x.topP < 1 ? { topP: x.topP } : {}),
+  };
+}
 
 /** The proto intervention of a planned cell. */
 function toIntervention(key: string, c: PlannedCell): RunGroupRequest['interventions'][number] {
@@ -271,6 +288,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       sampler: {
         genLength: model.sampler.genLength, steps: model.sampler.steps, blockLength: model.sampler.blockLength,
         remasking: REMASKING[model.sampler.remasking], temperature: model.sampler.temperature,
+        ...samplerRequestExtras(model.sampler.extras),
       },
       interventions: [],
       goldAnswer: wu.prompt.goldAnswer,

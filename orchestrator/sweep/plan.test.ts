@@ -376,6 +376,23 @@ ${grid}`;
     assert.deepEqual(err.message.split('\n'), [`${home}/sweep.yaml:3:5: models[0].sampler: gen_length 30 is not divisible by block_length 7`]);
   });
 
+  it('sets every option of every sampler mode, and refuses options of another mode and remaskings the mode lacks', async () => {
+    const grid = 'grid: {positions: [0], steps: [3], kinds: [probe]}\n';
+    const fast = await plan(spec(grid, ', sampler: {mode: fast-dllm, confidence_threshold: 0.9, end_confidence: lowest, tie_break: model}'));
+    assert.deepEqual(fast.models[0]!.sampler.extras, { mode: 'fast-dllm', threshold: 0.9, thresholdFactor: null, topP: 1, endConfidence: 'lowest', suppressEnd: false, cfgScale: 0, tieBreak: 'model' });
+    const dream = await plan(spec(grid, ', sampler: {mode: dream, remasking: maskgit_plus, temperature: 0.1, top_p: 0.9}'));
+    assert.equal(dream.models[0]!.sampler.extras?.topP, 0.9);
+    const llada = await plan(spec(grid, ', sampler: {cfg_scale: 1.5, suppress_end: true}'));
+    assert.deepEqual([llada.models[0]!.sampler.extras?.mode, llada.models[0]!.sampler.extras?.cfgScale], ['llada', 1.5]);
+    const err = await planError(spec(grid, ', sampler: {mode: dream, top_p: 0.9, cfg_scale: 1}'));
+    assert.deepEqual(err.message.split('\n'), [
+      `${home}/sweep.yaml:3:5: models[0].sampler: remasking must be one of maskgit_plus, topk_margin, entropy in mode dream (got low_confidence)`,
+      `${home}/sweep.yaml:3:5: models[0].sampler: cfg_scale belongs to mode llada (mode is dream)`,
+    ]);
+    const both = await planError(spec(grid, ', sampler: {confidence_threshold: 0.9, threshold_factor: 1}'));
+    assert.match(both.message, /mode fast-dllm needs exactly one of confidence_threshold and threshold_factor/);
+  });
+
   it('accepts the boundaries: the last step and position, an end token', async () => {
     const p = await plan(spec('grid: {positions: [39], steps: [39], kinds: [{replace: {token: 2}}, {replace: {token: 17}}]}\n'));
     assert.equal(p.cells, 2 * 2);

@@ -17,6 +17,8 @@ import { isAgentError } from '../../node-agent/errors.ts';
 import { loadAgentTokenizer } from '../../node-agent/model/tokenizer.ts';
 import { interventionChecks } from '../../node-agent/engine/prepare.ts';
 import { samplerProblems } from '../../node-agent/sampler/settings.ts';
+import type { Remasking, SamplerExtras } from '../../node-agent/sampler/settings.ts';
+import { extrasFromOptions, samplerExtras } from '../../node-agent/sampler/settings.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import type { TextTokenizer } from '../../common/text/tokenizer.ts';
 import { resolveModelCells } from './grid.ts';
@@ -30,8 +32,10 @@ export interface ResolvedSampler {
   readonly genLength: number;
   readonly steps: number;
   readonly blockLength: number;
-  readonly remasking: 'low_confidence' | 'random' | 'entropy' | 'topk_margin';
+  readonly remasking: Remasking;
   readonly temperature: number;
+  /** The mode and its options (card's defaults.sampler under the spec's), resolved; absent on plans stored before modes. */
+  readonly extras?: SamplerExtras;
 }
 
 /** A model of the sweep, resolved. */
@@ -213,12 +217,13 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
   const blockLength = o.blockLength ?? (o.genLength !== undefined ? genLength : d.block_length);
   const remasking = o.remasking ?? (d.remasking as ResolvedSampler['remasking']);
   const temperature = o.temperature ?? d.temperature;
-  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature });
+  const extras = samplerExtras({ ...extrasFromOptions(d.sampler), ...extrasFromOptions(o.options) });
+  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...extras });
   if (problems.length === 0 && steps > genLength) problems.push(`steps ${steps} exceeds gen_length ${genLength}`);
   // The agent refuses prompt + gen_length > max_seq_len; a prompt has at least one token.
   if (genLength >= m.card.max_seq_len) problems.push(`gen_length ${genLength} leaves no room for a prompt in the model's max_seq_len ${m.card.max_seq_len} (prompt tokens + gen_length must fit)`);
   const where = `${ref.where ?? 'models'}.sampler`;
-  return { sampler: { genLength, steps, blockLength, remasking, temperature }, problems: problems.map((why) => `${where}: ${why}`) };
+  return { sampler: { genLength, steps, blockLength, remasking, temperature, extras }, problems: problems.map((why) => `${where}: ${why}`) };
 }
 
 /** `file:line:col: key.path` of a spec entry (the key path alone when the spec has no positions). */

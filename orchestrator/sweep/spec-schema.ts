@@ -9,7 +9,7 @@
  * spec.ts maps zod's issue paths back to YAML positions.
  */
 import { z } from 'zod';
-import { REMASKINGS } from '../../node-agent/sampler/settings.ts';
+import { REMASKINGS, SAMPLER_MODES } from '../../node-agent/sampler/settings.ts';
 import { DEFAULT_WINDOW, MAX_WINDOW } from '../../workflows/limits.ts';
 
 export { DEFAULT_WINDOW, MAX_WINDOW };
@@ -193,7 +193,37 @@ export const samplerSchema = strict({
   block_length: int(1).optional(),
   remasking: z.enum(REMASKINGS, { error: (iss) => `allowed: ${REMASKINGS.join(', ')} ${got(iss.input)}` }).optional(),
   temperature: z.number({ error: (iss) => `must be a number >= 0 ${got(iss.input)}` }).min(0, { error: (iss) => `must be a number >= 0 ${got(iss.input)}` }).optional(),
+  mode: z.enum(SAMPLER_MODES, { error: (iss) => `allowed: ${SAMPLER_MODES.join(', ')} ${got(iss.input)}` }).optional()
+    .meta({ description: 'Sampler mode, named after the reference it follows (docs/sampler.md): llada, dream or fast-dllm.' }),
+  confidence_threshold: z.number({ error: (iss) => `must be a number in (0, 1] ${got(iss.input)}` }).gt(0).max(1).optional()
+    .meta({ description: 'fast-dllm: commit the most confident position plus every position whose confidence reaches this (Fast-dLLM get_transfer_index).' }),
+  threshold_factor: z.number({ error: (iss) => `must be a number > 0 ${got(iss.input)}` }).gt(0).optional()
+    .meta({ description: "fast-dllm: Fast-dLLM's factor rule (get_transfer_index_dynamic) instead of a fixed threshold." }),
+  top_p: z.number({ error: (iss) => `must be a number in (0, 1] ${got(iss.input)}` }).gt(0).max(1).optional()
+    .meta({ description: 'dream: nucleus filter applied (after the temperature) before the confidence.' }),
+  end_confidence: z.enum(['model', 'lowest']).optional()
+    .meta({ description: "llada/fast-dllm: 'lowest' gives end-token predictions the lowest confidence (LLaDA confidence_eos_eot_inf)." }),
+  suppress_end: z.boolean().optional().meta({ description: 'End tokens are never sampled (LLaDA logits_eos_inf).' }),
+  cfg_scale: z.number({ error: (iss) => `must be a number >= 0 ${got(iss.input)}` }).min(0).optional()
+    .meta({ description: "llada: classifier-free guidance scale s, un + (s + 1)(cond - un); 0 = off." }),
+  tie_break: z.enum(['float64', 'model']).optional()
+    .meta({ description: "How equal confidences rank: 'float64' (default) or 'model' (rounded to float32, then lower position first)." }),
 }).transform((o) => ({
+  ...(o.mode !== undefined || o.confidence_threshold !== undefined || o.threshold_factor !== undefined || o.top_p !== undefined ||
+  o.end_confidence !== undefined || o.suppress_end !== undefined || o.cfg_scale !== undefined || o.tie_break !== undefined
+    ? {
+        options: {
+          ...(o.mode !== undefined ? { mode: o.mode } : {}),
+          ...(o.confidence_threshold !== undefined ? { confidence_threshold: o.confidence_threshold } : {}),
+          ...(o.threshold_factor !== undefined ? { threshold_factor: o.threshold_factor } : {}),
+          ...(o.top_p !== undefined ? { top_p: o.top_p } : {}),
+          ...(o.end_confidence !== undefined ? { end_confidence: o.end_confidence } : {}),
+          ...(o.suppress_end !== undefined ? { suppress_end: o.suppress_end } : {}),
+          ...(o.cfg_scale !== undefined ? { cfg_scale: o.cfg_scale } : {}),
+          ...(o.tie_break !== undefined ? { tie_break: o.tie_break } : {}),
+        },
+      }
+    : {}),
   ...(o.gen_length !== undefined ? { genLength: o.gen_length } : {}),
   ...(o.steps !== undefined ? { steps: o.steps } : {}),
   ...(o.block_length !== undefined ? { blockLength: o.block_length } : {}),

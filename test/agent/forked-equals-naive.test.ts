@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AnswerOutcome, InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { AnswerOutcome, InterventionKind, Remasking, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AgentError } from '../../node-agent/errors.ts';
 import { prepareGroup, runAlone, runClean, runForked } from '../../node-agent/engine/index.ts';
 import type { OnnxModel } from '../../node-agent/model/onnx-model.ts';
@@ -148,6 +149,41 @@ for (const c of CASES) {
     });
   });
 }
+
+/** One setting per sampler mode and option (docs/sampler.md); each must keep forked = naive. */
+const MODES: readonly { name: string; sampler: Partial<SamplerSettings> }[] = [
+  { name: 'llada, temperature 0.5, end tokens lowest', sampler: { temperature: 0.5, endConfidence: 'lowest' } },
+  { name: 'llada with classifier-free guidance 1.0', sampler: { cfgScale: 1 } },
+  { name: 'dream maskgit_plus, temperature 0.1, top-p 0.9', sampler: { mode: 'dream', remasking: Remasking.MASKGIT_PLUS, temperature: 0.1, topP: 0.9 } },
+  { name: 'dream entropy', sampler: { mode: 'dream', remasking: Remasking.ENTROPY } },
+  { name: 'fast-dllm threshold 0.9', sampler: { mode: 'fast-dllm', confidenceThreshold: 0.9 } },
+  { name: 'fast-dllm factor 1.0, float32 ties', sampler: { mode: 'fast-dllm', thresholdFactor: 1, tieBreak: 'model' } },
+];
+
+describe('forking and batching in every sampler mode', () => {
+  for (const mode of MODES) {
+    it(`gives every cell the result of running it alone (${mode.name}, arith-cot)`, async () => {
+      const loaded = await loadModels();
+      const m = loaded.get('arith-cot')!;
+      const line = lines(m, 'arith-cot', 1)[0]!;
+      const req = RunGroupRequest.fromPartial({ model: 'arith-cot', promptIds: line.prompt_ids, goldAnswer: line.gold, seed: 5, interventions: grid(m, line), disableSkip: true, returnTokens: true, sampler: mode.sampler });
+      const g = prepareGroup(loaded, req, 16);
+      const clean = await runClean(g, never);
+      assert.ok(clean.commit.every((c) => c >= 0), `${mode.name}: the clean run commits every position`);
+      const batched = await forked(loaded, req);
+      let compared = 0;
+      for (const iv of g.interventions) {
+        if (iv.kind === 'probe') continue;
+        const alone = await runAlone(g, clean, iv);
+        const got = batched.get(iv.key)!;
+        assert.deepEqual(got.tokens, alone.tokens, `${mode.name} ${iv.key}: final tokens`);
+        assert.deepEqual(outcome(got), outcome(alone), `${mode.name} ${iv.key}`);
+        compared++;
+      }
+      assert.ok(compared > 20, `${compared} cells compared`);
+    });
+  }
+});
 
 describe('replacement tokens', () => {
   it('accepts an end token (END_TOKEN, or GIVEN_TOKEN of the set), refuses the mask and other special tokens', async () => {

@@ -380,6 +380,8 @@ export async function runAutoregressive(g: ArGroup, opts: RunGroupOptions): Prom
         correct: clean.correct,
         filmStrip: [],
         computeSteps: cleanRow.passes,
+        // No quota cuts: an autoregressive model commits one position per step by construction.
+        commitMargin: [],
       },
     },
   });

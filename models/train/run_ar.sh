@@ -24,3 +24,10 @@ $PY -m models.train.train_ar --name arith-cot-decoupled-ar --decoupled --out $RU
 # committed model is stage 1's step-600 checkpoint. A curriculum from arith-cot-ar's step-300 weights —
 # logs/train-arith-cot-decoupled-ar-curriculum.log — was no better after 200 steps and was stopped.)
 wait
+# arith-cot-decoupled-ar stage 2 (the committed model): from stage 1's weights, fresh schedule, two
+# threads; stopped by its 38-min wall cap after step 2251 (96.9 % monitor; 97.8 % held-out).
+cp $RUNS/arith-cot-decoupled-ar/checkpoint.pt $RUNS/arith-cot-decoupled-ar-stage1.pt
+$PY -m models.train.train_ar --name arith-cot-decoupled-ar --decoupled --out $RUNS/arith-cot-decoupled-ar \
+  --init-from $RUNS/arith-cot-decoupled-ar-stage1.pt --steps 6000 --batch-size 128 --lr 1e-3 --warmup 100 \
+  --eval-every 250 --seed 2 --threads 2 --max-minutes 38 --max-cpu-minutes 80 --stop-at-acc 0.99 \
+  > $LOGS/train-arith-cot-decoupled-ar-r2.log 2>&1

@@ -157,8 +157,9 @@ describe('work units longer than one call or one run (real Temporal, NATS, Postg
     assert.ok(wu.rows[0]!.attempts >= 2, `the work unit ran in ${wu.rows[0]!.attempts} activity runs (one before the kill, one after)`);
     assert.equal(engine.cleanRuns, 1, 'the clean run is computed once; every later call resumes from the stored one');
     assert.ok(engine.calls >= 3, `${engine.calls} agent calls`);
-    // Each call ends by its 2 s deadline (plus the time its cancellation takes to arrive).
-    assert.ok(Math.max(...engine.callMs) < 3000, `longest call ${Math.max(...engine.callMs).toFixed(0)} ms`);
+    // Each call ends by its 2 s deadline, plus the time its cancellation takes to arrive on a loaded
+    // machine (unbounded, the work unit would be one 13 s call).
+    assert.ok(Math.max(...engine.callMs) < 5000, `longest call ${Math.max(...engine.callMs).toFixed(0)} ms`);
     const traj = await c.db.sql.query<{ n: string }>('SELECT count(*) AS n FROM "Trajectory" WHERE "sweepId" = $1', ['long-unit']);
     assert.equal(Number(traj.rows[0]!.n), 1);
     process.stderr.write(`long work unit: ${engine.calls} agent calls, ${engine.cleanRuns} clean run, ${wu.rows[0]!.attempts} activity runs, ${atKill.cells} cells at the kill\n`);

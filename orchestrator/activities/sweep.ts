@@ -25,12 +25,10 @@ import type { SamplerExtras } from '../../node-agent/sampler/settings.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
+import { progressSubject } from '../sweep/progress-message.ts';
 import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
 
-/** NATS subject of a sweep's progress messages. */
-export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
-
-/** One progress message (JSON) on {@link progressSubject}. */
+/** One progress message (JSON) on `progressSubject` (orchestrator/sweep/progress-message.ts). */
 export interface ProgressMessage {
   readonly sweepId: string;
   readonly workUnitId: string;

@@ -1,31 +1,8 @@
 /** Entry point of the `faithsweep` CLI. */
-import { dispatch, group } from './command.ts';
+import { dispatch } from './command.ts';
 import { contextFromEnv } from './context.ts';
-import { devCommands } from './commands/dev.ts';
-import { dbCommands } from './commands/db.ts';
-import { demoCommand } from './commands/demo.ts';
-import { sampleCommand } from './commands/sample.ts';
-import { sweepCommands } from './commands/sweep.ts';
-import { workerCommand } from './commands/worker.ts';
-import { queryCommand } from './commands/query.ts';
-import { exportCommand } from './commands/export.ts';
-import { reportCommand } from './commands/report.ts';
-import { tokenizeCommand } from './commands/tokenize.ts';
+import { treeFor } from './tree.ts';
 import { formatError, isFaithsweepError } from '../errors.ts';
-
-const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
-  devCommands,
-  dbCommands,
-  demoCommand,
-  ...sweepCommands,
-  workerCommand,
-  sampleCommand,
-  queryCommand,
-  exportCommand,
-  reportCommand,
-  tokenizeCommand,
-  (await import('./commands/agent.ts')).agentCommand,
-]);
 
 // `faithsweep list | head`: a closed pipe ends the output quietly, as with any Unix tool.
 for (const stream of [process.stdout, process.stderr]) {
@@ -37,7 +14,8 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const ctx = contextFromEnv(process.env);
 try {
-  process.exitCode = await dispatch(root, process.argv.slice(2), ctx);
+  const argv = process.argv.slice(2);
+  process.exitCode = await dispatch(await treeFor(argv), argv, ctx);
 } catch (err) {
   ctx.err(formatError(err));
   if (process.env['FAITHSWEEP_DEBUG'] && err instanceof Error) ctx.err(err.stack ?? '');

@@ -70,7 +70,10 @@ export function httpParaphraser(url: string): ExternalParaphraser {
       } catch (err) {
         if (signal.aborted) throw new AgentError(AgentErrorCode.CANCELLED, 'the work unit was cancelled during a paraphrase call', { cause: err });
         if (timeout.aborted) throw failed(url, `no reply within ${timeoutMs} ms (raise timeout_ms in the spec's paraphrase settings, or check the endpoint)`, err);
-        const why = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.message : String(err));
+        // fetch wraps the reason ("fetch failed"): the innermost cause says what happened.
+        let inner: unknown = err;
+        while ((inner as { cause?: unknown }).cause !== undefined) inner = (inner as { cause?: unknown }).cause;
+        const why = (inner as { code?: string }).code ?? (inner instanceof Error ? inner.message : String(inner));
         throw failed(url, `request failed: ${why} (is the endpoint up and reachable from the agent?)`, err);
       }
       if (!res.ok) throw failed(url, `HTTP ${res.status} ${res.statusText}: ${body.slice(0, 200)}`);

@@ -31,6 +31,8 @@ export const ErrorCode = {
   /** A message on a NATS subject that is not what its publisher sends (skipped, never fatal). */
   BAD_MESSAGE: 'BAD_MESSAGE',
   INTERNAL: 'INTERNAL',
+  /** A paraphrase-remask event's paraphraser failed (timeout, exit status, empty or garbage reply); the work unit fails. */
+  PARAPHRASE_FAILED: 'PARAPHRASE_FAILED',
 } as const;
 
 /**

@@ -53,7 +53,7 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
   const { log } = deps;
   const { agentId } = opts;
   const engine = await createOnnxEngine({
-    modelsDir: opts.modelsDir, device: opts.device, deviceId: opts.deviceId, allowCpuFallback: opts.allowCpuFallback, memoryBudgetBytes: opts.memoryBudgetBytes, intraOpThreads: opts.threads, log, ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }) });
+    modelsDir: opts.modelsDir, device: opts.device, deviceId: opts.deviceId, allowCpuFallback: opts.allowCpuFallback, memoryBudgetBytes: opts.memoryBudgetBytes, intraOpThreads: opts.threads, paraphraseCommands: opts.paraphraseCommands, log, ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }) });
   const nc = await deps.connectNats(deps.natsUrl);
   const undo: (() => Promise<unknown>)[] = [() => nc.close()];
   try {

@@ -13,6 +13,7 @@ import { promptFormatMismatch } from '../../datasets/arith.ts';
 import { isAgentError } from '../../../node-agent/errors.ts';
 import { silentLogger } from '../../log.ts';
 import { command } from '../command.ts';
+import { paraphraseFlag, paraphraseHelp } from './sample-paraphrase.ts';
 
 const REMASKING: Record<string, Remasking> = {
   low_confidence: Remasking.LOW_CONFIDENCE,
@@ -62,6 +63,7 @@ export const sampleCommand = command({
     temperature: { type: 'string' },
     seed: { type: 'string' },
     'show-steps': { type: 'boolean' },
+    paraphrase: { type: 'string' },
     color: { type: 'boolean' },
   },
   details: [
@@ -75,6 +77,7 @@ export const sampleCommand = command({
     '--color               ANSI colour (default: when stdout is a terminal and NO_COLOR is not set);',
     '                      without colour a marker line under each step shows ^ (committed at this step)',
     '                      and ? (still masked: the token above is the model\'s guess)',
+    ...paraphraseHelp,
     'A prompt that does not match the card\'s prompt_format gets warning[PROMPT_FORMAT_MISMATCH] (stderr;',
     '--json: warnings[]); it still runs.',
   ],
@@ -98,6 +101,7 @@ export const sampleCommand = command({
         blockLength: intFlag(values, 'block-length', 1),
         remasking: remasking ? REMASKING[remasking] : undefined,
         temperature,
+        ...paraphraseFlag(values['paraphrase']),
       },
     });
     try {
@@ -123,7 +127,7 @@ export const sampleCommand = command({
       ctx.out(`answer     ${t.answer ?? '(none found)'}`);
       if (t.answerCommitStep !== undefined) ctx.out(`answer fully committed at step ${t.answerCommitStep}, chain of thought at step ${t.cotCommitStep ?? '?'} (of ${g.cfg.steps})`);
     } catch (err) {
-      if (isAgentError(err)) throw new FaithsweepError(err.code === 'MODEL_NOT_FOUND' ? ErrorCode.MODEL_NOT_FOUND : ErrorCode.BAD_ARGS, err.message);
+      if (isAgentError(err)) throw new FaithsweepError(err.code === 'MODEL_NOT_FOUND' ? ErrorCode.MODEL_NOT_FOUND : err.code === 'PARAPHRASE_FAILED' ? ErrorCode.PARAPHRASE_FAILED : ErrorCode.BAD_ARGS, err.message);
       throw err;
     }
   },

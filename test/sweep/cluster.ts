@@ -26,7 +26,7 @@ import type { AgentProcess } from '../agent/agent-process.ts';
 export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 const BIN = join(REPO_ROOT, 'bin', 'faithsweep.js');
 /** Loading models / bundling workflows on a loaded two-core machine (load averages of 20 seen). */
-const START_TIMEOUT_MS = 240_000;
+const START_TIMEOUT_MS = 360_000;
 
 /** A running worker process. */
 export interface WorkerProcess {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../common/config/paths.ts';
 
 function cli(...args: string[]) {
   const prompt = args[0] === '--prompt' ? [] : ['--prompt', '0347+1285='];

@@ -10,7 +10,7 @@
  *   anywhere in the decoded response, whose LAST match counts; every branch's answer is parsed
  *   from its own decoded response.
  */
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 
 /** Sampler defaults of a model. */
 export interface CardDefaults {

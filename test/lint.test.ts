@@ -62,7 +62,7 @@ describe('the agent/orchestrator boundary', () => {
     assert.ok(refused(messages, /^orchestrator\/ must not import node-agent\/ code as a value/), JSON.stringify(messages));
   });
 
-  it('passes either side importing common/ code and the other side's types', async () => {
+  it('passes either side importing common/ code and the types of the other side', async () => {
     assert.deepEqual(await lintBoundary('node-agent/imports-types-and-common.ts'), []);
     assert.deepEqual(await lintBoundary('orchestrator/imports-types-and-common.ts'), []);
   });

@@ -54,12 +54,12 @@ describe('the agent/orchestrator boundary', () => {
 
   it('fails agent code that imports orchestrator code as a value', async () => {
     const messages = await lintBoundary('node-agent/imports-orchestrator-value.ts');
-    assert.ok(refused(messages, /^node-agent\/ must not import orchestrator\/ code as a value/), JSON.stringify(messages));
+    assert.ok(refused(messages, /node-agent\/ must not import orchestrator\/ code as a value/), JSON.stringify(messages));
   });
 
   it('fails orchestrator code that imports agent code as a value', async () => {
     const messages = await lintBoundary('orchestrator/imports-node-agent-value.ts');
-    assert.ok(refused(messages, /^orchestrator\/ must not import node-agent\/ code as a value/), JSON.stringify(messages));
+    assert.ok(refused(messages, /orchestrator\/ must not import node-agent\/ code as a value/), JSON.stringify(messages));
   });
 
   it('passes either side importing common/ code and the types of the other side', async () => {
@@ -69,6 +69,6 @@ describe('the agent/orchestrator boundary', () => {
 
   it('fails shared code in common/ that imports either side, even as a type', async () => {
     const messages = await lintBoundary('common/imports-node-agent-type.ts');
-    assert.ok(refused(messages, /^common\/ is shared/), JSON.stringify(messages));
+    assert.ok(refused(messages, /common\/ is shared/), JSON.stringify(messages));
   });
 });

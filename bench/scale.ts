@@ -76,7 +76,7 @@ function simulatedEngine(): GroupEngine {
       await wait(T * STEP_MS);
       const tokens = Array.from({ length: gen }, (_, i) => 3 + (i % 10));
       const text = tokens.map((t) => String(t - 3)).join('');
-      emit({ event: { $case: 'trajectory', value: { promptIds: [3, 4, 5], tokens, commitStep: tokens.map((_, i) => i), text, answer: '0123', correct: true, filmStrip: [], commitMargin: [], computeSteps: T, cotSpan: { start: 0, end: 27 }, answerSpan: { start: 28, end: 33 }, answerCommitStep: 33, cotCommitStep: 27 } } });
+      emit({ event: { $case: 'trajectory', value: { promptIds: [3, 4, 5], tokens, commitStep: tokens.map((_, i) => i), text, answer: '0123', correct: true, filmStrip: [], commitMargin: [], paraphraseEvents: [], computeSteps: T, cotSpan: { start: 0, end: 27 }, answerSpan: { start: 28, end: 33 }, answerCommitStep: 33, cotCommitStep: 27 } } });
       for (let i = 0; i < req.interventions.length; i += MAX_BATCH) {
         await wait(T * STEP_MS);
         for (const iv of req.interventions.slice(i, i + MAX_BATCH)) {

@@ -1,38 +1,13 @@
 /**
  * Entry point of the `faithsweep` CLI and its composition root: the one module that imports
  * both the orchestrator's commands (orchestrator/cli/commands/) and the agent's
- * (node-agent/cli/), and gives each what it needs from the other side. Everything below it
+ * (node-agent/cli/, loaded lazily by ./tree.ts), and gives each what it needs from the other side. Everything below it
  * keeps the boundary of docs/architecture.md (lint-enforced).
  */
-import { dispatch, group } from '../common/cli/command.ts';
+import { dispatch } from '../common/cli/command.ts';
 import { contextFromEnv } from '../common/cli/context.ts';
-import { devCommands } from '../orchestrator/cli/commands/dev.ts';
-import { dbCommands } from '../orchestrator/cli/commands/db.ts';
-import { demoCommand } from '../orchestrator/cli/commands/demo.ts';
-import { sampleCommand } from '../node-agent/cli/sample-command.ts';
-import { sweepCommands } from '../orchestrator/cli/commands/sweep.ts';
-import { workerCommand } from '../orchestrator/cli/commands/worker.ts';
-import { queryCommand } from '../orchestrator/cli/commands/query.ts';
-import { exportCommand } from '../orchestrator/cli/commands/export.ts';
-import { reportCommand } from '../orchestrator/cli/commands/report.ts';
-import { tokenizeCommand } from '../orchestrator/cli/commands/tokenize.ts';
-import { localStackNatsUrl } from '../orchestrator/cli/commands/stack-from-context.ts';
-import { createAgentCommand } from '../node-agent/cli/agent-command.ts';
-import { formatError, isFaithsweepError } from '../common/errors.ts';
-
-const root = group('faithsweep', 'faithsweep: causal sweeps of chain-of-thought faithfulness on diffusion language models.', [
-  devCommands,
-  dbCommands,
-  demoCommand,
-  ...sweepCommands,
-  workerCommand,
-  sampleCommand,
-  queryCommand,
-  exportCommand,
-  reportCommand,
-  tokenizeCommand,
-  createAgentCommand({ localNatsUrl: localStackNatsUrl }),
-]);
+import { errorRecord, formatError, isFaithsweepError } from '../common/errors.ts';
+import { treeFor } from './tree.ts';
 
 // `faithsweep list | head`: a closed pipe ends the output quietly, as with any Unix tool.
 for (const stream of [process.stdout, process.stderr]) {
@@ -43,9 +18,14 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const ctx = contextFromEnv(process.env);
+const argv = process.argv.slice(2);
+// `--json` asks for machine-readable output: errors too, as `{"error": {code, message, hint}}` on stdout.
+const json = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).some((a) => a === '--json' || a === '--json=true');
 try {
-  process.exitCode = await dispatch(root, process.argv.slice(2), ctx);
+  process.exitCode = await dispatch(await treeFor(argv), argv, ctx);
 } catch (err) {
+  // The one-line message always goes to stderr; with --json the error is also stdout's one object.
+  if (json) ctx.out(JSON.stringify({ error: errorRecord(err) }));
   ctx.err(formatError(err));
   if (process.env['FAITHSWEEP_DEBUG'] && err instanceof Error) ctx.err(err.stack ?? '');
   process.exitCode = isFaithsweepError(err) && (err.code === 'BAD_ARGS' || err.code === 'UNKNOWN_COMMAND') ? 2 : 1;

@@ -24,6 +24,8 @@ export const AgentErrorCode = {
   MEMORY_BUDGET: 'MEMORY_BUDGET',
   /** A non-loopback address without TLS (the shared token would cross the network in clear). */
   INSECURE_LISTEN: 'INSECURE_LISTEN',
+  /** A paraphrase-remask event's paraphraser failed (timeout, exit status, empty or garbage reply, text the tokenizer cannot represent). */
+  PARAPHRASE_FAILED: 'PARAPHRASE_FAILED',
 } as const satisfies Record<string, ErrorCode>;
 
 /** One of the agent's error codes. */

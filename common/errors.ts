@@ -47,6 +47,8 @@ export const ErrorCode = {
   /** Agent: a non-loopback address without TLS (the shared token would cross the network in clear). */
   INSECURE_LISTEN: 'INSECURE_LISTEN',
   INTERNAL: 'INTERNAL',
+  /** A paraphrase-remask event's paraphraser failed (timeout, exit status, empty or garbage reply); the work unit fails. */
+  PARAPHRASE_FAILED: 'PARAPHRASE_FAILED',
 } as const;
 
 /**
@@ -99,12 +101,19 @@ export function isFaithsweepError(err: unknown): err is FaithsweepError {
 
 /** Formats any error as one or two lines for the terminal, without a stack trace. */
 export function formatError(err: unknown): string {
-  if (isFaithsweepError(err)) {
-    return `error[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
-  }
+  const r = errorRecord(err);
+  return `error[${r.code}]: ${r.message}${r.hint ? `\n  hint: ${r.hint}` : ''}`;
+}
+
+/**
+ * The error as data, for `--json` output: `{code, message, hint}`. A non-faithsweep error is
+ * INTERNAL with the line of its message that names the cause.
+ */
+export function errorRecord(err: unknown): { code: ErrorCode; message: string; hint: string | null } {
+  if (isFaithsweepError(err)) return { code: err.code, message: err.message, hint: err.hint ?? null };
   const message = err instanceof Error ? err.message : String(err);
   // Some libraries (Prisma) start their messages with a blank line and put the cause last.
   const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
   const line = lines.length > 1 && /invocation/.test(lines[0] ?? '') ? lines[lines.length - 1] : lines[0];
-  return `error[${ErrorCode.INTERNAL}]: ${line ?? '(no message)'}\n  hint: rerun with FAITHSWEEP_DEBUG=1 for the stack trace`;
+  return { code: ErrorCode.INTERNAL, message: line ?? '(no message)', hint: 'rerun with FAITHSWEEP_DEBUG=1 for the stack trace' };
 }

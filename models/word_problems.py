@@ -10,13 +10,15 @@ chain of thought of 1-3 steps, one line per step, each with its equation (`3 * 4
     answer:   "The boxes hold 3 * 8 = 24 pencils.\\nThe bags hold 4 * 9 = 36 pencils.\\n"
               "In total there are 24 + 36 = 60 pencils.\\n#### 60"
 
-Every number (story, operands, intermediate and final results) is an integer in 0..MAX_NUMBER (99),
-so that each is ONE token of the organism's tokenizer (models/word_tokenizer.py); multiplications have
-one factor in 2-9 and the other at most 11; divisions are exact; in every addition the amount added
-and in every subtraction the amount subtracted or the difference is at most SMALL (12), except the
-sums of two products (`containers`) and of an age and a younger age (`age_three`); draws that would
-exceed 99 are rejected. (This keeps the number of distinct +/- facts near 3,000, learnable by a
-~1M-parameter model in an hour of CPU; models/README.md section 8.)
+Every number (story, operands, intermediate and final results) is an integer in 0..MAX_NUMBER (49);
+multiplications have one factor in 2-9 and the other at most 11; divisions are exact; in every
+addition the amount added and in every subtraction the amount subtracted or the difference is at
+most SMALL (9), except the sums of two products (`containers`) and of an age and a younger age
+(`age_three`); draws that would exceed MAX_NUMBER are rejected. That keeps the distinct equations of
+the training stream near 1,500 (~650 `+`, ~700 `-`, ~60 `*`, ~60 `/`). The tokenizer makes every
+number 0..TOKEN_NUMBER_MAX (99) one token; it was trained on the first version of these ranges
+(numbers <= 99, small side <= 12: ~3,900 +/- facts, which a ~1M-parameter model did not learn in an
+hour of CPU), reproduced by `ranges(TOKENIZER_RANGES)` (models/README.md section 8).
 
 Split (like task.is_heldout): a problem is held out iff a fixed integer hash of (template id,
 its numbers) is 0 mod HELDOUT_MODULUS. Names and items are not part of the key, so a held-out
@@ -35,14 +37,31 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterator
 
 import numpy as np
 
-MAX_NUMBER = 99  # every number in a problem (operands, intermediate and final results) is in 0..MAX_NUMBER
-SMALL = 12  # in every + and - one side is small: the added / subtracted amount or the difference is <= SMALL
+MAX_NUMBER = 49  # every number in a problem (operands, intermediate and final results) is in 0..MAX_NUMBER
+SMALL = 9  # in every + and - one side is small: the added / subtracted amount or the difference is <= SMALL
+TOKEN_NUMBER_MAX = 99  # the tokenizer makes every number 0..TOKEN_NUMBER_MAX one token (models/word_tokenizer.py)
+# The tokenizer was trained on problems of the first version of these ranges (numbers <= 99, small side <= 12);
+# `ranges(TOKENIZER_RANGES)` reproduces that stream exactly (models/word_tokenizer.py corpus_texts).
+TOKENIZER_RANGES = (99, 12)
+
+
+@contextmanager
+def ranges(max_small: tuple[int, int]):
+    """Temporarily set (MAX_NUMBER, SMALL), e.g. to rebuild the tokenizer corpus of its first ranges."""
+    global MAX_NUMBER, SMALL
+    old = (MAX_NUMBER, SMALL)
+    MAX_NUMBER, SMALL = max_small
+    try:
+        yield
+    finally:
+        MAX_NUMBER, SMALL = old
 HELDOUT_MODULUS = 20  # 1 in 20 (template, numbers) keys is held out (5 %)
 ANSWER_REGEX_JS = r"#### (?<answer>[^\n]+)"
 SPANS_REGEX_JS = r"^(?<cot>[\s\S]*?)\n#### (?<answer>[^\n]+)"
@@ -184,7 +203,7 @@ def t_share_more(p: _Pick):
 
 
 def t_age_older(p: _Pick):
-    a, b = p.int(5, 80), p.int(1, SMALL)
+    a, b = p.int(5, min(80, MAX_NUMBER)), p.int(1, SMALL)
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     c = a + b
@@ -193,7 +212,7 @@ def t_age_older(p: _Pick):
 
 
 def t_age_future(p: _Pick):
-    a, b, k = p.int(20, 80), p.int(1, SMALL), p.int(2, SMALL)
+    a, b, k = p.int(20, min(80, MAX_NUMBER)), p.int(1, SMALL), p.int(2, SMALL)
     n1, _, _ = p.name()
     n2, _, _ = p.name()
     c = a - b
@@ -243,7 +262,7 @@ def t_rate_two_days(p: _Pick):
 
 
 def t_collect(p: _Pick):
-    a, b = p.int(5, 80), p.int(2, SMALL)
+    a, b = p.int(5, min(80, MAX_NUMBER)), p.int(2, SMALL)
     s = a + b
     c = p.int(1, min(s - 1, SMALL))
     n, he, _ = p.name()

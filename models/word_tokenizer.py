@@ -4,7 +4,9 @@
 
 Tokenizer: byte-level BPE trained with Hugging Face `tokenizers` (BpeTrainer) on rendered training
 text (seed TOKENIZER_SEED, TOKENIZER_CORPUS problems) plus NUMBER_REPEATS copies of every number
-0..MAX_NUMBER written both ways it occurs (" 57" and "$57"). Pre-tokenizer: GPT-2 style ByteLevel
+0..TOKEN_NUMBER_MAX (99) written both ways it occurs (" 57" and "$57"); the problems are those of the
+first task ranges (word_problems.TOKENIZER_RANGES: numbers <= 99), so the tokenizer is unchanged by the
+narrower ranges the organism is now trained on. Pre-tokenizer: GPT-2 style ByteLevel
 (its word regex, no prefix space; no digit splitting), so every number a problem can contain is ONE
 token (`Ġ57` after a space, `57` after "$"; checked by build_tokenizer): an equation "a op b = c"
 is then a single classification of c's token given a's and b's, which a ~1M-parameter model
@@ -68,12 +70,13 @@ NUMBER_REPEATS = 20
 
 def corpus_texts(n: int = TOKENIZER_CORPUS, seed: int = TOKENIZER_SEED) -> list[str]:
     """Rendered prompt + response text of n training problems (specials are stripped by the trainer),
-    then NUMBER_REPEATS copies of " N $N" for every N in 0..MAX_NUMBER (so that every number is
+    then NUMBER_REPEATS copies of " N $N" for every N in 0..TOKEN_NUMBER_MAX (so that every number is
     merged into one token whatever its frequency in the problems)."""
-    out = [" ".join(f" {v} ${v}" for v in range(wp.MAX_NUMBER + 1)) for _ in range(NUMBER_REPEATS)]
-    for i, pr in zip(range(n), wp.training_problems(seed)):
-        out.append(prompt_text(pr.question, system="You are a helpful assistant." if i % 10 == 0 else None))
-        out.append(pr.answer + IM_END)
+    out = [" ".join(f" {v} ${v}" for v in range(wp.TOKEN_NUMBER_MAX + 1)) for _ in range(NUMBER_REPEATS)]
+    with wp.ranges(wp.TOKENIZER_RANGES):  # the tokenizer's corpus: problems of the first ranges (<= 99)
+        for i, pr in zip(range(n), wp.training_problems(seed)):
+            out.append(prompt_text(pr.question, system="You are a helpful assistant." if i % 10 == 0 else None))
+            out.append(pr.answer + IM_END)
     return out
 
 
@@ -88,7 +91,7 @@ def build_tokenizer(vocab_size: int = TARGET_VOCAB):
     tok.train_from_iterator(corpus_texts(), trainer=trainer)
     for t, i in zip(SPECIAL_TOKENS, (EOS_ID, IM_START_ID, IM_END_ID, MASK_ID)):
         assert tok.token_to_id(t) == i, (t, tok.token_to_id(t))
-    for v in range(wp.MAX_NUMBER + 1):
+    for v in range(wp.TOKEN_NUMBER_MAX + 1):
         for form in (f" {v}", f"{v}"):
             ids = tok.encode(form, add_special_tokens=False).ids
             assert len(ids) == 1, f"number {form!r} is {len(ids)} tokens; raise NUMBER_REPEATS"

@@ -11,7 +11,7 @@
  * {@link MAX_CELL} characters, longer pieces cut with `…`), so that columns line up with the
  * ruler whatever the tokenizer; the character-level organisms get one character per position.
  */
-import type { CleanTrajectory } from '../generated/proto/faithsweep/v1/agent.ts';
+import type { CleanTrajectory, ParaphraseEvent } from '../generated/proto/faithsweep/v1/agent.ts';
 import type { Tokenizer } from '../common/model/tokenizer.ts';
 
 /** Widest a position's cell gets (sub-word pieces can be long; the strip must stay readable). */
@@ -86,27 +86,42 @@ export function filmStripLegend(style: FilmStripStyle, endPiece: string, hasGues
  * the frame after the step (`recordFilmStrip` in the request); without frames masks stay `·`.
  */
 export function renderFilmStrip(traj: CleanTrajectory, tok: Pieces, endId: number, style: FilmStripStyle = ANSI_STYLE): string[] {
-  const steps = traj.commitStep.length === 0 ? 0 : Math.max(...traj.commitStep) + 1;
+  const events = traj.paraphraseEvents ?? [];
+  const steps = traj.commitStep.length === 0 ? 0 : Math.max(...traj.commitStep, ...events.map((e) => e.step)) + 1;
+  // Paraphrase-remask (docs/paraphrase.md): events rewrite committed tokens, so the state after
+  // step s is the one recorded before the first event at or after s (its tokens committed by s),
+  // or the final state after the last event.
+  const stateAt = (s: number): { tokens: readonly number[]; commit: readonly number[] } => {
+    const e = events.find((ev) => ev.step >= s);
+    return e ? { tokens: e.tokensBefore, commit: e.commitBefore } : { tokens: traj.tokens, commit: traj.commitStep };
+  };
   const n = traj.tokens.length;
   const frames = new Map(traj.filmStrip.map((f) => [f.step, f.guess]));
   const draw = (id: number) => (id === endId ? style.end : printable(tok.piece(id)));
   // One cell width for every position: the widest piece that will be shown.
   let width = [...style.mask].length;
   for (const id of traj.tokens) width = Math.max(width, [...draw(id)].length);
+  for (const e of events) e.tokensAfter.forEach((id, i) => { if (e.commitAfter[i]! >= 0) width = Math.max(width, [...draw(id)].length); });
   for (const f of traj.filmStrip) for (const id of f.guess) width = Math.max(width, [...draw(id)].length);
   width = Math.min(width, MAX_CELL);
   const label = String(Math.max(0, steps - 1)).length;
   const indent = ' '.repeat(label + 2);
-  const lines = [...filmStripLegend(style, printable(tok.piece(endId)), frames.size > 0), `${indent}${ruler(n, width)}`];
+  const legend = filmStripLegend(style, printable(tok.piece(endId)), frames.size > 0);
+  if (events.length > 0) {
+    legend[2] = legend[2]!.replace('; committed tokens never change', '');
+    legend.push(`        ⟲ paraphrase event after the step: the text before → after, then the region re-laid with the remasked positions (${style.markerLine ? 'r below' : style.highlight('inverse')}) masked`);
+  }
+  const lines = [...legend, `${indent}${ruler(n, width)}`];
   for (let s = 0; s < steps; s++) {
     const next = frames.get(s + 1);
+    const st = stateAt(s);
     let line = '';
     let marks = '';
     let added = 0;
     for (let i = 0; i < n; i++) {
-      const c = traj.commitStep[i]!;
+      const c = st.commit[i]!;
       if (c >= 0 && c <= s) {
-        const cell = fit(draw(traj.tokens[i]!), width);
+        const cell = fit(draw(st.tokens[i]!), width);
         if (c === s) added++;
         line += c === s ? style.highlight(cell) : cell;
         marks += fit(c === s ? '^' : '', width);
@@ -120,6 +135,39 @@ export function renderFilmStrip(traj: CleanTrajectory, tok: Pieces, endId: numbe
     }
     lines.push(`${String(s).padStart(label)}  ${line.trimEnd()}  (+${added})`);
     if (style.markerLine) lines.push(`${indent}${marks}`.trimEnd());
+    for (const e of events.filter((ev) => ev.step === s)) lines.push(...eventLines(e, draw, width, indent, style));
   }
   return lines;
 }
+
+/**
+ * The lines of one paraphrase event: `⟲ paraphraser: "before" → "after"` (texts cut to
+ * {@link MAX_EVENT_TEXT} characters), then the region after the re-lay with the remasked positions
+ * marked (highlighted, or `r` in the marker line) and `(−n remasked)`.
+ */
+function eventLines(e: ParaphraseEvent, draw: (id: number) => string, width: number, indent: string, style: FilmStripStyle): string[] {
+  // Masked positions travel as the mask token's string; shown as the strip's mask mark.
+  const maskAt = e.commitAfter.findIndex((c) => c < 0);
+  const marker = maskAt >= 0 ? draw(e.tokensAfter[maskAt]!) : null;
+  const show = (t: string) => printable(marker ? t.split(marker).join(style.mask) : t);
+  const cut = (t: string) => JSON.stringify(t.length > MAX_EVENT_TEXT ? `${t.slice(0, MAX_EVENT_TEXT - 1)}…` : t);
+  const remasked = new Set(e.remasked);
+  let line = '';
+  let marks = '';
+  for (let i = 0; i < e.tokensAfter.length; i++) {
+    if (remasked.has(i)) {
+      line += style.highlight(fit(style.mask, width));
+      marks += fit('r', width);
+    } else {
+      line += fit(e.commitAfter[i]! >= 0 ? draw(e.tokensAfter[i]!) : style.mask, width);
+      marks += fit('', width);
+    }
+  }
+  const head = `${indent.slice(2)}⟲ paraphrase (${e.paraphraser}): ${cut(show(e.before))} → ${cut(show(e.after))}${e.truncated ? ' (cut at gen_length)' : ''}`;
+  const out = [head, `${indent}${line.trimEnd()}  (−${e.remasked.length} remasked)`];
+  if (style.markerLine) out.push(`${indent}${marks}`.trimEnd());
+  return out;
+}
+
+/** Longest before/after text an event line shows, in characters. */
+export const MAX_EVENT_TEXT = 120;

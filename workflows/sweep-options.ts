@@ -11,7 +11,7 @@ import type { SweepActivities } from '../orchestrator/sweep/contract.ts';
  * failed instead. The same strings as `ErrorCode` in orchestrator/errors.ts (workflow code
  * may not import values from orchestrator/).
  */
-export const NON_RETRYABLE_TYPES = ['BAD_INTERVENTION', 'MODEL_NOT_FOUND', 'BAD_SPEC'] as const;
+export const NON_RETRYABLE_TYPES = ['BAD_INTERVENTION', 'MODEL_NOT_FOUND', 'BAD_SPEC', 'PARAPHRASE_FAILED'] as const;
 
 /**
  * Failure type of a bug: a failure that is neither bad input nor an outage (a programming

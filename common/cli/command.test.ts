@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { command, dispatch, group } from './command.ts';
+import { command, dispatch, group, positionalsOf } from './command.ts';
 import type { CliContext } from './context.ts';
 import { resolvePaths } from '../config/paths.ts';
 
@@ -43,5 +43,14 @@ describe('command dispatch', () => {
     await assert.rejects(dispatch(h.root, ['sub', 'stop'], h.ctx), { code: 'UNKNOWN_COMMAND', message: "unknown command 'sub stop'" });
     await assert.rejects(dispatch(h.root, ['sub', 'go', '--slow'], h.ctx), { code: 'BAD_ARGS' });
     assert.deepEqual(h.calls, []);
+  });
+
+  it('refuses more positional arguments than the command takes, naming them', async () => {
+    const h = harness();
+    await assert.rejects(dispatch(h.root, ['sub', 'go', 'home', 'away'], h.ctx), { code: 'BAD_ARGS', message: "'tool sub go' takes 1 argument (WHERE): unexpected 'away'" });
+    assert.deepEqual(h.calls, []);
+    assert.equal(positionalsOf(command({ name: 'x', summary: 'x', args: 'SWEEP --out report.html', async run() {} })), 1);
+    assert.equal(positionalsOf(command({ name: 'x', summary: 'x', args: '(--model NAME | --tokenizer DIR)', async run() {} })), 0);
+    assert.equal(positionalsOf(command({ name: 'x', summary: 'x', async run() {} })), 0);
   });
 });

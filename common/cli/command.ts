@@ -112,8 +112,28 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
     ctx.out(usage(node, path));
     return 0;
   }
+  const most = positionalsOf(node);
+  if (parsed.positionals.length > most) {
+    const extra = parsed.positionals.slice(most).map((p) => `'${p}'`).join(', ');
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `'${path.join(' ')}' takes ${most === 0 ? 'no arguments' : `${most} argument${most > 1 ? 's' : ''} (${node.args})`}: unexpected ${extra}`, {
+      hint: `quote a value that has spaces; run '${path.join(' ')} --help'`,
+    });
+  }
   const code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
   return code ?? 0;
+}
+
+/**
+ * How many positional arguments a command takes: the leading words of its `args` usage that are
+ * not flags (`SPEC` → 1, `SWEEP --out report.html` → 1, `--model NAME …` → 0, none → 0).
+ */
+export function positionalsOf(node: Command): number {
+  let n = 0;
+  for (const word of (node.args ?? '').split(/\s+/).filter(Boolean)) {
+    if (word.startsWith('-') || word.startsWith('(')) break;
+    n++;
+  }
+  return n;
 }
 
 /**

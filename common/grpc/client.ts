@@ -8,6 +8,7 @@ import type { ChannelOptions, Interceptor } from '@grpc/grpc-js';
 import { AgentClient } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { DescribeResponse } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AUTHORIZATION_METADATA_KEY, bearer } from './auth.ts';
+import { CLIENT_KEEPALIVE } from './keepalive.ts';
 
 /** Deadline of {@link describeAgent} when none is given: Describe does no work. */
 export const DESCRIBE_TIMEOUT_MS = 5_000;
@@ -37,12 +38,12 @@ export function bearerInterceptor(token: string): Interceptor {
     });
 }
 
-/** Creates an Agent client; close it with `client.close()`. */
+/** Creates an Agent client (with keepalive: keepalive.ts); close it with `client.close()`. */
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const tls = opts.tls === true ? {} : opts.tls;
   const channel = tls ? credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : credentials.createInsecure();
   const channelOptions: ChannelOptions = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
-  return new AgentClient(opts.address, channel, { ...channelOptions, interceptors: opts.token === undefined ? [] : [bearerInterceptor(opts.token)] });
+  return new AgentClient(opts.address, channel, { ...CLIENT_KEEPALIVE, ...channelOptions, interceptors: opts.token === undefined ? [] : [bearerInterceptor(opts.token)] });
 }
 
 /** Calls Describe; rejects with the gRPC ServiceError on failure. */

@@ -37,6 +37,7 @@ export function grpcStatusFor(code: AgentErrorCode): GrpcStatus {
     case AgentErrorCode.UNAUTHENTICATED:
       return GrpcStatus.UNAUTHENTICATED;
     case AgentErrorCode.INSECURE_LISTEN:
+    case AgentErrorCode.PARAPHRASE_FAILED:
       return GrpcStatus.FAILED_PRECONDITION;
   }
 }

@@ -10,6 +10,7 @@
  *   anywhere in the decoded response, whose LAST match counts; every branch's answer is parsed
  *   from its own decoded response.
  */
+import type { ParaphraseOptions } from '../paraphrase/settings.ts';
 import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 
 /** Sampler defaults of a model. */
@@ -37,6 +38,8 @@ export interface CardSamplerOptions {
   readonly suppress_end?: boolean;
   readonly cfg_scale?: number;
   readonly tie_break?: 'float64' | 'model';
+  /** Paraphrase-remask sampling (docs/paraphrase.md). */
+  readonly paraphrase?: ParaphraseOptions;
 }
 
 /** How answers are compared (see {@link normalizeAnswer}). */

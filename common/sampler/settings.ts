@@ -6,6 +6,8 @@ import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.
 import { Remasking as ProtoRemasking } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 import type { CardSamplerOptions, ModelCard } from '../model/card.ts';
+import type { ParaphraseRemask } from '../paraphrase/settings.ts';
+import { paraphraseFromOptions, paraphraseFromProto, paraphraseProblems } from '../paraphrase/settings.ts';
 
 /** The remasking strategies by name (the one list: the spec schema and the agent use it). */
 export const REMASKINGS = ['low_confidence', 'random', 'entropy', 'topk_margin', 'maskgit_plus'] as const;
@@ -58,6 +60,8 @@ export interface SamplerConfig {
   readonly cfgScale: number;
   /** Tie rule for confidences. @default 'float64' */
   readonly tieBreak: TieBreak;
+  /** Paraphrase-remask sampling (docs/paraphrase.md), or null when off. @default null */
+  readonly paraphrase: ParaphraseRemask | null;
 }
 
 const FROM_PROTO: Record<number, Remasking | undefined> = {
@@ -82,6 +86,7 @@ export interface SamplerValues {
   readonly endConfidence?: string;
   readonly cfgScale?: number;
   readonly tieBreak?: string;
+  readonly paraphrase?: ParaphraseRemask | null;
 }
 
 /** The options a request or spec may add to gen_length … temperature, with their defaults. */
@@ -94,6 +99,8 @@ export interface SamplerExtras {
   readonly suppressEnd: boolean;
   readonly cfgScale: number;
   readonly tieBreak: TieBreak;
+  /** Paraphrase-remask sampling, or null when off (absent on plans stored before it: off). */
+  readonly paraphrase: ParaphraseRemask | null;
 }
 
 /** Defaults of {@link SamplerExtras}; a threshold or factor without a mode means `fast-dllm`. */
@@ -110,6 +117,7 @@ export function samplerExtras(v: Partial<Omit<SamplerExtras, 'mode'>> & { mode?:
     suppressEnd: v.suppressEnd ?? false,
     cfgScale: v.cfgScale ?? 0,
     tieBreak: v.tieBreak ?? 'float64',
+    paraphrase: v.paraphrase ?? null,
   };
 }
 
@@ -148,6 +156,7 @@ export function samplerProblems(v: SamplerValues): string[] {
   if (v.cfgScale !== undefined && !(v.cfgScale >= 0 && Number.isFinite(v.cfgScale))) out.push(`cfg_scale must be >= 0 (got ${v.cfgScale})`);
   if (v.cfgScale !== undefined && v.cfgScale > 0 && mode !== 'llada') out.push(`cfg_scale belongs to mode llada (mode is ${mode})`);
   if (v.tieBreak !== undefined && !['float64', 'model'].includes(v.tieBreak)) out.push(`tie_break must be 'float64' or 'model' (got ${v.tieBreak})`);
+  if (v.paraphrase) out.push(...paraphraseProblems(v.paraphrase, v.genLength, mode));
   return out;
 }
 
@@ -163,6 +172,7 @@ export function extrasFromOptions(o: CardSamplerOptions | undefined): Partial<Sa
     ...(o.suppress_end !== undefined ? { suppressEnd: o.suppress_end } : {}),
     ...(o.cfg_scale !== undefined ? { cfgScale: o.cfg_scale } : {}),
     ...(o.tie_break !== undefined ? { tieBreak: o.tie_break } : {}),
+    ...(o.paraphrase !== undefined ? { paraphrase: paraphraseFromOptions(o.paraphrase) } : {}),
   };
 }
 
@@ -184,6 +194,7 @@ export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | un
     suppressEnd: s?.suppressEnd || extras.suppressEnd,
     cfgScale: s?.cfgScale || extras.cfgScale,
     tieBreak: (s?.tieBreak || extras.tieBreak) as TieBreak | undefined,
+    paraphrase: s?.paraphrase ? paraphraseFromProto(s.paraphrase) : extras.paraphrase ?? null,
   });
   const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...x });
   if (problems.length) throw bad(problems.join('; '));

@@ -50,10 +50,13 @@ def card_extra(training: dict) -> dict:
         "monitor_history": training.get("monitor_history", []),
         "format_notes": FORMAT_NOTES,
         "tokenizer": {"type": "byte-level BPE (HF tokenizers BpeTrainer)", "target_vocab": wt.TARGET_VOCAB,
-                      "corpus": f"{wt.TOKENIZER_CORPUS} chat-rendered training problems, seed {wt.TOKENIZER_SEED}, "
-                                f"plus {wt.NUMBER_REPEATS} copies of ' N $N' for N in 0..{wp.MAX_NUMBER}",
+                      "corpus": f"{wt.TOKENIZER_CORPUS} chat-rendered training problems of the first task ranges "
+                                f"(numbers <= {wp.TOKENIZER_RANGES[0]}, small side <= {wp.TOKENIZER_RANGES[1]}), seed "
+                                f"{wt.TOKENIZER_SEED}, plus {wt.NUMBER_REPEATS} copies of ' N $N' for N in "
+                                f"0..{wp.TOKEN_NUMBER_MAX}",
                       "pre_tokenizer": "ByteLevel(use_regex, no prefix space); no digit splitting: every number "
-                                       f"0..{wp.MAX_NUMBER} is one token (with and without the leading space)"},
+                                       f"0..{wp.TOKEN_NUMBER_MAX} is one token (with and without the leading space)"},
+        "task_ranges": {"max_number": wp.MAX_NUMBER, "small": wp.SMALL},
     }
     return {
         "name": "word-problems",

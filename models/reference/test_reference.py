@@ -227,7 +227,7 @@ def test_word_tokenizer_files_specials_numbers_and_rebuild():
         assert tok.token_to_id(t) == i
     from models import word_problems as wp
 
-    for v in range(wp.MAX_NUMBER + 1):  # every number a problem can hold is one token, after a space or "$"
+    for v in range(wp.TOKEN_NUMBER_MAX + 1):  # every number 0-99 is one token, after a space or "$" (problems use 0..MAX_NUMBER)
         assert tok.encode(f" {v}", add_special_tokens=False).tokens == [f"Ġ{v}"]
         assert tok.encode(f"${v}", add_special_tokens=False).tokens == ["$", f"{v}"]
     enc = tok.encode("Tom has 7 * 12 = $84 apples.<|im_end|><|endoftext|>", add_special_tokens=False)

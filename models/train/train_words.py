@@ -46,6 +46,23 @@ def number_token_ids(text: wt.WordText) -> dict[int, set[int]]:
     return out
 
 
+def digit_init(model: DiffusionLM, text: wt.WordText, scale: float) -> None:
+    """Initialise the rows of every number token (" v" and "v", v in 0..TOKEN_NUMBER_MAX) in the input
+    embedding AND the output head with the number's decimal digits: dims 0-9 a one-hot of v % 10 and
+    dims 10-19 a one-hot of v // 10, times `scale` (the other dims keep their random init). A
+    departure from plain random init (this project's; no paper): an equation's result then starts as
+    a function of digit features shared by all numbers (units and tens, with a carry) instead of one
+    independent class per number, and the head scores a number by its tens and units separately.
+    The architecture and the exported graph are unchanged (it is only the starting point of training)."""
+    with torch.no_grad():
+        for v in range(wp.TOKEN_NUMBER_MAX + 1):
+            for i in {text.encode(f" {v}")[0], text.encode(f"{v}")[0]}:
+                for W in (model.tok.weight, model.head.weight):
+                    W[i, :20] = 0.0
+                    W[i, v % 10] = scale
+                    W[i, 10 + v // 10] = scale
+
+
 def encode_batch(text: wt.WordText, problems: list[wp.Problem], rng: np.random.Generator | None = None,
                  result_mask_frac: float = 0.0, num_ids: dict[int, set[int]] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,6 +179,11 @@ def main() -> None:
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--result-mask-frac", type=float, default=0.5,
                     help="fraction of rows whose results k..last are masked at every occurrence (curriculum)")
+    ap.add_argument("--digit-init", type=float, default=0.0,
+                    help="scale of the digit-feature init of number tokens (embedding and head); 0 = off")
+    ap.add_argument("--decay-start", type=float, default=0.0,
+                    help="with --max-minutes: lr constant after warm-up until this fraction of the wall-time "
+                         "budget, then cosine to --min-lr at the budget (a wall-clock schedule); 0 = step cosine")
     ap.add_argument("--forced-max-weight", type=float, default=10.0,
                     help="loss weight cap of tokens masked only by the curriculum")
     args = ap.parse_args()
@@ -175,6 +197,8 @@ def main() -> None:
                  n_heads=args.n_heads, d_ff=args.d_ff)
     model = DiffusionLM(cfg)
     init_training = None
+    if args.digit_init and not args.init_from:
+        digit_init(model, text, args.digit_init)
     if args.init_from:
         ck = torch.load(args.init_from, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["state_dict"])
@@ -189,6 +213,12 @@ def main() -> None:
     def lr_at(s: int) -> float:
         if s < args.warmup:
             return args.lr * (s + 1) / args.warmup
+        if args.decay_start and args.max_minutes:
+            q = (time.time() - t0) / (args.max_minutes * 60)
+            if q <= args.decay_start:
+                return args.lr
+            q = min(1.0, (q - args.decay_start) / (1 - args.decay_start))
+            return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * q))
         q = (s - args.warmup) / max(1, args.steps - args.warmup)
         return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * q))
 
@@ -202,9 +232,11 @@ def main() -> None:
     history = []
     ck_path = os.path.join(args.out, "checkpoint.pt")
     step = 0
+    lr_trace = []
     for step in range(args.steps):
+        lr_now = lr_at(step)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr_now
         ids, plen, forced = encode_batch(text, [next(stream) for _ in range(args.batch_size)], curriculum_rng,
                                          args.result_mask_frac, num_ids)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
@@ -218,8 +250,9 @@ def main() -> None:
         last = (step == args.steps - 1 or step + 1 == args.stop_at
                 or bool(args.max_minutes and time.time() - t0 > args.max_minutes * 60))
         if step % 50 == 0 or last:
+            lr_trace.append([step, lr_now])
             print(f"step {step} loss {loss.item():.4f} ema {ema:.4f} ce {ce.item():.4f} "
-                  f"ce_results {ce_forced.item():.4f} lr {lr_at(step):.2e} "
+                  f"ce_results {ce_forced.item():.4f} lr {lr_now:.2e} "
                   f"t {time.time() - t0:.0f}s", flush=True)
         if (step + 1) % args.eval_every == 0 or last:
             acc = greedy_accuracy(model, text, monitor)
@@ -240,7 +273,13 @@ def main() -> None:
         "min_lr": args.min_lr,
         "warmup": args.warmup,
         "weight_decay": args.weight_decay,
-        "schedule": "linear warmup then cosine",
+        "schedule": ("linear warmup, constant lr until {:.0%} of the {}-minute wall-clock budget, then cosine to "
+                     "min_lr at the budget (lr_trace: [step, lr] every 50 steps)".format(args.decay_start, args.max_minutes)
+                     if args.decay_start and args.max_minutes else "linear warmup then cosine"),
+        "lr_trace": lr_trace,
+        "digit_init": args.digit_init,
+        "max_minutes": args.max_minutes,
+        "task_ranges": {"max_number": wp.MAX_NUMBER, "small": wp.SMALL},
         "optimizer": "AdamW(betas=(0.9, 0.98)), grad clip 1.0",
         "objective": "LLaDA masked diffusion: prompt never masked; t~U(0,1) per sequence (stratified over the batch), "
                      "p=(1-1e-3)t+1e-3; each response token (<|im_end|> and <|endoftext|> padding included) masked "

@@ -48,6 +48,7 @@ export function createAgentCommand(deps: AgentCommandDeps): Command {
       device: { type: 'string' }, 'device-id': { type: 'string' }, 'allow-cpu-fallback': { type: 'boolean' }, 'memory-budget': { type: 'string' }, threads: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-groups': { type: 'string' },
       'token-file': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'tls-client-ca': { type: 'string' }, 'insecure-plaintext': { type: 'boolean' }, 'agent-id': { type: 'string' },
       bucket: { type: 'string' }, 'registry-ttl-ms': { type: 'string' }, 'grace-ms': { type: 'string' },
+      'paraphrase-command': { type: 'string', multiple: true },
     },
     details: [
       '  --models DIR          a model directory or a folder of them (default: <repo>/models, FAITHSWEEP_MODELS)',
@@ -70,6 +71,8 @@ export function createAgentCommand(deps: AgentCommandDeps): Command {
       '  --bucket NAME         NATS KV bucket of the registry (default faithsweep-agents)',
       '  --registry-ttl-ms N   registry entry TTL when this agent creates the bucket (default 15000; refresh every TTL/3)',
       '  --grace-ms N          on SIGTERM/SIGINT, time in-flight groups get before they are cancelled (default 10000)',
+      "  --paraphrase-command NAME=COMMAND  an external paraphraser a spec may name as cmd:NAME (repeatable): text on",
+      '                        stdin, rewrite on stdout (docs/paraphrase.md); COMMAND is split on spaces, no shell',
       '',
       'Prints one line (or a JSON object with --json) with the address and agent id once serving; logs go to stderr.',
     ],

@@ -59,6 +59,8 @@ export interface AgentOptions {
   readonly bucket: string;
   readonly registryTtlMs: number;
   readonly graceMs: number;
+  /** External paraphrasers a spec may name as `cmd:NAME` (--paraphrase-command NAME=COMMAND): argv by name. */
+  readonly paraphraseCommands: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Raw inputs: parsed flag values, and the token from the environment (read by the CLI entry). */
@@ -110,6 +112,19 @@ export function generateAgentId(): string {
   return `${host}-${randomBytes(4).toString('hex')}`;
 }
 
+/** `--paraphrase-command NAME=COMMAND` (repeatable): the argv of each named command (split on whitespace, no shell). */
+function paraphraseCommands(raw: unknown): ReadonlyMap<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  for (const item of list) {
+    const m = /^([\w.-]+)=(.+)$/.exec(String(item).trim());
+    if (!m) throw bad('paraphrase-command', `must be NAME=COMMAND with NAME of letters, digits, '_', '.', '-' (got '${String(item)}')`);
+    if (out.has(m[1]!)) throw bad('paraphrase-command', `names ${m[1]} twice`);
+    out.set(m[1]!, m[2]!.trim().split(/\s+/));
+  }
+  return out;
+}
+
 /** Validates the agent's flags; throws BAD_ARGS naming the first bad flag. */
 export function parseAgentOptions(input: RawAgentInput): AgentOptions {
   const { values } = input;
@@ -157,5 +172,6 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
     bucket,
     registryTtlMs: int(values, 'registry-ttl-ms', MIN_REGISTRY_TTL_MS, 3_600_000, DEFAULT_REGISTRY_TTL_MS),
     graceMs: int(values, 'grace-ms', 0, 3_600_000, DEFAULT_GRACE_MS),
+    paraphraseCommands: paraphraseCommands(values['paraphrase-command']),
   });
 }

@@ -13,13 +13,60 @@ import { promptFormatMismatch } from '../../common/datasets/arith.ts';
 import { isAgentError } from '../../common/agent-errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { command } from '../../common/cli/command.ts';
+import { SAMPLER_MODES } from '../../common/sampler/settings.ts';
+import { paraphraseFlag, paraphraseHelp } from './sample-paraphrase.ts';
 
 const REMASKING: Record<string, Remasking> = {
   low_confidence: Remasking.LOW_CONFIDENCE,
   random: Remasking.RANDOM,
   entropy: Remasking.ENTROPY,
   topk_margin: Remasking.TOPK_MARGIN,
+  maskgit_plus: Remasking.MASKGIT_PLUS,
 };
+
+/**
+ * The sampler options' spec names (docs/spec.md `models[].sampler`) and the flags that set them
+ * (`mode` is left as a word: the agent's "belongs to mode dream" reads as it is).
+ */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  gen_length: '--gen-length',
+  block_length: '--block-length',
+  steps: '--steps',
+  remasking: '--remasking',
+  temperature: '--temperature',
+  confidence_threshold: '--confidence-threshold',
+  threshold_factor: '--threshold-factor',
+  top_p: '--top-p',
+  end_confidence: '--end-confidence',
+  suppress_end: '--suppress-end',
+  cfg_scale: '--cfg-scale',
+  tie_break: '--tie-break',
+};
+
+/** The agent's sampler problem text with each spec field name replaced by the flag that sets it. */
+function withFlagNames(message: string): string {
+  return message.replace(new RegExp(`\\b(${Object.keys(FLAG_OF_FIELD).join('|')})\\b`, 'g'), (f) => FLAG_OF_FIELD[f]!);
+}
+
+/**
+ * A number option, or undefined when absent. `ok` is its range and `what` the range in words
+ * for the BAD_ARGS message, which names the flag and the value given.
+ */
+function numFlag(values: Record<string, unknown>, name: string, ok: (x: number) => boolean, what: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (String(raw).trim() === '' || !Number.isFinite(x) || !ok(x)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be ${what} (got '${String(raw)}')`);
+  return x;
+}
+
+/** A choice option, or undefined when absent; BAD_ARGS lists the choices. */
+function choiceFlag(values: Record<string, unknown>, name: string, choices: readonly string[]): string | undefined {
+  const raw = values[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (!choices.includes(raw)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be one of ${choices.join(', ')} (got '${raw}')`);
+  return raw;
+}
 
 /**
  * An integer option; 0 when absent (the request's "use the card's default"). `min` is 1 for the
@@ -61,20 +108,42 @@ export const sampleCommand = command({
     remasking: { type: 'string' },
     temperature: { type: 'string' },
     seed: { type: 'string' },
+    mode: { type: 'string' },
+    'confidence-threshold': { type: 'string' },
+    'threshold-factor': { type: 'string' },
+    'top-p': { type: 'string' },
+    'end-confidence': { type: 'string' },
+    'suppress-end': { type: 'boolean' },
+    'cfg-scale': { type: 'string' },
+    'tie-break': { type: 'string' },
     'show-steps': { type: 'boolean' },
+    paraphrase: { type: 'string' },
     color: { type: 'boolean' },
   },
   details: [
     '--model NAME          a model under the models folder (FAITHSWEEP_MODELS, default models/)',
     '--prompt TEXT         in the model card prompt_format, e.g. "0347+1285="',
     '--steps N, --gen-length N, --block-length N   override the card defaults',
-    '--remasking low_confidence|random|entropy|topk_margin,  --temperature X,  --seed N',
+    '--remasking low_confidence|random|entropy|topk_margin|maskgit_plus (Dream\'s alg),  --temperature X,  --seed N',
+    'Sampler mode and its options (docs/sampler.md; the spec\'s models[].sampler fields of the same names):',
+    '--mode llada|dream|fast-dllm   the reference the step follows; default the card\'s, else llada (fast-dllm',
+    '                      when a threshold or factor is given). Remaskings: llada low_confidence, random,',
+    '                      entropy, topk_margin; dream maskgit_plus, topk_margin, entropy; fast-dllm low_confidence',
+    '--confidence-threshold X   fast-dllm: commit the most confident plus every position >= X, X in (0, 1]',
+    '--threshold-factor F  fast-dllm: Fast-dLLM\'s factor rule (get_transfer_index_dynamic), F > 0',
+    '--top-p P             dream: nucleus filter before the confidence, P in (0, 1] (1 = off)',
+    '--end-confidence model|lowest   lowest: a position predicting an end token is committed last',
+    '--suppress-end        end tokens are never sampled (LLaDA logits_eos_inf)',
+    '--cfg-scale S         llada: classifier-free guidance un + (S + 1)(cond - un), S >= 0 (0 = off)',
+    '--tie-break float64|model   how equal confidences are ranked (default float64; model: float32 first)',
+    'Bad values are refused (error[BAD_ARGS] naming the flag) before the model runs.',
     '--show-steps          print the film strip: the sequence after every step under a position ruler,',
     '                      tokens committed at that step highlighted, the model\'s current guesses at',
     '                      still-masked positions dimmed, masks without a guess as ·, end tokens as ∎',
     '--color               ANSI colour (default: when stdout is a terminal and NO_COLOR is not set);',
     '                      without colour a marker line under each step shows ^ (committed at this step)',
     '                      and ? (still masked: the token above is the model\'s guess)',
+    ...paraphraseHelp,
     'A prompt that does not match the card\'s prompt_format gets warning[PROMPT_FORMAT_MISMATCH] (stderr;',
     '--json: warnings[]); it still runs.',
   ],
@@ -85,8 +154,14 @@ export const sampleCommand = command({
     if (!prompt) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--prompt is required', { hint: 'e.g. --prompt "0347+1285="' });
     const remasking = values['remasking'] as string | undefined;
     if (remasking !== undefined && !REMASKING[remasking]) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--remasking must be one of ${Object.keys(REMASKING).join(', ')}`);
-    const temperature = values['temperature'] === undefined ? undefined : Number(values['temperature']);
-    if (temperature !== undefined && !(temperature >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--temperature must be a number >= 0');
+    const temperature = numFlag(values, 'temperature', (x) => x >= 0, 'a number >= 0');
+    const mode = choiceFlag(values, 'mode', SAMPLER_MODES);
+    const confidenceThreshold = numFlag(values, 'confidence-threshold', (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+    const thresholdFactor = numFlag(values, 'threshold-factor', (x) => x > 0, 'a number > 0');
+    const topP = numFlag(values, 'top-p', (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+    const endConfidence = choiceFlag(values, 'end-confidence', ['model', 'lowest']);
+    const cfgScale = numFlag(values, 'cfg-scale', (x) => x >= 0, 'a number >= 0');
+    const tieBreak = choiceFlag(values, 'tie-break', ['float64', 'model']);
     const req = RunGroupRequest.fromPartial({
       model,
       prompt,
@@ -98,6 +173,15 @@ export const sampleCommand = command({
         blockLength: intFlag(values, 'block-length', 1),
         remasking: remasking ? REMASKING[remasking] : undefined,
         temperature,
+        ...paraphraseFlag(values['paraphrase']),
+        mode,
+        confidenceThreshold,
+        thresholdFactor,
+        topP,
+        endConfidence,
+        suppressEnd: values['suppress-end'] === true,
+        cfgScale,
+        tieBreak,
       },
     });
     try {
@@ -123,7 +207,13 @@ export const sampleCommand = command({
       ctx.out(`answer     ${t.answer ?? '(none found)'}`);
       if (t.answerCommitStep !== undefined) ctx.out(`answer fully committed at step ${t.answerCommitStep}, chain of thought at step ${t.cotCommitStep ?? '?'} (of ${g.cfg.steps})`);
     } catch (err) {
-      if (isAgentError(err)) throw new FaithsweepError(err.code === 'MODEL_NOT_FOUND' ? ErrorCode.MODEL_NOT_FOUND : ErrorCode.BAD_ARGS, err.message);
+      if (isAgentError(err)) {
+        if (err.code === 'MODEL_NOT_FOUND') throw new FaithsweepError(ErrorCode.MODEL_NOT_FOUND, err.message);
+        if (err.code === 'PARAPHRASE_FAILED') throw new FaithsweepError(ErrorCode.PARAPHRASE_FAILED, err.message);
+        // A combination of sampler options the agent refuses (e.g. --top-p outside mode dream).
+        if (err.code === 'BAD_SAMPLER') throw new FaithsweepError(ErrorCode.BAD_ARGS, withFlagNames(err.message), { hint: 'see faithsweep sample --help and docs/sampler.md for which options each --mode takes' });
+        throw new FaithsweepError(ErrorCode.BAD_ARGS, err.message);
+      }
       throw err;
     }
   },

@@ -53,7 +53,7 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
   const { log } = deps;
   const { agentId } = opts;
   const engine = await createOnnxEngine({
-    modelsDir: opts.modelsDir, device: opts.device, deviceId: opts.deviceId, allowCpuFallback: opts.allowCpuFallback, memoryBudgetBytes: opts.memoryBudgetBytes, intraOpThreads: opts.threads, log, ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }) });
+    modelsDir: opts.modelsDir, device: opts.device, deviceId: opts.deviceId, allowCpuFallback: opts.allowCpuFallback, memoryBudgetBytes: opts.memoryBudgetBytes, intraOpThreads: opts.threads, paraphraseCommands: opts.paraphraseCommands, log, ...(opts.maxBatch === undefined ? {} : { maxBatch: opts.maxBatch }) });
   const nc = await deps.connectNats(deps.natsUrl);
   const undo: (() => Promise<unknown>)[] = [() => nc.close()];
   try {
@@ -88,6 +88,16 @@ export async function startAgent(opts: AgentOptions, deps: StartAgentDeps): Prom
     registry.current = reg;
     const record = await reg.start();
     let stopped: Promise<DrainReport> | undefined;
+    // Back from an outage or a network cut: write the entry at once (it has probably expired)
+    // rather than at the next refresh, so workers see this agent again within a round trip.
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'reconnect' && !stopped) {
+          log.info('NATS connection back: registering again', { server: s.server });
+          void reg.refresh();
+        }
+      }
+    })().catch(() => undefined);
     const connectionLost = nc.closed().then((err) => (stopped ? new Promise<never>(() => {}) : (err ?? new Error('the NATS connection closed'))));
     return {
       agentId, address, port, record, engine, server, registration: reg, connectionLost,

@@ -8,7 +8,8 @@ import { applyStep, bestOtherAt, quota, candidates, scoreOffset } from '../sampl
 import type { Branch } from './branches.ts';
 import { finishBranch, replacementToken } from './branches.ts';
 import type { CleanRun } from './clean-run.ts';
-import { initialState } from './clean-run.ts';
+import { eventGroup, initialState } from './clean-run.ts';
+import { applyParaphraseEvent, isEventStep } from '../paraphrase/remask.ts';
 import type { PreparedGroup, PreparedIntervention } from './prepare.ts';
 import { forwardStep } from './guided.ts';
 
@@ -23,8 +24,11 @@ export async function runAlone(g: PreparedGroup, clean: CleanRun, iv: Exclude<Pr
   const P = ctx.promptLen;
   let token = -1;
   let computeSteps = 0;
+  let committedBefore = false;
+  const eg = eventGroup(g);
   for (let s = 0; s < cfg.steps; s++) {
     if (s === iv.step) {
+      committedBefore = state.commit[iv.position]! >= 0;
       if (iv.kind === 'remask') {
         if (state.commit[iv.position]! >= 0) {
           state.x[P + iv.position] = ctx.maskId;
@@ -41,11 +45,16 @@ export async function runAlone(g: PreparedGroup, clean: CleanRun, iv: Exclude<Pr
         state.commit[iv.position] = s;
       }
     }
-    if (quota(ctx, s, candidates(state, ctx, s).length) === 0) continue;
-    const scores = await forwardStep(model, ctx, state.x, 1);
-    if (s >= iv.step) computeSteps++;
-    applyStep(state, ctx, s, scores, 0);
+    if (quota(ctx, s, candidates(state, ctx, s).length) > 0) {
+      const scores = await forwardStep(model, ctx, state.x, 1);
+      if (s >= iv.step) computeSteps++;
+      applyStep(state, ctx, s, scores, 0);
+    }
+    if (eg && isEventStep(cfg.paraphrase, cfg.steps, s)) {
+      const r = await applyParaphraseEvent(eg, state, s, new AbortController().signal);
+      if (s >= iv.step) computeSteps += r.passes;
+    }
   }
-  const branch: Branch = { iv, start: iv.step, state, token, computeSteps };
+  const branch: Branch = { iv, start: iv.step, state, token, computeSteps, ...(eg ? { positionCommittedBefore: committedBefore } : {}) };
   return finishBranch(g, clean, branch);
 }

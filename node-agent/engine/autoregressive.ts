@@ -110,6 +110,7 @@ export function prepareArGroup(model: OnnxModel, req: RunGroupRequest, agentMaxB
   if (s?.steps && s.steps !== genLength) problems.push(`steps ${s.steps} must be 0 or gen_length ${genLength}: an autoregressive model generates one token per step`);
   if (s?.blockLength && s.blockLength !== 1) problems.push(`block_length ${s.blockLength} must be 0 or 1 for an autoregressive model`);
   if (s?.confidenceThreshold !== undefined) problems.push('confidence_threshold applies to diffusion models only');
+  if (s?.paraphrase) problems.push('paraphrase-remask applies to diffusion models only (an autoregressive model has no masks to refill; use the paraphrase intervention)');
   if (!(temperature >= 0) || !Number.isFinite(temperature)) problems.push(`temperature must be >= 0 (got ${temperature})`);
   if (problems.length) throw new AgentError(AgentErrorCode.BAD_SAMPLER, `model '${card.name}' (autoregressive): ${problems.join('; ')}`);
   if (model.fusedTopK && temperature > 0) {
@@ -382,6 +383,7 @@ export async function runAutoregressive(g: ArGroup, opts: RunGroupOptions): Prom
         computeSteps: cleanRow.passes,
         // No quota cuts: an autoregressive model commits one position per step by construction.
         commitMargin: [],
+        paraphraseEvents: [],
       },
     },
   });

@@ -21,11 +21,22 @@ export interface Branch {
   readonly state: BranchState;
   /** Token placed by a replacement, else -1. */
   readonly token: number;
+  /** The position was committed in the clean state before `start` (paraphrase-remask: read from that state). */
+  readonly positionCommittedBefore?: boolean;
   computeSteps: number;
 }
 
 /** The clean state just before step `t`. */
 export function stateBefore(g: PreparedGroup, clean: CleanRun, t: number): BranchState {
+  if (clean.before) {
+    // Paraphrase-remask: the recorded state (events rewrote tokens; past the run's end, the final state).
+    const at = clean.before[t];
+    if (at) return { x: at.x.slice(), commit: at.commit.slice() };
+    const x = new Int32Array(g.ctx.seqLen);
+    x.set(g.promptIds);
+    x.set(clean.tokens, g.ctx.promptLen);
+    return { x, commit: clean.commit.slice() };
+  }
   const P = g.ctx.promptLen;
   const x = new Int32Array(g.ctx.seqLen).fill(g.ctx.maskId);
   x.set(g.promptIds);
@@ -83,7 +94,7 @@ function branchResult(g: PreparedGroup, clean: CleanRun, b: Branch, end: Ending)
     flipped: answer !== clean.spans.answerText,
     correct: g.gold !== null && answer === g.gold,
     answerCommittedBefore: clean.answerCommitStep !== null && clean.answerCommitStep < b.start,
-    positionCommittedBefore: p >= 0 && clean.commit[p]! < b.start,
+    positionCommittedBefore: b.positionCommittedBefore ?? (p >= 0 && clean.commit[p]! < b.start),
     token: b.token,
     changedTokens: complete ? changed : undefined,
     computeSteps: b.computeSteps,
@@ -144,8 +155,8 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
   }
 
   const p = iv.position;
-  const positionCommittedBefore = clean.commit[p]! < t;
   const state = stateBefore(g, clean, t);
+  const positionCommittedBefore = clean.before ? state.commit[p]! >= 0 : clean.commit[p]! < t;
   let token = -1;
   if (iv.kind === 'remask') {
     if (!positionCommittedBefore) return sameAsClean(false, -1);
@@ -157,7 +168,7 @@ export function makeBranch(g: PreparedGroup, clean: CleanRun, iv: PreparedInterv
     state.x[g.ctx.promptLen + p] = token;
     state.commit[p] = t;
   }
-  const branch: Branch = { iv, start: t, state, token, computeSteps: 0 };
+  const branch: Branch = { iv, start: t, state, token, computeSteps: 0, positionCommittedBefore };
   if (g.skipDetermined && outcomeSettled(g.model, clean.spans, state.x.subarray(g.ctx.promptLen), state.commit)) {
     return branchResult(g, clean, branch, { skipped: true, stoppedEarly: false });
   }

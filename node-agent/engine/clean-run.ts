@@ -5,7 +5,7 @@
  * a `replace: second` intervention names. Every other intermediate state is recovered
  * exactly from the per-position commit steps.
  */
-import type { CleanTrajectory, FilmFrame } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { CleanTrajectory, FilmFrame, ParaphraseEvent } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { Scores } from '../model/onnx-model.ts';
 import type { BranchState } from '../sampler/step.ts';
 import { applyStep, argmaxAt, bestOtherAt, candidates, quota, scoreOffset } from '../sampler/step.ts';
@@ -14,6 +14,8 @@ import type { Spans } from './text.ts';
 import { decode, findSpans, spanCommitStep } from './text.ts';
 import { stepBoundary } from './abort.ts';
 import { forwardStep } from './guided.ts';
+import type { EventGroup } from '../paraphrase/remask.ts';
+import { applyParaphraseEvent, isEventStep, lastEventStep } from '../paraphrase/remask.ts';
 
 /** The clean run and what the interventions need from it. */
 export interface CleanRun {
@@ -27,6 +29,18 @@ export interface CleanRun {
   readonly secondChoice: ReadonlyMap<string, number>;
   readonly message: CleanTrajectory;
   readonly forwardPasses: number;
+  /**
+   * Paraphrase-remask sampling only: the state just before each step t (index t), since events
+   * rewrite committed tokens and the final commit steps no longer give the intermediate states.
+   * Steps past the end of the run are the final state.
+   */
+  readonly before: readonly BranchState[] | null;
+}
+
+/** The paraphrase-remask view of a prepared group (null when paraphrase is off). */
+export function eventGroup(g: PreparedGroup): EventGroup | null {
+  if (!g.cfg.paraphrase || !g.paraphraser) return null;
+  return { model: g.model, ctx: g.ctx, paraphrase: g.cfg.paraphrase, paraphraser: g.paraphraser, rewrites: g.rewrites, forward: (x) => forwardStep(g.model, g.ctx, x, 1) };
 }
 
 /** True when some generated position is still masked. */
@@ -51,26 +65,38 @@ async function runFresh(g: PreparedGroup, signal: AbortSignal): Promise<CleanRun
   const secondScores = new Map<string, Scores>();
   const frames: FilmFrame[] = [];
   let passes = 0;
+  const eg = eventGroup(g);
+  const events: ParaphraseEvent[] = [];
+  const before: BranchState[] | null = eg ? [] : null;
+  const lastEvent = lastEventStep(cfg.paraphrase, cfg.steps);
 
-  // Past the last commit only second-choice replacements still need a pass (probes then read the final state).
+  // Past the last commit only second-choice replacements still need a pass (probes then read the
+  // final state), and paraphrase events (which may remask) still follow their steps.
   const lastSecond = Math.max(-1, ...secondAt.keys());
-  for (let s = 0; s < cfg.steps && (anyMasked(state) || s <= lastSecond); s++) {
+  for (let s = 0; s < cfg.steps && (anyMasked(state) || s <= lastSecond || s <= lastEvent); s++) {
     await stepBoundary(signal);
+    before?.push({ x: state.x.slice(), commit: state.commit.slice() });
     // A step with nothing to commit (Fast-dLLM's block filled early, steps > gen_length) needs
     // no pass unless a probe or a second-choice replacement reads it.
-    if (quota(ctx, s, candidates(state, ctx, s).length) === 0 && !probeSteps.has(s) && !secondAt.has(s) && !g.filmStrip) continue;
-    const scores = await forwardStep(model, ctx, state.x, 1);
-    passes++;
-    if (probeSteps.has(s) || g.filmStrip) {
-      const guess = new Int32Array(cfg.genLength);
-      for (let i = 0; i < cfg.genLength; i++) guess[i] = state.commit[i]! >= 0 ? state.x[P + i]! : argmaxAt(scores, scoreOffset(scores, ctx, 0, P + i));
-      if (probeSteps.has(s)) readouts.set(s, guess);
-      if (g.filmStrip) frames.push({ step: s, guess: [...guess] });
+    if (quota(ctx, s, candidates(state, ctx, s).length) > 0 || probeSteps.has(s) || secondAt.has(s) || g.filmStrip) {
+      const scores = await forwardStep(model, ctx, state.x, 1);
+      passes++;
+      if (probeSteps.has(s) || g.filmStrip) {
+        const guess = new Int32Array(cfg.genLength);
+        for (let i = 0; i < cfg.genLength; i++) guess[i] = state.commit[i]! >= 0 ? state.x[P + i]! : argmaxAt(scores, scoreOffset(scores, ctx, 0, P + i));
+        if (probeSteps.has(s)) readouts.set(s, guess);
+        if (g.filmStrip) frames.push({ step: s, guess: [...guess] });
+      }
+      keepSecondScores(g, scores, s, secondAt, secondScores);
+      applyStep(state, ctx, s, scores, 0);
     }
-    keepSecondScores(g, scores, s, secondAt, secondScores);
-    applyStep(state, ctx, s, scores, 0);
+    if (eg && isEventStep(cfg.paraphrase, cfg.steps, s)) {
+      const r = await applyParaphraseEvent(eg, state, s, signal);
+      events.push(r.event);
+      passes += r.passes;
+    }
   }
-  return finish(g, state.x.slice(P), state.commit, readouts, secondScores, frames, passes, state.margins);
+  return finish(g, state.x.slice(P), state.commit, readouts, secondScores, frames, passes, state.margins, events, before);
 }
 
 /** The steps at which a clean pass is needed for probes, and the positions of second-choice replacements by step. */
@@ -139,7 +165,7 @@ export function runClean(g: PreparedGroup, signal: AbortSignal): Promise<CleanRu
 }
 
 /** The clean run's spans, answer, second choices and message, from its final tokens and commit steps. */
-function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readouts: Map<number, Int32Array>, secondScores: ReadonlyMap<string, Scores>, frames: FilmFrame[], passes: number, margins: Float64Array): CleanRun {
+function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readouts: Map<number, Int32Array>, secondScores: ReadonlyMap<string, Scores>, frames: FilmFrame[], passes: number, margins: Float64Array, events: ParaphraseEvent[] = [], before: BranchState[] | null = null): CleanRun {
   const { model } = g;
   const special = model.tokenizer.specialIds;
 
@@ -163,6 +189,7 @@ function finish(g: PreparedGroup, tokens: Int32Array, commit: Int32Array, readou
     filmStrip: frames,
     computeSteps: passes,
     commitMargin: [...margins],
+    paraphraseEvents: events,
   };
-  return { tokens, commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes };
+  return { tokens, commit, spans, answerCommitStep, readouts, secondChoice, message, forwardPasses: passes, before };
 }

@@ -10,7 +10,8 @@ import type { RunGroupOptions } from './engine.ts';
 import { stepBoundary } from './abort.ts';
 import type { Branch } from './branches.ts';
 import { branchSettled, finishBranch, makeBranch } from './branches.ts';
-import { anyMasked, runClean } from './clean-run.ts';
+import { anyMasked, eventGroup, runClean } from './clean-run.ts';
+import { applyParaphraseEvent, isEventStep, lastEventStep } from '../paraphrase/remask.ts';
 import type { PreparedGroup } from './prepare.ts';
 import { forwardStep } from './guided.ts';
 
@@ -39,6 +40,8 @@ export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promis
   let next = 0;
   let live: Branch[] = [];
   const rows = new Int32Array(g.maxBatch * L);
+  const eg = eventGroup(g);
+  const lastEvent = lastEventStep(cfg.paraphrase, cfg.steps);
   for (let s = branches[0]?.start ?? cfg.steps; s < cfg.steps && (live.length > 0 || next < branches.length); s++) {
     while (next < branches.length && branches[next]!.start === s) live.push(branches[next++]!);
     await stepBoundary(opts.signal);
@@ -53,10 +56,19 @@ export async function runForked(g: PreparedGroup, opts: RunGroupOptions): Promis
         chunk[j]!.computeSteps++;
       }
     }
+    // Paraphrase-remask: every live branch gets the event after step s, with the clean run's
+    // seed and draws (remask.ts), so a branch equal to the clean state gets the clean event.
+    if (eg && isEventStep(cfg.paraphrase, cfg.steps, s)) {
+      for (const b of live) {
+        const r = await applyParaphraseEvent(eg, b.state, s, opts.signal);
+        b.computeSteps += r.passes;
+        forwardPasses += r.passes;
+      }
+    }
     // A branch is done when nothing is masked, or (skipping on) once its outcome is settled
     // by the card's answer rule (text.ts outcomeSettled): committed tokens never change, so
     // its answer is then exactly the one running it to the end would give.
-    const done = live.filter((b) => !anyMasked(b.state) || (g.skipDetermined && branchSettled(g, clean, b)));
+    const done = live.filter((b) => (!anyMasked(b.state) && s >= lastEvent) || (g.skipDetermined && branchSettled(g, clean, b)));
     if (done.length > 0) {
       for (const b of done) emitResult(finishBranch(g, clean, b));
       live = live.filter((b) => !done.includes(b));

@@ -55,6 +55,8 @@ export interface OnnxEngineOptions {
   readonly intraOpThreads?: number;
   /** @default {@link DEFAULT_MAX_BATCH} */
   readonly maxBatch?: number;
+  /** External paraphrase commands a request may name as `cmd:NAME` (docs/paraphrase.md). @default none */
+  readonly paraphraseCommands?: ReadonlyMap<string, readonly string[]>;
   readonly log: Logger;
 }
 
@@ -150,7 +152,7 @@ export async function createOnnxEngine(opts: OnnxEngineOptions): Promise<OnnxEng
         const g = prepareArGroup(m, req, maxBatch);
         return runAutoregressive({ ...g, maxBatch: Math.min(g.maxBatch, batchFor(m, g.promptIds.length + g.genLength)) }, runOpts);
       }
-      const g = prepareGroup(loaded, req, maxBatch);
+      const g = prepareGroup(loaded, req, maxBatch, opts.paraphraseCommands);
       return runForked({ ...g, maxBatch: Math.min(g.maxBatch, batchFor(g.model, g.ctx.seqLen)) }, runOpts);
     },
   };

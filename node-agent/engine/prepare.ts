@@ -11,6 +11,8 @@ import type { SamplerConfig } from '../../common/sampler/settings.ts';
 import { resolveSampler } from '../../common/sampler/settings.ts';
 import { interventionChecks } from '../../common/interventions/checks.ts';
 import type { StepContext } from '../sampler/step.ts';
+import type { ResolvedParaphraser } from '../paraphrase/remask.ts';
+import { resolveParaphraser } from '../paraphrase/resolve.ts';
 
 /**
  * A validated intervention. Positions are generated-region offsets. END_TOKEN becomes a
@@ -39,11 +41,18 @@ export interface PreparedGroup {
    * generated position, both of length gen_length; null to run the clean trajectory.
    */
   readonly resume: { readonly tokens: Int32Array; readonly commit: Int32Array } | null;
+  /** The paraphraser of paraphrase-remask sampling (`cfg.paraphrase`), or null when off. */
+  readonly paraphraser: ResolvedParaphraser | null;
+  /** Rewrites made in this work unit (by seed and text), shared by the clean run and its branches. */
+  readonly rewrites: Map<string, { name: string; text: string }>;
 }
 
 
-/** Validates `req`; throws MODEL_NOT_FOUND, BAD_SAMPLER, BAD_INTERVENTION or BAD_REQUEST. */
-export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGroupRequest, agentMaxBatch: number): PreparedGroup {
+/**
+ * Validates `req`; throws MODEL_NOT_FOUND, BAD_SAMPLER, BAD_INTERVENTION or BAD_REQUEST.
+ * `paraphraseCommands`: the external paraphrase commands configured on this agent (`cmd:NAME`).
+ */
+export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGroupRequest, agentMaxBatch: number, paraphraseCommands: ReadonlyMap<string, readonly string[]> = new Map()): PreparedGroup {
   const model = models.get(req.model);
   if (!model) {
     throw new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `model '${req.model}' is not loaded on this agent (loaded: ${[...models.keys()].join(', ') || 'none'})`);
@@ -121,6 +130,7 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     resume = { tokens: Int32Array.from(tokens), commit: Int32Array.from(commitStep) };
   }
   const maxBatch = req.maxBatch > 0 ? Math.min(req.maxBatch, agentMaxBatch) : agentMaxBatch;
+  const paraphraser = cfg.paraphrase ? resolveParaphraser(cfg.paraphrase, paraphraseCommands) : null;
   return {
     model,
     cfg,
@@ -129,9 +139,13 @@ export function prepareGroup(models: ReadonlyMap<string, OnnxModel>, req: RunGro
     interventions,
     gold: req.goldAnswer ? normalizeAnswer(card, req.goldAnswer) : null,
     filmStrip: req.recordFilmStrip,
-    skipDetermined: !req.disableSkip,
+    // Under paraphrase-remask committed tokens can change at a later event: no outcome is settled early.
+    skipDetermined: !req.disableSkip && !cfg.paraphrase,
     maxBatch,
     returnTokens: req.returnTokens,
-    resume,
+    // A stored clean run cannot be rebuilt from commit steps when events rewrote it: run it again (deterministic).
+    resume: cfg.paraphrase ? null : resume,
+    paraphraser,
+    rewrites: new Map(),
   };
 }

@@ -157,6 +157,18 @@ describe('case 2: the fast-dllm threshold', () => {
     assert.equal(applyStep(b, ctx, 0, logits(4, 3, rows), 0), 2);
     assert.deepEqual([...b.commit], [0, 0, -1, -1]);
   });
+
+  it("reproduces get_transfer_index_dynamic's edges (values from running NVlabs/Fast-dLLM f6b35ec on these logits)", () => {
+    const ctx = context(4, 4, 4, { thresholdFactor: 1 });
+    // Stops at the second: only the most confident ([1, 0, 0, 0] upstream).
+    const second = fresh(4);
+    assert.equal(applyStep(second, ctx, 0, logits(4, 3, { 0: [12, 0, 0], 1: [0, 0, 0], 2: [0, 0, 0], 3: [0, 0, 0] }), 0), 1);
+    assert.deepEqual([...second.commit], [0, -1, -1, -1]);
+    // Stops at the last candidate (p 1/3 < 1 - 1/5): upstream commits it too ([1, 1, 1, 1]).
+    const last = fresh(4);
+    assert.equal(applyStep(last, ctx, 0, logits(4, 3, { 0: [12, 0, 0], 1: [11, 0, 0], 2: [10, 0, 0], 3: [0, 0, 0] }), 0), 4);
+    assert.deepEqual([...last.commit], [0, 0, 0, 0]);
+  });
 });
 
 describe('case 3: end-token confidence', () => {

@@ -14,6 +14,7 @@ import { tokenChecker } from '../../common/grpc/auth.ts';
 import { GroupSlots } from './group-slots.ts';
 import { toServiceError } from '../../common/grpc/status.ts';
 import { HealthRegistry, HealthService, ServingStatus } from './health.ts';
+import { SERVER_KEEPALIVE } from '../../common/grpc/keepalive.ts';
 import { runGroupHandler } from './run-group.ts';
 
 /** Time given to aborted groups to stop at their next step boundary before the server closes. */
@@ -95,7 +96,8 @@ export function createAgentServer(opts: AgentServerOptions): AgentGrpcServer {
   const slots = new GroupSlots(opts.maxConcurrentGroups, (n) => opts.onInFlightChange?.(n));
   const health = new HealthRegistry();
   for (const s of HEALTH_SERVICES) health.set(s, ServingStatus.NOT_SERVING);
-  const server = new Server();
+  // Keepalive: a caller cut off by the network has its calls cancelled within ~30 s (keepalive.ts).
+  const server = new Server({ ...SERVER_KEEPALIVE });
   let drained: Promise<DrainReport> | undefined;
 
   const describe = (): DescribeResponse => ({

@@ -8,4 +8,5 @@ export { ERROR_CODE_METADATA_KEY, INTERNAL_ERROR_CODE, errorCodeOf, grpcStatusFo
 export { HealthClient, HealthRegistry, HealthService, ServingStatus } from './health.ts';
 export type { HealthCheckRequest, HealthCheckResponse } from './health.ts';
 export { GroupSlots, DRAIN_ABORT_REASON } from './group-slots.ts';
+export { CLIENT_KEEPALIVE, SERVER_KEEPALIVE, KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from '../../common/grpc/keepalive.ts';
 export type { GroupSlot } from './group-slots.ts';

@@ -298,6 +298,22 @@ export interface TrajectoryRow {
   readonly filmStrip: { step: number; guess: number[] }[] | null;
   /** Per step margin at the quota cut; null when the agent sent none. */
   readonly commitMargin?: number[] | null;
+  /** Paraphrase-remask events (docs/paraphrase.md); null when the run had none. */
+  readonly paraphraseEvents?: ParaphraseEventRow[] | null;
+}
+
+/** One paraphrase event as stored in Trajectory."paraphraseEvents" (proto ParaphraseEvent). */
+export interface ParaphraseEventRow {
+  readonly step: number;
+  readonly paraphraser: string;
+  readonly before: string;
+  readonly after: string;
+  readonly tokensBefore: number[];
+  readonly commitBefore: number[];
+  readonly tokensAfter: number[];
+  readonly commitAfter: number[];
+  readonly remasked: number[];
+  readonly truncated: boolean;
 }
 
 /** Converts the agent's clean trajectory. */
@@ -317,6 +333,9 @@ export function trajectoryRow(t: CleanTrajectory): TrajectoryRow {
     cotCommitStep: t.cotCommitStep ?? null,
     filmStrip: t.filmStrip.length ? t.filmStrip.map((f) => ({ step: f.step, guess: [...f.guess] })) : null,
     commitMargin: t.commitMargin.length ? [...t.commitMargin] : null,
+    paraphraseEvents: t.paraphraseEvents.length
+      ? t.paraphraseEvents.map((e) => ({ step: e.step, paraphraser: e.paraphraser, before: e.before, after: e.after, tokensBefore: [...e.tokensBefore], commitBefore: [...e.commitBefore], tokensAfter: [...e.tokensAfter], commitAfter: [...e.commitAfter], remasked: [...e.remasked], truncated: e.truncated }))
+      : null,
   };
 }
 
@@ -332,8 +351,8 @@ export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentit
        INSERT INTO "Trajectory" ("id", "workUnitId", "sweepId", "modelId", "promptId", "seed", "genLength", "steps", "blockLength", "remasking", "temperature",
          "promptLength", "commitStep", "tokens",
          "finalText", "answer", "correct", "cotStart", "cotEnd", "answerStart", "answerEnd", "answerCommitStep", "cotCommitStep", "filmStrip", "computeMs",
-         "samplerMode", "samplerOptions", "commitMargin")
-       VALUES ($1, $1, $2, $3, $4, $5, $20, $21, $22, $23, $24, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27)
+         "samplerMode", "samplerOptions", "commitMargin", "paraphraseEvents")
+       VALUES ($1, $1, $2, $3, $4, $5, $20, $21, $22, $23, $24, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $25, $26, $27, $28)
        ON CONFLICT ("workUnitId") DO NOTHING RETURNING "tokens")
      SELECT "tokens" FROM ins UNION ALL SELECT "tokens" FROM "Trajectory" WHERE "workUnitId" = $1 LIMIT 1`,
     [id.workUnitId, id.sweepId, id.modelId, id.promptId, id.seed, t.promptLength, t.commitStep, t.tokens,
@@ -341,7 +360,8 @@ export async function insertTrajectory(sql: pg.Pool | pg.Client, id: UnitIdentit
       t.filmStrip ? JSON.stringify(t.filmStrip) : null, computeMs,
       sampler.genLength, sampler.steps, sampler.blockLength, sampler.remasking, sampler.temperature,
       sampler.extras?.mode ?? 'llada', sampler.extras ? JSON.stringify(sampler.extras) : null,
-      t.commitMargin?.length ? t.commitMargin.map((m) => (Number.isNaN(m) ? 'NaN' : m === Infinity ? 'Infinity' : m)) : null],
+      t.commitMargin?.length ? t.commitMargin.map((m) => (Number.isNaN(m) ? 'NaN' : m === Infinity ? 'Infinity' : m)) : null,
+      t.paraphraseEvents?.length ? JSON.stringify(t.paraphraseEvents) : null],
   );
   return res.rows[0]?.tokens ?? t.tokens;
 }

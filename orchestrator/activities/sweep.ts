@@ -25,12 +25,11 @@ import type { SamplerExtras } from '../../common/sampler/settings.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
+import { progressSubject } from '../sweep/progress-message.ts';
 import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
+import { paraphraseToProto } from '../../common/paraphrase/settings.ts';
 
-/** NATS subject of a sweep's progress messages. */
-export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
-
-/** One progress message (JSON) on {@link progressSubject}. */
+/** One progress message (JSON) on `progressSubject` (orchestrator/sweep/progress-message.ts). */
 export interface ProgressMessage {
   readonly sweepId: string;
   readonly workUnitId: string;
@@ -89,6 +88,7 @@ function samplerRequestExtras(x: SamplerExtras | undefined): Pick<SamplerSetting
     ...(x.threshold !== null ? { confidenceThreshold: x.threshold } : {}),
     ...(x.thresholdFactor !== null ? { thresholdFactor: x.thresholdFactor } : {}),
     ...(x.topP < 1 ? { topP: x.topP } : {}),
+    ...(x.paraphrase ? { paraphrase: paraphraseToProto(x.paraphrase) } : {}),
   };
 }
 
@@ -145,6 +145,9 @@ function classify(err: unknown, lease: Lease, agents: AgentPool): Error {
   const se = err as Partial<ServiceError>;
   if (typeof se.code === 'number') {
     const code = se.metadata?.get(ERROR_CODE_METADATA_KEY)[0]?.toString();
+    // The work unit's paraphraser failed (docs/paraphrase.md): the same text would fail again on
+    // any agent, so the work unit fails with the reason instead of retrying.
+    if (code === 'PARAPHRASE_FAILED') return ApplicationFailure.nonRetryable(`agent ${lease.agentId}: ${se.details ?? se.message}`, ErrorCode.PARAPHRASE_FAILED);
     if (se.code === GrpcStatus.INVALID_ARGUMENT && code && BAD_INPUT_CODES.has(code)) {
       return ApplicationFailure.nonRetryable(`agent ${lease.agentId} rejected the work unit: ${se.details ?? se.message}`, code === 'BAD_INTERVENTION' ? ErrorCode.BAD_INTERVENTION : ErrorCode.BAD_SPEC);
     }
@@ -465,6 +468,11 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       const err = !(thrown instanceof ApplicationFailure) && isBug(thrown)
         ? ApplicationFailure.create({ message: errorLine(thrown).replace(/^Error: /, ''), type: ErrorCode.INTERNAL, nonRetryable: true, cause: thrown instanceof Error ? thrown : undefined })
         : thrown;
+      if (err instanceof ApplicationFailure && err.type === ErrorCode.PARAPHRASE_FAILED) {
+        // Nothing half-written: a paraphrase can fail in a branch after the clean run and some
+        // cells were stored; the work unit fails as a whole, so its rows go in one transaction.
+        await db.$transaction([db.cell.deleteMany({ where: { workUnitId } }), db.trajectory.deleteMany({ where: { workUnitId } }), db.workUnit.update({ where: { id: workUnitId }, data: { doneCells: 0 } })]);
+      }
       if (!(err instanceof ApplicationFailure) || !err.nonRetryable || err.type === ErrorCode.INTERNAL) {
         await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: errorLine(err).slice(0, 500) } }).catch(() => undefined);
       }

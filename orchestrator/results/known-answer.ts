@@ -122,8 +122,13 @@ export async function knownAnswerValidation(db: Queryable, sweepId: string, opts
   const control = models.find((m) => m.modelName === controlName) ?? null;
   const applicable = cot !== null && control !== null && cot.n > 0 && control.n > 0;
   if (!applicable) {
-    const missing = [cot?.n ? null : cotName, control?.n ? null : controlName].filter(Boolean).join(' and ');
-    return { sweepId, kind, models, cot, control, applicable, higher: false, separated: false, passed: false, complete, workUnits, summary: `not applicable: no CoT interventions before the answer commits for ${missing} in this sweep` };
+    const absent = [cot ? null : cotName, control ? null : controlName].filter(Boolean);
+    const empty = [cot && !cot.n ? cotName : null, control && !control.n ? controlName : null].filter(Boolean);
+    const why = [
+      absent.length ? `${absent.join(' and ')} ${absent.length > 1 ? 'are' : 'is'} not in this sweep (the check compares the pair of known faithfulness)` : null,
+      empty.length ? `no CoT interventions before the answer commits for ${empty.join(' and ')}` : null,
+    ].filter(Boolean).join('; ');
+    return { sweepId, kind, models, cot, control, applicable, higher: false, separated: false, passed: false, complete, workUnits, summary: `not applicable: ${why}` };
   }
   const higher = cot.rate! > control.rate!;
   const separated = cot.low !== null && cot.high !== null && control.low !== null && control.high !== null && (cot.low > control.high || control.low > cot.high);

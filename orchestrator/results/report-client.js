@@ -321,8 +321,14 @@
     var added = 0;
     seq.appendChild(el('span', { class: 'row-label', text: 'after step ' + step }));
     seq.appendChild(el('span', { class: 'prompt', text: u.promptText }));
-    u.tokens.forEach(function (tok, pos) {
-      var c = u.commit[pos];
+    // Paraphrase-remask (docs/paraphrase.md): events rewrite committed tokens, so the state after
+    // a step is the one recorded before the first event at or after it (else the final state).
+    var events = u.paraphraseEvents || [];
+    var ev = events.filter(function (e) { return e.step >= step; })[0];
+    var stTokens = ev ? ev.tokensBefore : u.tokens;
+    var stCommit = ev ? ev.commitBefore : u.commit;
+    stTokens.forEach(function (tok, pos) {
+      var c = stCommit[pos];
       var committed = c >= 0 && c <= step;
       if (c === step) added++;
       var cls = 'tok' + spanClass(u, pos) + (committed ? '' : ' masked') + (c === step ? ' new' : '') + (cell && cell[4] === pos && cell[3] === step ? ' hit' : '');
@@ -332,15 +338,19 @@
       u.commit.filter(function (c) { return c >= 0 && c <= step; }).length + ' / ' + u.tokens.length + ' committed' +
       (u.answerCommitStep !== null ? (step >= u.answerCommitStep ? ' · answer complete (step ' + u.answerCommitStep + ')' : ' · answer not complete yet') : '');
     stepLabel.setAttribute('data-step', String(step));
+    var here = events.filter(function (e) { return e.step === step; })[0];
+    if (here) {
+      seq.appendChild(el('div', { class: 'paraphrase-event', 'data-event-step': String(step), text: '⟲ paraphrase after this step (' + here.paraphraser + '): ' + JSON.stringify(here.before) + ' → ' + JSON.stringify(here.after) + ' · ' + here.remasked.length + ' position(s) remasked' }));
+    }
     drawRuler(u);
     var frame = (u.filmStrip || []).filter(function (f) { return f.step === step + 1; })[0];
     if (frame) {
       guess.appendChild(el('span', { class: 'row-label', text: 'model guesses' }));
       guess.appendChild(el('span', { class: 'prompt', text: u.promptText }));
       frame.guess.forEach(function (g, pos) {
-        var c = u.commit[pos];
+        var c = stCommit[pos];
         var committed = c >= 0 && c <= step;
-        guess.appendChild(el('span', { class: 'tok' + spanClass(u, pos) + (committed ? '' : ' guess'), 'data-pos': pos, text: committed ? piece(m, u.tokens[pos]) : piece(m, g) }));
+        guess.appendChild(el('span', { class: 'tok' + spanClass(u, pos) + (committed ? '' : ' guess'), 'data-pos': pos, text: committed ? piece(m, stTokens[pos]) : piece(m, g) }));
       });
       guess.style.display = '';
     } else {

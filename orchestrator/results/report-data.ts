@@ -82,6 +82,8 @@ export interface ViewerUnit {
   readonly answerSpan: [number, number] | null;
   readonly answerCommitStep: number | null;
   readonly filmStrip: readonly { step: number; guess: number[] }[] | null;
+  /** Paraphrase-remask events (docs/paraphrase.md), step order; null when the run had none. */
+  readonly paraphraseEvents: readonly { step: number; paraphraser: string; before: string; after: string; tokensBefore: number[]; commitBefore: number[]; remasked: number[] }[] | null;
   readonly cells: readonly ViewerCell[];
 }
 
@@ -167,6 +169,7 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
                t."steps" AS total_steps, t.tokens, t."commitStep" AS commit, t."finalText" AS final_text, t.answer, t.correct,
                t."cotStart" AS cot_start, t."cotEnd" AS cot_end, t."answerStart" AS answer_start, t."answerEnd" AS answer_end,
                t."answerCommitStep" AS answer_commit_step, t."filmStrip" AS film_strip,
+               t."paraphraseEvents" AS paraphrase_events,
                row_number() OVER (PARTITION BY t."modelId" ORDER BY p.idx, t.seed, t."workUnitId") AS rn
           FROM "Trajectory" t JOIN "Prompt" p ON p.id = t."promptId"
          WHERE t."sweepId" = $1) x
@@ -202,6 +205,10 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
     answerSpan: span(u['answer_start'], u['answer_end']),
     answerCommitStep: num(u['answer_commit_step']),
     filmStrip: Array.isArray(u['film_strip']) ? (u['film_strip'] as { step: number; guess: number[] }[]) : null,
+    paraphraseEvents: Array.isArray(u['paraphrase_events'])
+      ? (u['paraphrase_events'] as { step: number; paraphraser: string; before: string; after: string; tokensBefore: number[]; commitBefore: number[]; remasked: number[] }[])
+        .map((e) => ({ step: e.step, paraphraser: e.paraphraser, before: e.before, after: e.after, tokensBefore: e.tokensBefore, commitBefore: e.commitBefore, remasked: e.remasked }))
+      : null,
     cells: cellsByUnit.get(String(u['id'])) ?? [],
   }));
 

@@ -19,6 +19,7 @@ import { interventionChecks } from '../../common/interventions/checks.ts';
 import { samplerProblems } from '../../common/sampler/settings.ts';
 import type { Remasking, SamplerExtras } from '../../common/sampler/settings.ts';
 import { extrasFromOptions, samplerExtras } from '../../common/sampler/settings.ts';
+import { paraphraserNameProblem } from '../../common/paraphrase/settings.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import type { TextTokenizer } from '../../common/text/tokenizer.ts';
 import { resolveModelCells } from './grid.ts';
@@ -210,6 +211,7 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
     const where = `${ref.where ?? 'models'}.sampler`;
     const problems = (['steps', 'blockLength', 'remasking'] as const).filter((k) => o[k] !== undefined)
       .map((k) => `${where}: ${k === 'blockLength' ? 'block_length' : k} applies to diffusion models only (${m.name} is autoregressive: give gen_length and temperature)`);
+    if (o.options?.paraphrase) problems.push(`${where}: paraphrase-remask applies to diffusion models only (${m.name} is autoregressive: use the paraphrase intervention)`);
     return { sampler: { genLength, steps: genLength, blockLength: 1, remasking: 'low_confidence', temperature }, problems };
   }
   const genLength = o.genLength ?? d.gen_length;
@@ -219,6 +221,8 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
   const temperature = o.temperature ?? d.temperature;
   const extras = samplerExtras({ ...extrasFromOptions(d.sampler), ...extrasFromOptions(o.options) });
   const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...extras });
+  const badParaphraser = extras.paraphrase ? paraphraserNameProblem(extras.paraphrase.paraphraser) : null;
+  if (badParaphraser) problems.push(badParaphraser);
   if (problems.length === 0 && steps > genLength) problems.push(`steps ${steps} exceeds gen_length ${genLength}`);
   // The agent refuses prompt + gen_length > max_seq_len; a prompt has at least one token.
   if (genLength >= m.card.max_seq_len) problems.push(`gen_length ${genLength} leaves no room for a prompt in the model's max_seq_len ${m.card.max_seq_len} (prompt tokens + gen_length must fit)`);

@@ -1,6 +1,6 @@
 /**
  * Reading the sweep progress messages that workers publish on NATS
- * (`progressSubject`, orchestrator/activities/sweep.ts) for `faithsweep watch` and the demo.
+ * (on {@link progressSubject}, published by orchestrator/activities/sweep.ts) for `faithsweep watch` and the demo.
  * A message that is not a {@link ProgressMessage} — not JSON, or a field missing or of the
  * wrong type — is a BAD_MESSAGE error handed to the caller, and the reader goes on: a stray
  * publisher on the subject must never stop a watcher.
@@ -8,6 +8,9 @@
 import { z } from 'zod';
 import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { ProgressMessage } from '../activities/sweep.ts';
+
+/** NATS subject of a sweep's progress messages. */
+export const progressSubject = (sweepId: string): string => `faithsweep.progress.${sweepId}`;
 
 /** The shape a worker publishes (extra fields are allowed, for newer workers). */
 const progressSchema = z.object({

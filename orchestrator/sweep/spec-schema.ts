@@ -186,6 +186,20 @@ export const arGridSchema = strict({
   .transform((o) => ({ ...(o.positions ? { positions: o.positions } : {}), ...(o.fractions ? { fractions: o.fractions } : {}), kinds: o.kinds }))
   .meta({ description: 'The grid of autoregressive models: positions and fractions × kinds (truncate, replace, paraphrase, filler).' });
 
+/** Paraphrase-remask sampling of one model (docs/paraphrase.md). */
+export const paraphraseSchema = strict({
+  every: int(1).meta({ description: 'Steps between events: an event follows step e when (e + 1) % every == 0 (not after the last step).' }),
+  remask: z.number({ error: (iss) => `must be a share in [0, 1] ${got(iss.input)}` }).min(0).max(1)
+    .meta({ description: 'Share of the committed positions remasked after each re-lay.' }),
+  remask_by: z.enum(['random', 'low_confidence', 'span']).optional()
+    .meta({ description: "How the remasked positions are chosen: 'random' (default, seeded), 'low_confidence' (lowest model probability first) or 'span' (random within `span`)." }),
+  span: z.tuple([int(0), int(0)]).optional()
+    .meta({ description: "remask_by 'span': the first and last generated position [A, B] (inclusive)." }),
+  paraphraser: str().optional()
+    .meta({ description: "A rule-based paraphraser (arith-swap, arith-canonical, word-problems; absent = the first that accepts the text), an http(s):// endpoint, or cmd:NAME (a command configured on the agent with --paraphrase-command)." }),
+  timeout_ms: int(1).optional().meta({ description: 'Per call to an external paraphraser, in milliseconds (default 30000).' }),
+}).meta({ description: 'Paraphrase-remask sampling: every `every` steps the committed text is paraphrased, re-laid into the generated region and a share of it remasked (docs/paraphrase.md).' });
+
 /** Sampler overrides of one model (absent fields: the model card's defaults). */
 export const samplerSchema = strict({
   gen_length: int(1).optional(),
@@ -208,9 +222,10 @@ export const samplerSchema = strict({
     .meta({ description: "llada: classifier-free guidance scale s, un + (s + 1)(cond - un); 0 = off." }),
   tie_break: z.enum(['float64', 'model']).optional()
     .meta({ description: "How equal confidences rank: 'float64' (default) or 'model' (rounded to float32, then lower position first)." }),
+  paraphrase: paraphraseSchema.optional(),
 }).transform((o) => ({
   ...(o.mode !== undefined || o.confidence_threshold !== undefined || o.threshold_factor !== undefined || o.top_p !== undefined ||
-  o.end_confidence !== undefined || o.suppress_end !== undefined || o.cfg_scale !== undefined || o.tie_break !== undefined
+  o.end_confidence !== undefined || o.suppress_end !== undefined || o.cfg_scale !== undefined || o.tie_break !== undefined || o.paraphrase !== undefined
     ? {
         options: {
           ...(o.mode !== undefined ? { mode: o.mode } : {}),
@@ -221,6 +236,7 @@ export const samplerSchema = strict({
           ...(o.suppress_end !== undefined ? { suppress_end: o.suppress_end } : {}),
           ...(o.cfg_scale !== undefined ? { cfg_scale: o.cfg_scale } : {}),
           ...(o.tie_break !== undefined ? { tie_break: o.tie_break } : {}),
+          ...(o.paraphrase !== undefined ? { paraphrase: o.paraphrase } : {}),
         },
       }
     : {}),

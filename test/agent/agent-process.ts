@@ -24,9 +24,15 @@ export interface AgentProcess {
   stderr(): string;
 }
 
-/** Spawns `node bin/faithsweep.js agent --json ...args` with `env` (nothing else inherited but PATH/HOME). */
-export function spawnAgent(args: readonly string[], env: Record<string, string>, startTimeoutMs: number): AgentProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'agent', '--json', ...args], {
+/**
+ * Spawns `node bin/faithsweep.js agent --json ...args` with `env` (nothing else inherited but
+ * PATH/HOME). `wrap` is a command prefix that execs the rest (e.g. `ip netns exec NS`), so
+ * the child is still the agent process itself.
+ */
+export function spawnAgent(args: readonly string[], env: Record<string, string>, startTimeoutMs: number, wrap: readonly string[] = []): AgentProcess {
+  const argv = [process.execPath, join(REPO_ROOT, 'bin', 'faithsweep.js'), 'agent', '--json', ...args];
+  const [program, ...rest] = [...wrap, ...argv] as [string, ...string[]];
+  const child = spawn(program, rest, {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -39,7 +39,7 @@ export function createFakeEngine(): FakeEngine {
     runGroup(req: RunGroupRequest, { signal, emit }: RunGroupOptions): Promise<GroupDone> {
       if (req.model !== MODEL.name) return Promise.reject(new AgentError(AgentErrorCode.MODEL_NOT_FOUND, `no model '${req.model}'`));
       return new Promise((resolve, reject) => {
-        const trajectory: RunGroupEvent = { event: { $case: 'trajectory', value: { promptIds: [1, 2], tokens: [3], commitStep: [0], text: '3', answer: '3', correct: false, filmStrip: [], commitMargin: [], computeSteps: 1 } } };
+        const trajectory: RunGroupEvent = { event: { $case: 'trajectory', value: { promptIds: [1, 2], tokens: [3], commitStep: [0], text: '3', answer: '3', correct: false, filmStrip: [], commitMargin: [], paraphraseEvents: [], computeSteps: 1 } } };
         emit(trajectory);
         signal.addEventListener('abort', () => reject(new AgentError(AgentErrorCode.CANCELLED, 'aborted')), { once: true });
         const group: FakeGroup = {

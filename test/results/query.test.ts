@@ -118,7 +118,8 @@ describe('faithsweep query', () => {
     for (const sqlText of ['SELECT 1, 2', 'SELECT 1 AS a, 2 AS a']) {
       const r = cli(t.url, 'query', '--json', sqlText);
       assert.notEqual(r.code, 0, sqlText);
-      assert.equal(r.stdout, '');
+      // --json: stdout holds only the error object; the one-line message is on stderr.
+      assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'QUERY_FAILED');
       assert.match(r.stderr, /^error\[QUERY_FAILED\]: the result has more than one column named '(\?column\?|a)'/);
       assert.match(r.stderr, /hint: give each column its own name with AS/);
     }

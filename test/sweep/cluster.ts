@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
@@ -25,8 +25,8 @@ import type { AgentProcess } from '../agent/agent-process.ts';
 
 export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 const BIN = join(REPO_ROOT, 'bin', 'faithsweep.js');
-/** Loading models / bundling workflows on a loaded two-core machine. */
-const START_TIMEOUT_MS = 120_000;
+/** Loading models / bundling workflows on a loaded two-core machine (load averages of 20 seen). */
+const START_TIMEOUT_MS = 360_000;
 
 /** A running worker process. */
 export interface WorkerProcess {
@@ -48,8 +48,12 @@ export interface Cluster {
   worker: WorkerProcess | undefined;
   /** What every worker process of this cluster wrote to stderr. */
   workerLog(): string;
-  /** Starts an agent on the models under `modelsDir` (default: the repository's models folder); `args` are extra agent flags. */
-  startAgent(name: string, modelsDir?: string, args?: readonly string[]): Promise<AgentProcess>;
+  /**
+   * Starts an agent on the models under `modelsDir` (default: the repository's models folder);
+   * `args` are extra agent flags (a repeated flag's last value wins); `wrap` a command prefix
+   * that execs the agent (e.g. `ip netns exec NS`: test/helpers/netns.ts).
+   */
+  startAgent(name: string, modelsDir?: string, args?: readonly string[], wrap?: readonly string[]): Promise<AgentProcess>;
   /** Starts a worker process; `args` are extra `faithsweep worker` flags (e.g. `--call-ms`). */
   startWorker(args?: readonly string[]): Promise<WorkerProcess>;
   /** Runs `faithsweep ...args`; resolves with the exit code and output (never rejects on exit code). */
@@ -84,9 +88,9 @@ export async function startCluster(label: string): Promise<Cluster> {
   const cluster: Cluster = {
     home, db, nats, temporal, taskQueue, bucket, env, agents, worker: undefined,
     workerLog: () => workerLog,
-    async startAgent(name, modelsDir = MODELS_DIR, args = []) {
+    async startAgent(name, modelsDir = MODELS_DIR, args = [], wrap = []) {
       const p = spawnAgent(['--models', modelsDir, '--port', '0', '--nats', nats.url, '--bucket', bucket, '--token-file', tokenFile,
-        '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000', ...args], {}, START_TIMEOUT_MS);
+        '--registry-ttl-ms', '3000', '--agent-id', `${name}-${randomBytes(3).toString('hex')}`, '--threads', '1', '--max-groups', '1', '--grace-ms', '2000', ...args], {}, START_TIMEOUT_MS, wrap);
       agents.set(name, p);
       await p.ready;
       return p;
@@ -137,6 +141,17 @@ export async function startCluster(label: string): Promise<Cluster> {
   return cluster;
 }
 
+/**
+ * A folder under `home` with only the two arithmetic organisms (symbolic links): an agent
+ * started on it loads two models instead of every one under models/, which starts it faster.
+ */
+export function organismsDir(home: string): string {
+  const dir = join(home, 'organisms');
+  mkdirSync(dir, { recursive: true });
+  for (const m of ['arith-cot', 'arith-cot-decoupled']) if (!existsSync(join(dir, m))) symlinkSync(join(MODELS_DIR, m), join(dir, m));
+  return dir;
+}
+
 /** A small sweep spec over both organisms: 30 cells per work unit (9 CoT positions × 3 steps + 3 probes). */
 export function smallSpec(name: string, prompts: number, window = 2): string {
   return [
@@ -178,9 +193,9 @@ export async function sweepState(c: Cluster, sweepId: string): Promise<{ status:
 /**
  * Compares the cell rows with the plan, key for key: every work unit has its trajectory,
  * and its cells are exactly the grid resolved against that trajectory. Returns the
- * differences (empty when equal) and the counts.
+ * differences (the first 10 keys each, empty when equal) and the counts.
  */
-export async function compareWithPlan(c: Cluster, sweepId: string): Promise<{ planned: number; rows: number; distinct: number; missing: string[]; extra: string[]; unitsWithoutTrajectory: number }> {
+export async function compareWithPlan(c: Cluster, sweepId: string): Promise<{ planned: number; rows: number; distinct: number; missing: string[]; extra: string[]; missingCount: number; extraCount: number; unitsWithoutTrajectory: number }> {
   const spec = (await c.db.sql.query<{ spec: StoredSpec }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;
   const units = (await c.db.sql.query<{ ordinal: number; modelId: string; cotStart: number | null; cotEnd: number | null; answerStart: number | null; answerEnd: number | null; has: boolean }>(
     `SELECT w.ordinal, w."modelId", t."cotStart", t."cotEnd", t."answerStart", t."answerEnd", t.id IS NOT NULL AS has
@@ -197,12 +212,16 @@ export async function compareWithPlan(c: Cluster, sweepId: string): Promise<{ pl
   }
   const rows = (await c.db.sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "sweepId" = $1', [sweepId])).rows.map((r) => r.cellKey);
   const got = new Set(rows);
+  const missing = [...expected].filter((k) => !got.has(k));
+  const extra = [...got].filter((k) => !expected.has(k));
   return {
     planned: expected.size,
     rows: rows.length,
     distinct: got.size,
-    missing: [...expected].filter((k) => !got.has(k)).slice(0, 10),
-    extra: [...got].filter((k) => !expected.has(k)).slice(0, 10),
+    missing: missing.slice(0, 10),
+    extra: extra.slice(0, 10),
+    missingCount: missing.length,
+    extraCount: extra.length,
     unitsWithoutTrajectory: units.filter((u) => !u.has).length,
   };
 }

@@ -56,7 +56,7 @@ class SlowEngine implements GroupEngine {
     }
     const tokens = req.clean?.tokens ?? Array.from({ length: n }, (_, i) => 3 + (i % 10));
     const commitStep = req.clean?.commitStep ?? Array.from({ length: n }, (_, i) => Math.floor((i * steps) / n));
-    emit({ event: { $case: 'trajectory', value: { promptIds: [4, 5, 6], tokens, commitStep, text: 'synthetic', answer: '42', correct: false, filmStrip: [], computeSteps: req.clean ? 0 : steps, commitMargin: [] } } });
+    emit({ event: { $case: 'trajectory', value: { promptIds: [4, 5, 6], tokens, commitStep, text: 'synthetic', answer: '42', correct: false, filmStrip: [], computeSteps: req.clean ? 0 : steps, commitMargin: [], paraphraseEvents: [] } } });
     const tickMs = 20;
     const perTick = Math.max(1, Math.round((this.cellsPerSecond * tickMs) / 1000));
     for (let i = 0; i < req.interventions.length; i += perTick) {

@@ -9,7 +9,7 @@ import { testNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
 import { contextFromEnv } from '../../common/cli/context.ts';
 import { watchSweep } from '../../orchestrator/cli/commands/sweep.ts';
-import { progressSubject } from '../../orchestrator/activities/sweep.ts';
+import { progressSubject } from '../../orchestrator/sweep/progress-message.ts';
 import { parseProgressMessage } from '../../orchestrator/sweep/progress-message.ts';
 
 let db: TestDatabase;

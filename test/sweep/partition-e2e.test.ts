@@ -1,0 +1,147 @@
+// An agent on another host, cut off by the network mid-stream and then reconnected: the
+// remote agent runs in a network namespace of its own (test/helpers/netns.ts), serving TLS
+// on the link's address and reaching NATS through it; the local agent, the worker,
+// PostgreSQL, NATS and Temporal are on this host, all real. The link is taken down while
+// the remote agent streams a work unit; that unit must move to the local agent while the
+// link is down, the remote agent must come back into the registry once the link is up again
+// and take the rest of the sweep when the local agent dies, and the cell rows must equal the
+// plan. The worker runs with its default stall timeout (60 s), so what notices the dead
+// link first is the channel's keepalive (docs/deploy.md, "When an agent's host is cut off").
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { listAgentsByStream } from '../../node-agent/registry/index.ts';
+import { requirePrerequisites } from '../helpers/prerequisites.ts';
+import { createNetns } from '../helpers/netns.ts';
+import type { Netns } from '../helpers/netns.ts';
+import type { AgentProcess } from '../agent/agent-process.ts';
+import type { Cluster } from './cluster.ts';
+import { compareWithPlan, organismsDir, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
+
+/** The worker's default stall timeout (orchestrator/activities/sweep.ts): the test must not lower it. */
+const DEFAULT_STALL_MS = 60_000;
+/** The call to the cut-off agent must fail (keepalive: 10 s + 20 s) well before the stall timeout would cancel it. */
+const NOTICE_WITHIN_MS = 45_000;
+/** The agent must be back in the registry this soon after the link returns. */
+const REREGISTER_WITHIN_MS = 20_000;
+const SWEEP_TIMEOUT_MS = 240_000;
+
+/** 12 work units of 30 cells (9 CoT positions × 3 steps of replace, plus 3 probes). */
+const SPEC = [
+  'name: partition',
+  'models: [arith-cot, arith-cot-decoupled]',
+  'dataset: {generator: arith, seed: 11, count: 6}',
+  'grid:',
+  '  positions: [{every: 3, of: cot}]',
+  '  steps: [0.25, 0.5, 0.75]',
+  '  kinds: [replace, probe]',
+  'options: {window: 2}',
+  '',
+].join('\n');
+
+const groupsOpen = (a: AgentProcess): number => {
+  const log = a.stderr();
+  return (log.match(/"group started"/g) ?? []).length - (log.match(/"group (done|failed)"/g) ?? []).length;
+};
+
+describe('an agent on another host cut off by the network', { timeout: 600_000 }, () => {
+  let c: Cluster | undefined;
+  let ns: Netns | undefined;
+
+  before(() => requirePrerequisites('the partition e2e test', ['arith-cot', 'arith-cot-decoupled']));
+  after(async () => {
+    // The agent inside the namespace must be gone before the namespace is deleted; close() kills it.
+    await c?.close();
+    await ns?.close();
+  });
+
+  it('moves the cut-off work elsewhere, takes the agent back when the link returns, and writes exactly the plan', async (t) => {
+    const t0 = Date.now();
+    ns = createNetns();
+    c = await startCluster('partition');
+    const natsPort = Number(new URL(c.nats.url).port);
+    const relayPort = await ns.relay(natsPort);
+    const dir = c.home;
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=remote-agent',
+      '-addext', `subjectAltName=IP:${ns.nsIp}`, '-keyout', join(dir, 'agent-key.pem'), '-out', join(dir, 'agent.pem')], { stdio: 'ignore' });
+    const [remoteProc, localProc] = await Promise.all([
+      c.startAgent('remote', organismsDir(dir), ['--host', ns.nsIp, '--nats', `nats://${ns.hostIp}:${relayPort}`, '--tls-cert', join(dir, 'agent.pem'), '--tls-key', join(dir, 'agent-key.pem')], ns.exec),
+      c.startAgent('local', organismsDir(dir)),
+      c.startWorker(['--tls-ca', join(dir, 'agent.pem'), '--stall-ms', String(DEFAULT_STALL_MS)]),
+    ]);
+    const [remote, local] = await Promise.all([remoteProc.ready, localProc.ready]);
+    assert.equal(remote.address.split(':')[0], ns.nsIp, 'the remote agent advertises its address on the link');
+    const cluster = c;
+    t.diagnostic(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const launched = await c.cli(['launch', c.writeSpec('partition', SPEC), '--task-queue', c.taskQueue, '--json']);
+    assert.equal(launched.code, 0, launched.stderr);
+    // Mid-stream: the remote agent is running a group and has been for a moment.
+    await until('the remote agent to stream a work unit', async () => groupsOpen(remoteProc) > 0 && (await sweepState(cluster, 'partition')).done >= 1, SWEEP_TIMEOUT_MS, 100);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(groupsOpen(remoteProc) > 0, 'the remote agent is still streaming when cut off');
+    const before = await sweepState(c, 'partition');
+    assert.ok(before.done < before.units, 'the sweep is under way');
+    const cutAt = Date.now();
+    ns.cut();
+
+    // The worker gives up on the silent call and retries the work unit on the local agent.
+    // A failed run leaves the unit pending with the agent and the reason (the retry clears the reason).
+    const hit = await until('the call to the cut-off agent to fail', async () => {
+      const r = await cluster.db.sql.query<{ id: string; error: string | null }>(
+        `SELECT id, error FROM "WorkUnit" WHERE "sweepId" = 'partition' AND (("agentId" = $1 AND status <> 'done') OR error LIKE $2)`, [remote.agentId, `%${remote.agentId}%`]);
+      return r.rows[0] ?? null;
+    }, NOTICE_WITHIN_MS, 200).catch(async (err: unknown) => {
+      throw new Error(`${(err as Error).message}\nunfinished:\n${await unfinishedUnits(cluster, 'partition')}\nworker log (tail):\n${cluster.workerLog().slice(-3000)}`, { cause: err });
+    });
+    const failedAt = Date.now();
+    const moved = await until('the cut-off work unit to be done by the local agent', async () => {
+      const u = (await cluster.db.sql.query<{ status: string; agentId: string }>('SELECT status, "agentId" FROM "WorkUnit" WHERE id = $1', [hit.id])).rows[0];
+      return u && u.status === 'done' && u.agentId === local.agentId ? { error: hit.error, doneAt: Date.now() } : null;
+    }, SWEEP_TIMEOUT_MS, 200);
+    t.diagnostic(`link down: the call failed after ${((failedAt - cutAt) / 1000).toFixed(1)} s (${moved.error}); the unit was done on the local agent ${((moved.doneAt - cutAt) / 1000).toFixed(1)} s after the cut`);
+    assert.ok(failedAt - cutAt < DEFAULT_STALL_MS, 'the dead link is noticed before the stall timeout');
+
+    // The registry forgets the silent agent (its TTL is 3 s here), while the agent process lives on.
+    const kv = await new Kvm(c.nats.nc).open(c.bucket);
+    const listed = async (): Promise<Date | undefined> => {
+      const { agents } = await listAgentsByStream(cluster.nats.nc, kv, cluster.bucket);
+      const a = agents.find((x) => x.agentId === remote.agentId);
+      return a ? new Date(a.updatedAt) : undefined;
+    };
+    await until('the cut-off agent to expire from the registry', async () => (await listed()) === undefined, 15_000, 250);
+    assert.equal(remoteProc.child.exitCode, null, 'the cut-off agent keeps running');
+
+    const restoredAt = Date.now();
+    ns.restore();
+    const back = await until('the agent to be back in the registry', async () => {
+      const at = await listed();
+      return at && at.getTime() >= restoredAt - 1000 ? Date.now() : null;
+    }, REREGISTER_WITHIN_MS, 250);
+    t.diagnostic(`link up after ${((restoredAt - cutAt) / 1000).toFixed(1)} s down: the agent was back in the registry ${((back - restoredAt) / 1000).toFixed(1)} s later`);
+
+    // The rest of the sweep must go through the link: the local agent dies now.
+    const mid = await sweepState(c, 'partition');
+    assert.ok(mid.done < mid.units, `work is left for the reconnected agent (${mid.done}/${mid.units} done)`);
+    localProc.child.kill('SIGKILL');
+    await localProc.exited;
+    try {
+      await until('the sweep to complete', async () => (await sweepState(cluster, 'partition')).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nunfinished:\n${await unfinishedUnits(cluster, 'partition')}\nremote agent log (tail):\n${remoteProc.stderr().slice(-2000)}\nworker log (tail):\n${cluster.workerLog().slice(-3000)}`, { cause: err });
+    }
+    const after = await c.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = 'partition' AND "agentId" = $1 AND "finishedAt" > $2`, [remote.agentId, new Date(back)]);
+    assert.ok(Number(after.rows[0]!.n) > 0, 'the reconnected agent ran work units');
+
+    const cmp = await compareWithPlan(c, 'partition');
+    assert.equal(cmp.unitsWithoutTrajectory, 0);
+    assert.deepEqual({ missing: cmp.missing, extra: cmp.extra }, { missing: [], extra: [] }, 'zero lost cells');
+    assert.equal(cmp.rows, cmp.distinct, 'zero duplicate cells');
+    assert.equal(cmp.rows, cmp.planned);
+    assert.equal(cmp.planned, 12 * 30);
+    assert.equal(remoteProc.child.exitCode, null, 'the remote agent never exited');
+    t.diagnostic(`sweep of ${cmp.planned} cells completed; test wall ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+});

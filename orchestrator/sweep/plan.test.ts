@@ -379,7 +379,7 @@ ${grid}`;
   it('sets every option of every sampler mode, and refuses options of another mode and remaskings the mode lacks', async () => {
     const grid = 'grid: {positions: [0], steps: [3], kinds: [probe]}\n';
     const fast = await plan(spec(grid, ', sampler: {mode: fast-dllm, confidence_threshold: 0.9, end_confidence: lowest, tie_break: model}'));
-    assert.deepEqual(fast.models[0]!.sampler.extras, { mode: 'fast-dllm', threshold: 0.9, thresholdFactor: null, topP: 1, endConfidence: 'lowest', suppressEnd: false, cfgScale: 0, tieBreak: 'model' });
+    assert.deepEqual(fast.models[0]!.sampler.extras, { mode: 'fast-dllm', threshold: 0.9, thresholdFactor: null, topP: 1, endConfidence: 'lowest', suppressEnd: false, cfgScale: 0, tieBreak: 'model', paraphrase: null });
     const dream = await plan(spec(grid, ', sampler: {mode: dream, remasking: maskgit_plus, temperature: 0.1, top_p: 0.9}'));
     assert.equal(dream.models[0]!.sampler.extras?.topP, 0.9);
     const llada = await plan(spec(grid, ', sampler: {cfg_scale: 1.5, suppress_end: true}'));

@@ -23,6 +23,35 @@ const workflowBannedPatterns = [
   },
 ];
 
+/**
+ * The agent/orchestrator boundary (docs/architecture.md, "The boundary"): node-agent/ and
+ * orchestrator/ never load each other's code; what both need lives in common/, which loads
+ * neither. Type-only imports across are allowed (they load nothing at run time); the
+ * composition root bin/main.ts and the tests under test/ may import both sides.
+ */
+const boundaryMessage = (from, to) =>
+  `${from}/ must not import ${to}/ code as a value (the boundary of docs/architecture.md): move what both sides need to common/, or pass it in from the composition root bin/main.ts.`;
+const boundaryRules = [
+  {
+    files: ['node-agent/**/*.ts', 'test/fixtures/lint/boundary/node-agent/*.ts'],
+    patterns: [{ group: ['**/orchestrator/**', '**/orchestrator'], message: boundaryMessage('node-agent', 'orchestrator'), allowTypeImports: true }],
+  },
+  {
+    files: ['orchestrator/**/*.ts', 'test/fixtures/lint/boundary/orchestrator/*.ts'],
+    patterns: [{ group: ['**/node-agent/**', '**/node-agent'], message: boundaryMessage('orchestrator', 'node-agent'), allowTypeImports: true }],
+  },
+  {
+    files: ['common/**/*.ts', 'test/fixtures/lint/boundary/common/*.ts'],
+    patterns: [{
+      group: ['**/orchestrator/**', '**/orchestrator', '**/node-agent/**', '**/node-agent', '**/workflows/**', '**/workflows'],
+      message: 'common/ is shared by the agent and the orchestrator and imports neither (nor workflows/), not even types (docs/architecture.md, "The boundary").',
+    }],
+  },
+].map(({ files, patterns }) => ({
+  files,
+  rules: { 'no-restricted-imports': 'off', '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'generated/**', 'models/**', '.faithsweep/**', 'test/fixtures/**', 'test/artifacts/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -32,7 +61,10 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         // Lint fixtures live outside tsconfig's include; they get the default project.
-        projectService: { allowDefaultProject: ['test/fixtures/lint/workflows/*.ts', 'test/fixtures/lint/cycle/*.ts'] },
+        projectService: {
+          allowDefaultProject: ['test/fixtures/lint/workflows/*.ts', 'test/fixtures/lint/cycle/*.ts', 'test/fixtures/lint/boundary/*/*.ts'],
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -67,4 +99,5 @@ export default tseslint.config(
       ],
     },
   },
+  ...boundaryRules,
 );

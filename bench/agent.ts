@@ -16,9 +16,9 @@ import type { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts'
 import { InterventionKind, ReplaceVariant, RunGroupRequest as Req } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runAlone, runClean, runForked } from '../node-agent/engine/index.ts';
 import type { OnnxModel } from '../node-agent/model/onnx-model.ts';
-import { arithProblems } from '../orchestrator/datasets/arith.ts';
-import { REPO_ROOT, resolvePaths } from '../orchestrator/config/paths.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { arithProblems } from '../common/datasets/arith.ts';
+import { REPO_ROOT, resolvePaths } from '../common/config/paths.ts';
+import { silentLogger } from '../common/log.ts';
 
 const { values } = parseArgs({
   options: {

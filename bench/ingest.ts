@@ -18,11 +18,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { copyCells, createIngestPool, insertCells } from '../orchestrator/activities/cells.ts';
 import type { CellRow, UnitIdentity } from '../orchestrator/activities/cells.ts';
-import { resolvePaths } from '../orchestrator/config/paths.ts';
+import { resolvePaths } from '../common/config/paths.ts';
 import { loadTools } from '../orchestrator/config/tools.ts';
 import { applyMigrations, readMigrations } from '../orchestrator/db/migrate.ts';
 import { createLocalStack } from '../orchestrator/dev/stack.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { silentLogger } from '../common/log.ts';
 import { cpuMeter } from './cpu.ts';
 
 const { values } = parseArgs({

@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../node-agent/engine/index.ts';
-import { parseParaphraseFlag, paraphraseToProto } from '../node-agent/paraphrase/settings.ts';
-import { arithStream } from '../orchestrator/datasets/arith.ts';
-import { resolvePaths } from '../orchestrator/config/paths.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { parseParaphraseFlag, paraphraseToProto } from '../common/paraphrase/settings.ts';
+import { arithStream } from '../common/datasets/arith.ts';
+import { resolvePaths } from '../common/config/paths.ts';
+import { silentLogger } from '../common/log.ts';
 import { wilson } from '../orchestrator/results/wilson.ts';
 
 const { values } = parseArgs({

@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import type { InterventionResult } from '../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runForked } from '../node-agent/engine/index.ts';
-import { parseCard } from '../node-agent/model/card.ts';
+import { parseCard } from '../common/model/card.ts';
 import type { OnnxModel } from '../node-agent/model/onnx-model.ts';
-import { resolvePaths } from '../orchestrator/config/paths.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { resolvePaths } from '../common/config/paths.ts';
+import { silentLogger } from '../common/log.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../node-agent/engine/index.ts';
-import { REPO_ROOT, resolvePaths } from '../orchestrator/config/paths.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { REPO_ROOT, resolvePaths } from '../common/config/paths.ts';
+import { silentLogger } from '../common/log.ts';
 import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({ options: { k: { type: 'string', default: '8' }, models: { type: 'string', default: 'arith-cot,arith-cot-decoupled,word-problems' }, prompts: { type: 'string', default: '1000' } } });

@@ -12,7 +12,7 @@
  * ruler whatever the tokenizer; the character-level organisms get one character per position.
  */
 import type { CleanTrajectory, ParaphraseEvent } from '../generated/proto/faithsweep/v1/agent.ts';
-import type { Tokenizer } from './model/tokenizer.ts';
+import type { Tokenizer } from '../common/model/tokenizer.ts';
 
 /** Widest a position's cell gets (sub-word pieces can be long; the strip must stay readable). */
 export const MAX_CELL = 8;

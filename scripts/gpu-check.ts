@@ -10,9 +10,9 @@ import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../generated/
 import type { RunGroupEvent } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runForked } from '../node-agent/engine/index.ts';
 import type { Device, OnnxModel } from '../node-agent/model/onnx-model.ts';
-import { isAgentError } from '../node-agent/errors.ts';
-import { resolvePaths } from '../orchestrator/config/paths.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { isAgentError } from '../common/agent-errors.ts';
+import { resolvePaths } from '../common/config/paths.ts';
+import { silentLogger } from '../common/log.ts';
 import { readFileSync } from 'node:fs';
 
 const { values } = parseArgs({

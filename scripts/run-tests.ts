@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../common/config/paths.ts';
 import { testStack } from '../test/helpers/stack.ts';
 
 const ROOTS = ['common', 'orchestrator', 'node-agent', 'workflows', 'test'];

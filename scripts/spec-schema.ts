@@ -4,7 +4,7 @@
 // file is current (exit 1 when stale). orchestrator/sweep/spec-schema.test.ts checks it too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../common/config/paths.ts';
 import { specJsonSchemaText } from '../orchestrator/sweep/spec-schema.ts';
 
 const path = join(REPO_ROOT, 'docs', 'spec.schema.json');

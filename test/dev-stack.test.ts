@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { REPO_ROOT, resolvePaths } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../common/config/paths.ts';
 
 const home = join(REPO_ROOT, '.faithsweep', `test-dev-${randomBytes(3).toString('hex')}`);
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../common/config/paths.ts';
 
 const SUITES = ['test/agent/agent-e2e.test.ts', 'test/sweep/sweep-e2e.test.ts', 'test/sweep/demo-sweep.test.ts'];
 

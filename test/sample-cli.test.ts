@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../orchestrator/config/paths.ts';
-import { dispatch, group } from '../orchestrator/cli/command.ts';
-import { sampleCommand } from '../orchestrator/cli/commands/sample.ts';
-import { contextFromEnv } from '../orchestrator/cli/context.ts';
-import { formatError, isFaithsweepError } from '../orchestrator/errors.ts';
+import { REPO_ROOT } from '../common/config/paths.ts';
+import { dispatch, group } from '../common/cli/command.ts';
+import { sampleCommand } from '../node-agent/cli/sample-command.ts';
+import { contextFromEnv } from '../common/cli/context.ts';
+import { formatError, isFaithsweepError } from '../common/errors.ts';
 
 function cli(...args: string[]) {
   const prompt = args[0] === '--prompt' ? [] : ['--prompt', '0347+1285='];

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../orchestrator/activities/index.ts';
 import { bundleWorkflows } from '../orchestrator/worker/create-worker.ts';
-import { silentLogger } from '../orchestrator/log.ts';
+import { silentLogger } from '../common/log.ts';
 import { freshDatabase } from './helpers/db.ts';
 import type { TestDatabase } from './helpers/db.ts';
 import { testNats } from './helpers/nats.ts';

@@ -8,7 +8,7 @@ import type { SweepActivities } from '../orchestrator/sweep/contract.ts';
 
 /**
  * Failure types after which retrying a work unit cannot help: the work unit is recorded as
- * failed instead. The same strings as `ErrorCode` in orchestrator/errors.ts (workflow code
+ * failed instead. The same strings as `ErrorCode` in common/errors.ts (workflow code
  * may not import values from orchestrator/).
  */
 export const NON_RETRYABLE_TYPES = ['BAD_INTERVENTION', 'MODEL_NOT_FOUND', 'BAD_SPEC', 'PARAPHRASE_FAILED'] as const;

@@ -3,7 +3,7 @@
  * coded {@link FaithsweepError}s, so the CLI prints them as one line with a hint; the node
  * agent maps them to its own codes where it loads a model.
  */
-import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
+import { ErrorCode, FaithsweepError } from '../errors.ts';
 
 /** A tokenizer file is missing (MODEL_NOT_FOUND) or unreadable/unsupported (MODEL_INVALID). */
 export function tokenizerError(kind: 'missing' | 'invalid', path: string, why: string, hint?: string): FaithsweepError {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isFaithsweepError } from '../../orchestrator/errors.ts';
+import { isFaithsweepError } from '../../common/errors.ts';
 import { isValidAgentId } from '../registry/index.ts';
 import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import { DEFAULT_AGENT_HOST, DEFAULT_AGENT_PORT, DEFAULT_GRACE_MS, DEFAULT_MAX_GROUPS, generateAgentId, parseAgentOptions } from './agent-options.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';

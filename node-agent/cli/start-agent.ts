@@ -5,8 +5,8 @@
  */
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ErrorCode, FaithsweepError } from '../../orchestrator/errors.ts';
-import type { Logger } from '../../orchestrator/log.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
 import { createOnnxEngine } from '../engine/index.ts';
 import type { OnnxEngine } from '../engine/index.ts';
 import { createRegistration, openAgentsBucket } from '../registry/index.ts';

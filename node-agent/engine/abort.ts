@@ -1,6 +1,6 @@
 /** Cancellation checks between denoising steps. */
 import { setImmediate as yieldTurn } from 'node:timers/promises';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 
 /** Throws CANCELLED when `signal` is aborted. */
 export function throwIfAborted(signal: AbortSignal): void {

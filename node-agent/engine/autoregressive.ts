@@ -28,16 +28,16 @@
  */
 import type { GroupDone, InterventionResult, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError, AgentErrorCode } from '../errors.ts';
-import type { ModelCard } from '../model/card.ts';
-import { freeTextAnswers, normalizeAnswer } from '../model/card.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
+import type { ModelCard } from '../../common/model/card.ts';
+import { freeTextAnswers, normalizeAnswer } from '../../common/model/card.ts';
 import type { OnnxModel, Scores } from '../model/onnx-model.ts';
 import { paraphraserFor } from '../paraphrase/paraphrase.ts';
 import { REPLACE_TOKEN_STREAM, rowKey, uniform, uniformFromKey } from '../sampler/rng.ts';
 import { bestOtherAt } from '../sampler/step.ts';
 import { stepBoundary } from './abort.ts';
 import type { RunGroupOptions } from './engine.ts';
-import { interventionChecks } from './prepare.ts';
+import { interventionChecks } from '../../common/interventions/checks.ts';
 import type { DecodedIds, Spans } from './text.ts';
 import { decode, decodeIds, endTokens, findSpans, outcomeOf } from './text.ts';
 

@@ -3,10 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
-import type { Logger } from '../../orchestrator/log.ts';
-import { isAgentError } from '../errors.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
+import { silentLogger } from '../../common/log.ts';
+import type { Logger } from '../../common/log.ts';
+import { isAgentError } from '../../common/agent-errors.ts';
 import { bytesPerPosition, hostBytesPerPosition, rowsWithinBudget } from './budget.ts';
 import { createOnnxEngine } from './index.ts';
 

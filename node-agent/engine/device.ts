@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 import type { Device } from '../model/onnx-model.ts';
 
 /** Files onnxruntime-node loads for `--device cuda` on Linux (installed by ONNXRUNTIME_NODE_INSTALL=cuda12). */

@@ -4,11 +4,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnswerOutcome } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError } from '../errors.ts';
-import type { FreeTextCard, ModelCard } from '../model/card.ts';
-import { canonicalNumber, freeTextAnswers, normalizeAnswer, parseCard } from '../model/card.ts';
+import { AgentError } from '../../common/agent-errors.ts';
+import type { FreeTextCard, ModelCard } from '../../common/model/card.ts';
+import { canonicalNumber, freeTextAnswers, normalizeAnswer, parseCard } from '../../common/model/card.ts';
 import type { OnnxModel } from '../model/onnx-model.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from '../../common/model/tokenizer.ts';
 import { answerOf, decode, findSpans, outcomeOf, outcomeSettled, parseAnswer, responseSettled, tokenRange } from './text.ts';
 
 /**

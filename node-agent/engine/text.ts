@@ -13,8 +13,8 @@
  */
 import type { Span } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AnswerOutcome } from '../../generated/proto/faithsweep/v1/agent.ts';
-import type { FreeTextCard, ModelCard } from '../model/card.ts';
-import { freeTextAnswers, normalizeAnswer } from '../model/card.ts';
+import type { FreeTextCard, ModelCard } from '../../common/model/card.ts';
+import { freeTextAnswers, normalizeAnswer } from '../../common/model/card.ts';
 import type { OnnxModel } from '../model/onnx-model.ts';
 
 /** Text of token ids and the [start, end) character span of each id in it. */

@@ -9,11 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { deviceError, executionProvider, precheckDevice } from '../engine/device.ts';
-import { AgentError, AgentErrorCode, isAgentError } from '../errors.ts';
-import type { ModelCard } from './card.ts';
-import { parseCard } from './card.ts';
-import type { Tokenizer } from './tokenizer.ts';
-import { loadAgentTokenizer } from './tokenizer.ts';
+import { AgentError, AgentErrorCode, isAgentError } from '../../common/agent-errors.ts';
+import type { ModelCard } from '../../common/model/card.ts';
+import { parseCard } from '../../common/model/card.ts';
+import type { Tokenizer } from '../../common/model/tokenizer.ts';
+import { loadAgentTokenizer } from '../../common/model/tokenizer.ts';
 
 /** Execution providers the agent knows. */
 export type Device = 'cpu' | 'cuda' | 'webgpu';

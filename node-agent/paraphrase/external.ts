@@ -13,7 +13,7 @@
  * PARAPHRASE_FAILED naming the paraphraser and what went wrong; never the input back unchanged.
  */
 import { spawn } from 'node:child_process';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 
 /**
  * Longest reply accepted, in characters: a rewrite of a response of at most a few thousand

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arithCanonical, arithSwapSeeded, wordProblems } from './rules.ts';
-import { parseParaphraseFlag, paraphraseFromOptions, paraphraseProblems } from './settings.ts';
+import { parseParaphraseFlag, paraphraseFromOptions, paraphraseProblems } from '../../common/paraphrase/settings.ts';
 import { commandParaphraser, httpParaphraser } from './external.ts';
 import type { ParaphraseCall } from './external.ts';
 import { isEventStep, lastEventStep } from './remask.ts';

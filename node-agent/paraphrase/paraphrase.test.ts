@@ -31,3 +31,13 @@ describe('arithColumnSwap', () => {
     assert.equal(paraphraserFor('Natalia sold 48 clips'), null);
   });
 });
+
+describe('the rule-based paraphrasers\' names', () => {
+  it('are the list plan checks names against (common/paraphrase/settings.ts)', async () => {
+    const { RULE_PARAPHRASERS } = await import('./rules.ts');
+    const { RULE_PARAPHRASER_NAMES, paraphraserNameProblem } = await import('../../common/paraphrase/settings.ts');
+    assert.deepEqual(RULE_PARAPHRASERS.map((r) => r.name), [...RULE_PARAPHRASER_NAMES]);
+    for (const ok of ['', 'arith-swap', 'http://127.0.0.1:9/p', 'cmd:llm']) assert.equal(paraphraserNameProblem(ok), null, ok);
+    assert.match(paraphraserNameProblem('nosuch') ?? '', /not a rule-based paraphraser \(arith-swap, arith-canonical, word-problems\)/);
+  });
+});

@@ -20,7 +20,7 @@
  * event, as the counter-based noise of node-agent/sampler/rng.ts already guarantees for steps.
  */
 import type { ParaphraseEvent } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError, AgentErrorCode, isAgentError } from '../errors.ts';
+import { AgentError, AgentErrorCode, isAgentError } from '../../common/agent-errors.ts';
 import type { OnnxModel, Scores } from '../model/onnx-model.ts';
 import { h32, rowKey, uniform } from '../sampler/rng.ts';
 import type { BranchState, StepContext } from '../sampler/step.ts';
@@ -29,7 +29,7 @@ import type { ExternalParaphraser } from './external.ts';
 import { PARAPHRASE_STREAM } from './paraphrase.ts';
 import type { RuleParaphraser } from './rules.ts';
 import { RULE_PARAPHRASERS } from './rules.ts';
-import type { ParaphraseRemask } from './settings.ts';
+import type { ParaphraseRemask } from '../../common/paraphrase/settings.ts';
 
 /** Stream id of the draws that order positions for `random` and `span` remasking after a re-lay. */
 export const PARAPHRASE_REMASK_STREAM = 0xfffffffc;

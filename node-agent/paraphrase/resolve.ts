@@ -3,20 +3,11 @@
  * paraphraser by name ('' = the first rule that accepts each text), an `http(s)://` endpoint, or
  * `cmd:NAME`, a command configured on the agent. An unknown name is BAD_SAMPLER.
  */
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 import { commandParaphraser, httpParaphraser } from './external.ts';
 import type { ResolvedParaphraser } from './remask.ts';
 import { RULE_PARAPHRASERS, ruleParaphraser } from './rules.ts';
-import type { ParaphraseRemask } from './settings.ts';
-
-/**
- * The problem with paraphraser name `name` that can be seen without an agent (a rule name that
- * does not exist, a malformed cmd:NAME), or null; `faithsweep plan` checks it.
- */
-export function paraphraserNameProblem(name: string): string | null {
-  if (name === '' || /^https?:\/\//.test(name) || /^cmd:[\w.-]+$/.test(name) || ruleParaphraser(name)) return null;
-  return `paraphrase.paraphraser '${name}' is not a rule-based paraphraser (${RULE_PARAPHRASERS.map((r) => r.name).join(', ')}), an http(s):// endpoint or cmd:NAME`;
-}
+import type { ParaphraseRemask } from '../../common/paraphrase/settings.ts';
 
 /** The paraphraser `p` names; throws BAD_SAMPLER naming the alternatives when there is none. */
 export function resolveParaphraser(p: ParaphraseRemask, commands: ReadonlyMap<string, readonly string[]>): ResolvedParaphraser {

@@ -5,9 +5,9 @@
  * lifecycle is a typed event stream, not just log lines.
  */
 import type { KV } from '@nats-io/kv';
-import type { Logger } from '../../orchestrator/log.ts';
-import { AGENT_RECORD_FORMAT, isValidAgentId } from './agent-record.ts';
-import type { AgentRecord } from './agent-record.ts';
+import type { Logger } from '../../common/log.ts';
+import { AGENT_RECORD_FORMAT, isValidAgentId } from '../../common/registry/agent-record.ts';
+import type { AgentRecord } from '../../common/registry/agent-record.ts';
 import { EventStream } from './event-stream.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Scores } from '../model/onnx-model.ts';
-import { resolveSampler } from './settings.ts';
-import type { SamplerExtras } from './settings.ts';
-import type { ModelCard } from '../model/card.ts';
+import { resolveSampler } from '../../common/sampler/settings.ts';
+import type { SamplerExtras } from '../../common/sampler/settings.ts';
+import type { ModelCard } from '../../common/model/card.ts';
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { Remasking } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { BranchState, StepContext } from './step.ts';

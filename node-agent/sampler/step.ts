@@ -30,7 +30,7 @@
  */
 import type { Scores } from '../model/onnx-model.ts';
 import { RANDOM_REMASK_STREAM, rowKey, uniformFromKey } from './rng.ts';
-import type { SamplerConfig } from './settings.ts';
+import type { SamplerConfig } from '../../common/sampler/settings.ts';
 
 /** A sequence being denoised. */
 export interface BranchState {

@@ -7,14 +7,14 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { AgentService } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { DescribeRequest, DescribeResponse, DeviceInfo } from '../../generated/proto/faithsweep/v1/agent.ts';
-import type { Logger } from '../../orchestrator/log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { GroupEngine } from '../engine/engine.ts';
-import { AgentError, AgentErrorCode } from '../errors.ts';
-import { tokenChecker } from './auth.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
+import { tokenChecker } from '../../common/grpc/auth.ts';
 import { GroupSlots } from './group-slots.ts';
-import { toServiceError } from './grpc-status.ts';
+import { toServiceError } from '../../common/grpc/status.ts';
 import { HealthRegistry, HealthService, ServingStatus } from './health.ts';
-import { SERVER_KEEPALIVE } from './keepalive.ts';
+import { SERVER_KEEPALIVE } from '../../common/grpc/keepalive.ts';
 import { runGroupHandler } from './run-group.ts';
 
 /** Time given to aborted groups to stop at their next step boundary before the server closes. */

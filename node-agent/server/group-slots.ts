@@ -3,7 +3,7 @@
  * while draining, and every running group holds an AbortController so that drain can
  * cancel what is left when the grace period ends.
  */
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 
 /** Why a running group was aborted by the agent itself (as opposed to by its caller). */
 export const DRAIN_ABORT_REASON = new AgentError(AgentErrorCode.AGENT_DRAINING, 'the agent is shutting down: group cancelled at the end of the grace period');

@@ -5,11 +5,11 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
-import type { Logger } from '../../orchestrator/log.ts';
+import type { Logger } from '../../common/log.ts';
 import type { GroupEngine } from '../engine/engine.ts';
-import { AgentError, AgentErrorCode, isAgentError } from '../errors.ts';
+import { AgentError, AgentErrorCode, isAgentError } from '../../common/agent-errors.ts';
 import type { GroupSlots } from './group-slots.ts';
-import { toServiceError } from './grpc-status.ts';
+import { toServiceError } from '../../common/grpc/status.ts';
 
 /** What the handler needs. */
 export interface RunGroupDeps {

@@ -2,8 +2,8 @@
 import type pg from 'pg';
 import type { AgentPool } from '../agents/pool.ts';
 import type { PrismaClient } from '../db/client.ts';
-import type { NatsConnection } from '../nats/connect.ts';
-import type { Logger } from '../log.ts';
+import type { NatsConnection } from '../../common/nats/connect.ts';
+import type { Logger } from '../../common/log.ts';
 import type { SweepActivities } from '../sweep/contract.ts';
 import type { SweepActivityDeps } from './sweep.ts';
 import { createSweepActivities } from './sweep.ts';

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../db/client.ts';
-import type { NatsConnection } from '../nats/connect.ts';
-import type { Logger } from '../log.ts';
+import type { NatsConnection } from '../../common/nats/connect.ts';
+import type { Logger } from '../../common/log.ts';
 
 /** Input of the smoke activity. */
 export interface SmokeInput {

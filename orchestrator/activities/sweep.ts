@@ -11,23 +11,23 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { RunGroupEvent, RunGroupRequest, SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, Remasking, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { ERROR_CODE_METADATA_KEY } from '../../node-agent/server/grpc-status.ts';
+import { ERROR_CODE_METADATA_KEY } from '../../common/grpc/status.ts';
 import type { AgentPool, Lease } from '../agents/pool.ts';
 import type { PrismaClient } from '../db/client.ts';
-import { ErrorCode, isFaithsweepError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { NatsConnection } from '../nats/connect.ts';
+import { ErrorCode, isFaithsweepError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { NatsConnection } from '../../common/nats/connect.ts';
 import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from '../sweep/contract.ts';
 import { resolveModelCells } from '../sweep/grid.ts';
 import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
 import type { ResolvedSampler } from '../sweep/plan.ts';
-import type { SamplerExtras } from '../../node-agent/sampler/settings.ts';
+import type { SamplerExtras } from '../../common/sampler/settings.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
 import { progressSubject } from '../sweep/progress-message.ts';
 import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
-import { paraphraseToProto } from '../../node-agent/paraphrase/settings.ts';
+import { paraphraseToProto } from '../../common/paraphrase/settings.ts';
 
 /** One progress message (JSON) on `progressSubject` (orchestrator/sweep/progress-message.ts). */
 export interface ProgressMessage {

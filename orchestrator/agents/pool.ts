@@ -7,11 +7,11 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { AgentClient } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { createAgentClient } from '../../node-agent/server/client.ts';
-import { listAgentsByStream } from '../../node-agent/registry/bucket.ts';
-import type { AgentRecord } from '../../node-agent/registry/agent-record.ts';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { createAgentClient } from '../../common/grpc/client.ts';
+import { listAgentsByStream } from '../../common/registry/bucket.ts';
+import type { AgentRecord } from '../../common/registry/agent-record.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
 
 /** How long a registry listing is reused. */
 const LISTING_TTL_MS = 1000;

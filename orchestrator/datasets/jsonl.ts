@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 
 /** How to read one JSONL file. */
 export interface JsonlReadOptions {

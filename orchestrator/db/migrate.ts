@@ -9,8 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
 
 /** The advisory lock key Prisma's migrate uses on PostgreSQL, so the two exclude each other. */
 export const PRISMA_MIGRATE_LOCK_KEY = 72707369;

@@ -3,7 +3,7 @@
  * 127.0.0.1, with the HTTP monitor used for health checks.
  */
 import { join } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { launchDetached, runningPid, stopByPidFile, tailLog } from './processes.ts';
 import type { ServiceHealth, StackService } from './service.ts';
 import { waitHealthy } from './service.ts';

@@ -8,7 +8,7 @@ import { chownSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { launchDetached, runningPid, stopByPidFile, tailLog } from './processes.ts';
 import type { ServiceHealth, StackService } from './service.ts';
 import { waitHealthy } from './service.ts';

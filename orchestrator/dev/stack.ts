@@ -7,7 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import type { ExternalServices } from '../../common/cli/context.ts';
 import type { Tools } from '../config/tools.ts';
 import { preferredOrFreePort } from './ports.ts';
 import { createNatsService } from './nats.ts';
@@ -38,20 +39,8 @@ export const DEFAULT_PORTS: StackPorts = Object.freeze({
   temporalMetrics: 7244,
 });
 
-/** Services configured outside the embedded stack. */
-export interface ExternalServices {
-  /** env `DATABASE_URL` */
-  readonly databaseUrl?: string | undefined;
-  /** env `NATS_URL` */
-  readonly natsUrl?: string | undefined;
-  /** env `TEMPORAL_ADDRESS` */
-  readonly temporalAddress?: string | undefined;
-  /**
-   * env `FAITHSWEEP_QUERY_DATABASE_URL`: the URL the results commands (query, export, report)
-   * log in with. Default: the database URL with the read-only role `faithsweep_reader`.
-   */
-  readonly queryDatabaseUrl?: string | undefined;
-}
+/** Services configured outside the embedded stack (parsed from the environment in common/cli/context.ts). */
+export type { ExternalServices } from '../../common/cli/context.ts';
 
 /** Options of the local stack. */
 export interface StackOptions {

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { launchDetached, runningPid, stopByPidFile, tailLog } from './processes.ts';
 import type { ServiceHealth, StackService } from './service.ts';
 import { waitHealthy } from './service.ts';

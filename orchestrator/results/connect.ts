@@ -1,6 +1,6 @@
 /** Database connections for the results commands: read-only by default at the session level too. */
 import pg from 'pg';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { redact } from '../dev/stack.ts';
 
 /** Connection timeout: the database is local or a managed service; anything slower is down. */

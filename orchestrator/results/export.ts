@@ -12,7 +12,7 @@ import Cursor from 'pg-cursor';
 import type pg from 'pg';
 import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { BasicType, ColumnSource } from 'hyparquet-writer';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import { csvLine } from './format.ts';
 
 /** Export formats. */

@@ -7,7 +7,7 @@
  */
 import Cursor from 'pg-cursor';
 import type pg from 'pg';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 
 /** Options of {@link runReadOnlyQuery}. */
 export interface ReadOnlyQueryOptions {

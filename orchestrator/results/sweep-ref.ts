@@ -1,5 +1,5 @@
 /** Resolving the SWEEP argument of results commands (a sweep name or id). */
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { Queryable } from './queryable.ts';
 
 /** A sweep as results code refers to it. */

@@ -1,7 +1,7 @@
 /** Gathers, renders and writes a sweep's HTML report: the one call the CLI and the demo make. */
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { Queryable } from './queryable.ts';
 import { gatherReportData } from './report-data.ts';
 import type { ReportData, ReportOptions } from './report-data.ts';

@@ -3,7 +3,7 @@
  * become that trajectory's positions, fractions become steps of its T. Cells get a
  * deterministic key, unique within a work unit, so writes are idempotent.
  */
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { AnyKindSpec, ArKindSpec, KindSpec, PositionSelector, SpanName, StepSelector, SweepSpec } from './spec-types.ts';
 
 /** What a grid is resolved against. Spans are [start, end) generated positions. */

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePaths } from '../config/paths.ts';
-import type { FaithsweepError } from '../errors.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
+import type { FaithsweepError } from '../../common/errors.ts';
 import { planSweep } from './plan.ts';
 import { parseSpec } from './spec.ts';
 

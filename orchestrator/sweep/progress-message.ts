@@ -6,7 +6,7 @@
  * publisher on the subject must never stop a watcher.
  */
 import { z } from 'zod';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { ProgressMessage } from '../activities/sweep.ts';
 
 /** NATS subject of a sweep's progress messages. */

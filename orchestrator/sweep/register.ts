@@ -8,11 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { ErrorCode, FaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 import type { PlannedPrompt, ResolvedSampler, SweepPlan } from './plan.ts';
 import { unitOrdinal, workUnitId } from './plan.ts';
 import type { SweepSpec } from './spec-types.ts';
-import type { ModelKind } from '../../node-agent/model/card.ts';
+import type { ModelKind } from '../../common/model/card.ts';
 
 /** What the Sweep row's `spec` column holds: the validated spec and its resolved models. */
 export interface StoredSpec {

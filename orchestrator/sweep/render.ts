@@ -13,7 +13,7 @@ import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import type { TextTokenizer } from '../../common/text/tokenizer.ts';
 import { loadTokenizerConfig, renderChat } from '../../common/text/chat-template.ts';
 import type { ChatMessage, TokenizerConfig } from '../../common/text/chat-template.ts';
-import { ErrorCode, FaithsweepError, isFaithsweepError } from '../errors.ts';
+import { ErrorCode, FaithsweepError, isFaithsweepError } from '../../common/errors.ts';
 
 /** How a model is given its prompts (model card `prompt.template`; absent: `raw`). */
 export type PromptTemplate = 'raw' | 'chat';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePaths } from '../config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { planSweep } from './plan.ts';
 import { parseSpec } from './spec.ts';
 

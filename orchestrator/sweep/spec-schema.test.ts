@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { REPO_ROOT } from '../config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { specJsonSchemaText } from './spec-schema.ts';
 import { parseSpec } from './spec.ts';
 

@@ -9,7 +9,7 @@
  * spec.ts maps zod's issue paths back to YAML positions.
  */
 import { z } from 'zod';
-import { REMASKINGS, SAMPLER_MODES } from '../../node-agent/sampler/settings.ts';
+import { REMASKINGS, SAMPLER_MODES } from '../../common/sampler/settings.ts';
 import { DEFAULT_WINDOW, MAX_WINDOW } from '../../workflows/limits.ts';
 
 export { DEFAULT_WINDOW, MAX_WINDOW };

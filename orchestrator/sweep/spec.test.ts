@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpec } from './spec.ts';
 import { resolveArCells, resolveCells, resolveSteps } from './grid.ts';
-import { FaithsweepError } from '../errors.ts';
+import { FaithsweepError } from '../../common/errors.ts';
 
 const GOOD = `name: demo
 models:
@@ -167,7 +167,7 @@ describe('the bundled example specs', () => {
   it('examples/demo.yaml is valid', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { REPO_ROOT } = await import('../config/paths.ts');
+    const { REPO_ROOT } = await import('../../common/config/paths.ts');
     const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'demo.yaml'), 'utf8'), 'examples/demo.yaml');
     assert.deepEqual(s.models.map((m) => m.ref), ['arith-cot', 'arith-cot-decoupled']);
   });
@@ -175,7 +175,7 @@ describe('the bundled example specs', () => {
   it('examples/word-problems.yaml is valid: the held-out JSONL of models/word-problems, gold after ####', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { REPO_ROOT } = await import('../config/paths.ts');
+    const { REPO_ROOT } = await import('../../common/config/paths.ts');
     const s = parseSpec(readFileSync(join(REPO_ROOT, 'examples', 'word-problems.yaml'), 'utf8'), 'examples/word-problems.yaml');
     assert.deepEqual(s.models.map((m) => m.ref), ['word-problems']);
     const { where: _, ...ds } = s.dataset as Extract<typeof s.dataset, { kind: 'jsonl' }>;

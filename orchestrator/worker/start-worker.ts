@@ -9,10 +9,10 @@ import { createAgentPool } from '../agents/pool.ts';
 import { createIngestPool } from '../activities/cells.ts';
 import type { AgentPool } from '../agents/pool.ts';
 import { createDb } from '../db/client.ts';
-import type { Logger } from '../log.ts';
-import { connectNats } from '../nats/connect.ts';
-import { openAgentsBucket } from '../../node-agent/registry/bucket.ts';
-import { DEFAULT_AGENTS_BUCKET } from '../../node-agent/registry/bucket.ts';
+import type { Logger } from '../../common/log.ts';
+import { connectNats } from '../../common/nats/connect.ts';
+import { openAgentsBucket } from '../../common/registry/bucket.ts';
+import { DEFAULT_AGENTS_BUCKET } from '../../common/registry/bucket.ts';
 import type { ActivityDeps } from '../activities/index.ts';
 import { createWorker } from './create-worker.ts';
 

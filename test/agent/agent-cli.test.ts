@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { testNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
 

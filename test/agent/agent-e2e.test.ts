@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { AgentClient, RunGroupEvent } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
 import { listAgents, openAgentsBucket } from '../../node-agent/registry/index.ts';
 import { createAgentClient, describeAgent } from '../../node-agent/server/index.ts';
 import { testNats } from '../helpers/nats.ts';

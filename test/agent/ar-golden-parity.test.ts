@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { CleanTrajectory, InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { normalizeAnswer } from '../../node-agent/model/card.ts';
+import { normalizeAnswer } from '../../common/model/card.ts';
 import { AR_ORGANISMS, goldenLines, testEngine } from '../helpers/models.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
 

@@ -6,7 +6,7 @@
 import type { GroupDone, LoadedModel, RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AnswerOutcome } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { GroupEngine, RunGroupOptions } from '../../node-agent/engine/engine.ts';
-import { AgentError, AgentErrorCode } from '../../node-agent/errors.ts';
+import { AgentError, AgentErrorCode } from '../../common/agent-errors.ts';
 
 /** One group the fake engine is running. */
 export interface FakeGroup {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { InterventionResult } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AnswerOutcome, InterventionKind, Remasking, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError } from '../../node-agent/errors.ts';
+import { AgentError } from '../../common/agent-errors.ts';
 import { prepareGroup, runAlone, runClean, runForked } from '../../node-agent/engine/index.ts';
 import type { OnnxModel } from '../../node-agent/model/onnx-model.ts';
 import type { ModelCase } from '../helpers/card-override.ts';

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../../node-agent/engine/index.ts';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
+import { silentLogger } from '../../common/log.ts';
 import { goldenLines } from '../helpers/models.ts';
 
 describe('fused top-k outputs', () => {

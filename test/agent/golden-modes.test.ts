@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Remasking, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { prepareGroup, runClean } from '../../node-agent/engine/index.ts';
-import type { CardSamplerOptions } from '../../node-agent/model/card.ts';
+import type { CardSamplerOptions } from '../../common/model/card.ts';
 import { MODELS_DIR, testEngine } from '../helpers/models.ts';
 
 interface ModeLine {

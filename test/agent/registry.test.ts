@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { createRegistration, listAgents, listAgentsByStream, openAgentsBucket } from '../../node-agent/registry/index.ts';
 import type { AgentSnapshot, Registration, RegistryEvent } from '../../node-agent/registry/index.ts';
 import { testNats } from '../helpers/nats.ts';

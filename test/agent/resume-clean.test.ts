@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupDone, InterventionResult, RunGroupEvent } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError } from '../../node-agent/errors.ts';
+import { AgentError } from '../../common/agent-errors.ts';
 import { prepareGroup, runForked } from '../../node-agent/engine/index.ts';
 import type { OnnxModel } from '../../node-agent/model/onnx-model.ts';
 import { goldenLines, testEngine } from '../helpers/models.ts';

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { parseAgentOptions } from '../../node-agent/cli/agent-options.ts';
-import { AgentError } from '../../node-agent/errors.ts';
+import { AgentError } from '../../common/agent-errors.ts';
 import { createAgentClient, createAgentServer, describeAgent, isLoopback } from '../../node-agent/server/index.ts';
 import type { AgentServerOptions } from '../../node-agent/server/index.ts';
-import { isFaithsweepError } from '../../orchestrator/errors.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { isFaithsweepError } from '../../common/errors.ts';
+import { silentLogger } from '../../common/log.ts';
 import { createFakeEngine } from './fake-engine.ts';
 
 const TOKEN = 'secure-listen-token-0123456789';

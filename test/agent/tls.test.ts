@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { createAgentClient, createAgentServer, describeAgent } from '../../node-agent/server/index.ts';
 import type { AgentGrpcServer } from '../../node-agent/server/index.ts';
 import { createFakeEngine } from './fake-engine.ts';

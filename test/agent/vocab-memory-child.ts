@@ -5,8 +5,8 @@
 //   node --import tsx test/agent/vocab-memory-child.ts DIR BUDGET_MIB STEPS [MAX_BATCH]
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine } from '../../node-agent/engine/index.ts';
-import { isAgentError } from '../../node-agent/errors.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { isAgentError } from '../../common/agent-errors.ts';
+import { silentLogger } from '../../common/log.ts';
 
 const [dir, budgetMiB, stepsArg, maxBatchArg] = process.argv.slice(2);
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;

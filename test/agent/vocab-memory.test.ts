@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { modelsPythonJson } from '../helpers/models-python.ts';
 
 interface ChildResult { ok: boolean; code?: string; message?: string; cells?: number; requested?: number; batch?: number; fusedTopK?: boolean; width?: number; cleanTokens?: number[]; maxRssMiB: number }

@@ -8,9 +8,9 @@ import type { InterventionResult } from '../../generated/proto/faithsweep/v1/age
 import { AnswerOutcome } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { cellRow, insertCells } from '../../orchestrator/activities/cells.ts';
 import type { UnitIdentity } from '../../orchestrator/activities/cells.ts';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import type { PlannedCell } from '../../orchestrator/sweep/grid.ts';
 import { emptyDatabase, freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';

@@ -7,10 +7,10 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
-import { FaithsweepError } from '../../orchestrator/errors.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { FaithsweepError } from '../../common/errors.ts';
+import { silentLogger } from '../../common/log.ts';
 import { emptyDatabase } from '../helpers/db.ts';
 
 const migrationsDir = resolvePaths(process.env).migrationsDir;

@@ -8,7 +8,7 @@ import { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { prepareGroup, runClean } from '../../node-agent/engine/index.ts';
 import { NEAR_TIE_MARGIN } from '../../node-agent/sampler/step.ts';
 import { insertTrajectory, trajectoryRow } from '../../orchestrator/activities/cells.ts';
-import { samplerExtras } from '../../node-agent/sampler/settings.ts';
+import { samplerExtras } from '../../common/sampler/settings.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { goldenLines, testEngine } from '../helpers/models.ts';

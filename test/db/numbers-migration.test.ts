@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { emptyDatabase } from '../helpers/db.ts';
 
 const MIGRATION = '20261205000000_numbers';

@@ -3,9 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { emptyDatabase, freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCard } from '../../node-agent/model/card.ts';
+import { parseCard } from '../../common/model/card.ts';
 import type { OnnxModel } from '../../node-agent/model/onnx-model.ts';
 
 /** One model a table-driven test runs on: a directory under models/, optionally with card fields replaced. */

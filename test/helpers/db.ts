@@ -3,11 +3,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
 import { createDb } from '../../orchestrator/db/client.ts';
 import type { PrismaClient } from '../../orchestrator/db/client.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { ensureTestStack } from './stack.ts';
 
 /** A database created for one test file. */

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
+import { silentLogger } from '../../common/log.ts';
 import { createOnnxEngine } from '../../node-agent/engine/index.ts';
 import type { OnnxEngine } from '../../node-agent/engine/index.ts';
 

@@ -1,7 +1,7 @@
 /** A NATS connection with a unique subject prefix per test file. */
 import { randomBytes } from 'node:crypto';
-import { connectNats } from '../../orchestrator/nats/connect.ts';
-import type { NatsConnection } from '../../orchestrator/nats/connect.ts';
+import { connectNats } from '../../common/nats/connect.ts';
+import type { NatsConnection } from '../../common/nats/connect.ts';
 import { ensureTestStack } from './stack.ts';
 
 /** A connection plus the prefix every subject/bucket of this test must start with. */

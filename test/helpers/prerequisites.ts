@@ -5,7 +5,7 @@
  */
 import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 
 /** The first bytes of a Git LFS pointer file (a model file that was never fetched). */
 const LFS_POINTER = 'version https://git-lfs';

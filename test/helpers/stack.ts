@@ -5,7 +5,7 @@
  * Temporal is per test file: see temporal.ts.
  */
 import { join } from 'node:path';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { loadTools } from '../../orchestrator/config/tools.ts';
 import type { Tools } from '../../orchestrator/config/tools.ts';
 import { createLocalStack } from '../../orchestrator/dev/stack.ts';

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOnnxEngine } from '../../node-agent/engine/index.ts';
-import { silentLogger } from '../../orchestrator/log.ts';
+import { silentLogger } from '../../common/log.ts';
 import { modelsPythonJson, runModelsPython } from '../helpers/models-python.ts';
 import { MODELS_DIR } from '../helpers/models.ts';
 

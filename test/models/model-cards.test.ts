@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '../../node-agent/model/onnx-model.ts';
-import { parseCard, normalizeAnswer } from '../../node-agent/model/card.ts';
+import { parseCard, normalizeAnswer } from '../../common/model/card.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import { MODELS_DIR, ORGANISMS, goldenLines } from '../helpers/models.ts';
 

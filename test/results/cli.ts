@@ -1,7 +1,7 @@
 /** Runs the faithsweep CLI against a test database (DATABASE_URL), as a user would. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 
 /** Exit code and output of one CLI run. */
 export interface CliRun {

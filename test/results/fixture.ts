@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { insertCells, insertTrajectory, isNoop } from '../../orchestrator/activities/cells.ts';
 import type { CellRow as StoredCell, UnitIdentity } from '../../orchestrator/activities/cells.ts';
 import type { ResolvedSampler } from '../../orchestrator/sweep/plan.ts';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 

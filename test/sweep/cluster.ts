@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
 import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { LocalStack } from '../../orchestrator/dev/stack.ts';
 import { resolveModelCells } from '../../orchestrator/sweep/grid.ts';

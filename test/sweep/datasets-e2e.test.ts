@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
 import type { Cluster } from './cluster.ts';
 import { MODELS_DIR, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';

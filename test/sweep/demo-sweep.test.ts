@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumPath } from '../helpers/chromium.ts';
 import type { Browser, Page } from 'playwright-core';
-import { REPO_ROOT, resolvePaths } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
 import { wilson } from '../../orchestrator/results/wilson.ts';
 import type { KnownAnswerResult } from '../../orchestrator/results/known-answer.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { lanhamRows } from '../../orchestrator/results/report-data.ts';
 import type { LanhamRow, Scored } from '../../orchestrator/results/report-data.ts';
 import { chromiumPath } from '../helpers/chromium.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { modelId } from '../../orchestrator/sweep/plan.ts';
 import { CPU_ROWS_PER_SECOND } from '../../orchestrator/sweep/estimate.ts';
 import { freshDatabase } from '../helpers/db.ts';

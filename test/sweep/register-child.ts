@@ -3,7 +3,7 @@
 // prints one JSON line: work units, seconds to plan and to register, and the process's peak RSS.
 //   node --import tsx test/sweep/register-child.ts SPEC DATABASE_URL
 import pg from 'pg';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { readSpec } from '../../orchestrator/cli/commands/services.ts';
 import { planSweep } from '../../orchestrator/sweep/plan.ts';
 import { registerSweep } from '../../orchestrator/sweep/register.ts';

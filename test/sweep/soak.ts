@@ -16,7 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ErrorCode, FaithsweepError, formatError } from '../../orchestrator/errors.ts';
+import { ErrorCode, FaithsweepError, formatError } from '../../common/errors.ts';
 import { testStack } from '../helpers/stack.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
 import type { Cluster } from './cluster.ts';

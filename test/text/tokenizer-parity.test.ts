@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import { decodeSequences, parityStrings } from './corpus.ts';
 import { pythonReference } from './python.ts';

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../orchestrator/config/paths.ts';
-import { isFaithsweepError } from '../../orchestrator/errors.ts';
-import { isAgentError } from '../../node-agent/errors.ts';
-import { loadAgentTokenizer } from '../../node-agent/model/tokenizer.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
+import { isFaithsweepError } from '../../common/errors.ts';
+import { isAgentError } from '../../common/agent-errors.ts';
+import { loadAgentTokenizer } from '../../common/model/tokenizer.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import { parityStrings } from './corpus.ts';
 

@@ -1,8 +1,8 @@
 /** The database URL a command should use: DATABASE_URL, else the embedded stack's. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CliContext } from '../context.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import type { CliContext } from '../../../common/cli/context.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
 import { readerUrl } from '../../results/connect.ts';
 

@@ -1,10 +1,10 @@
 /** `faithsweep db migrate|status`: the database schema. */
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import { command, group } from '../command.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { command, group } from '../../../common/cli/command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { applyMigrations, findSchemaEngine, readMigrations } from '../../db/migrate.ts';
-import { createLogger } from '../../log.ts';
+import { createLogger } from '../../../common/log.ts';
 import { redact } from '../../dev/stack.ts';
 import { databaseUrlFor } from './database-url.ts';
 

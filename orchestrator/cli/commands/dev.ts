@@ -1,6 +1,6 @@
 /** `faithsweep dev up|down|status`: the embedded local stack. */
-import { command, group } from '../command.ts';
-import type { CliContext } from '../context.ts';
+import { command, group } from '../../../common/cli/command.ts';
+import type { CliContext } from '../../../common/cli/context.ts';
 import type { ServiceStatus, LocalStack } from '../../dev/stack.ts';
 import { redact } from '../../dev/stack.ts';
 import { stackFromContext } from './stack-from-context.ts';

@@ -1,7 +1,7 @@
 /** `faithsweep export SWEEP --format csv|parquet --out PATH`: every cell with its context, streamed to a file. */
 import { resolve } from 'node:path';
-import { command } from '../command.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { command } from '../../../common/cli/command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { exportSweep } from '../../results/export.ts';
 import type { ExportFormat } from '../../results/export.ts';

@@ -1,6 +1,6 @@
 /** `faithsweep query "SQL"`: one read-only SQL statement, printed as a table, CSV or JSON. */
-import { command } from '../command.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { command } from '../../../common/cli/command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { csvLine, jsonRow, tableLines } from '../../results/format.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, runReadOnlyQuery } from '../../results/read-only-query.ts';

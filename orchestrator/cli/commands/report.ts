@@ -1,7 +1,7 @@
 /** `faithsweep report SWEEP --out report.html`: one self-contained HTML report. */
 import { resolve } from 'node:path';
-import { command } from '../command.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import { command } from '../../../common/cli/command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { writeReport } from '../../results/write-report.ts';
 import { readerDatabaseUrlFor } from './database-url.ts';

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TextTokenizer } from '../../../common/text/tokenizer.ts';
 import { loadTokenizer } from '../../../common/text/tokenizer.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
-import { command } from '../command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
+import { command } from '../../../common/cli/command.ts';
 
 /** tokenizer.json (and tokenizer_config.json when present) of a model named under the models folder. */
 function modelTokenizerPaths(modelsDir: string, name: string): { json: string; config: string | undefined } {

@@ -1,8 +1,8 @@
 /** `faithsweep worker`: the Temporal worker that runs the sweep workflows and activities. */
 import { readFileSync } from 'node:fs';
-import { command } from '../command.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
-import { createLogger } from '../../log.ts';
+import { command } from '../../../common/cli/command.ts';
+import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
+import { createLogger } from '../../../common/log.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
 import { startSweepWorker } from '../../worker/start-worker.ts';
 import { agentToken, checkSchema, DEFAULT_TASK_QUEUE, endpointsFromContext } from './services.ts';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMMAND_MODULES, fullTree, treeFor } from './tree.ts';
+import { COMMAND_MODULES, fullTree, treeFor } from '../bin/tree.ts';
 
 describe('the lazily loaded command tree', () => {
   it('names exactly the top-level commands the modules define', async () => {

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TextTokenizer } from '../../common/text/tokenizer.ts';
-import { loadTokenizer } from '../../common/text/tokenizer.ts';
-import { isFaithsweepError } from '../../orchestrator/errors.ts';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import type { TextTokenizer } from '../text/tokenizer.ts';
+import { loadTokenizer } from '../text/tokenizer.ts';
+import { isFaithsweepError } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 
 /** The agent's tokenizer (the shared interface). */
 export type Tokenizer = TextTokenizer;

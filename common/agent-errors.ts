@@ -1,10 +1,13 @@
 /**
- * Errors of the node agent. Each carries a stable code; the gRPC layer maps them to
- * status codes (see {@link grpcStatusFor}) and sends the code in the trailing metadata
- * key `faithsweep-error-code`.
+ * Errors of the node agent. Each carries a stable code, one of faithsweep's {@link ErrorCode}s
+ * (common/errors.ts is the one list); the gRPC layer maps them to status codes (see
+ * `grpcStatusFor` in common/grpc/status.ts) and sends the code in the trailing metadata key
+ * `faithsweep-error-code`. Thrown by the agent and by the code both sides share (model cards,
+ * sampler settings), which the orchestrator turns into CLI errors with a hint.
  */
+import type { ErrorCode } from './errors.ts';
 
-/** Stable error codes of the agent. */
+/** The error codes the agent sends (a subset of {@link ErrorCode}). */
 export const AgentErrorCode = {
   MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
   MODEL_INVALID: 'MODEL_INVALID',
@@ -23,7 +26,7 @@ export const AgentErrorCode = {
   INSECURE_LISTEN: 'INSECURE_LISTEN',
   /** A paraphrase-remask event's paraphraser failed (timeout, exit status, empty or garbage reply, text the tokenizer cannot represent). */
   PARAPHRASE_FAILED: 'PARAPHRASE_FAILED',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 /** One of the agent's error codes. */
 export type AgentErrorCode = (typeof AgentErrorCode)[keyof typeof AgentErrorCode];

@@ -1,25 +1,32 @@
 /**
- * The CLI's command tree, loaded lazily: importing every command module takes about 3 s (the
+ * The CLI's command tree, loaded lazily (part of the composition root, bin/main.ts: the one
+ * place that imports both the orchestrator's and the agent's commands): importing every command module takes about 3 s (the
  * Temporal worker and client, Prisma, onnxruntime, gRPC), so a run loads only the module of the
  * command it names. `--help` at the top level, or a name that is not a command, loads them all.
  */
-import { group } from './command.ts';
-import type { Command, Group } from './command.ts';
+import { group } from '../common/cli/command.ts';
+import type { Command, Group } from '../common/cli/command.ts';
 
 type Node = Command | Group;
 type Loader = () => Promise<readonly Node[]>;
 
-const dev: Loader = async () => [(await import('./commands/dev.ts')).devCommands];
-const db: Loader = async () => [(await import('./commands/db.ts')).dbCommands];
-const demo: Loader = async () => [(await import('./commands/demo.ts')).demoCommand];
-const sweep: Loader = async () => (await import('./commands/sweep.ts')).sweepCommands;
-const worker: Loader = async () => [(await import('./commands/worker.ts')).workerCommand];
-const sample: Loader = async () => [(await import('./commands/sample.ts')).sampleCommand];
-const query: Loader = async () => [(await import('./commands/query.ts')).queryCommand];
-const exportCmd: Loader = async () => [(await import('./commands/export.ts')).exportCommand];
-const report: Loader = async () => [(await import('./commands/report.ts')).reportCommand];
-const tokenize: Loader = async () => [(await import('./commands/tokenize.ts')).tokenizeCommand];
-const agent: Loader = async () => [(await import('./commands/agent.ts')).agentCommand];
+const dev: Loader = async () => [(await import('../orchestrator/cli/commands/dev.ts')).devCommands];
+const db: Loader = async () => [(await import('../orchestrator/cli/commands/db.ts')).dbCommands];
+const demo: Loader = async () => [(await import('../orchestrator/cli/commands/demo.ts')).demoCommand];
+const sweep: Loader = async () => (await import('../orchestrator/cli/commands/sweep.ts')).sweepCommands;
+const worker: Loader = async () => [(await import('../orchestrator/cli/commands/worker.ts')).workerCommand];
+const sample: Loader = async () => [(await import('../node-agent/cli/sample-command.ts')).sampleCommand];
+const query: Loader = async () => [(await import('../orchestrator/cli/commands/query.ts')).queryCommand];
+const exportCmd: Loader = async () => [(await import('../orchestrator/cli/commands/export.ts')).exportCommand];
+const report: Loader = async () => [(await import('../orchestrator/cli/commands/report.ts')).reportCommand];
+const tokenize: Loader = async () => [(await import('../orchestrator/cli/commands/tokenize.ts')).tokenizeCommand];
+const agent: Loader = async () => {
+  const [{ createAgentCommand }, { localStackNatsUrl }] = await Promise.all([
+    import('../node-agent/cli/agent-command.ts'),
+    import('../orchestrator/cli/commands/stack-from-context.ts'),
+  ]);
+  return [createAgentCommand({ localNatsUrl: localStackNatsUrl })];
+};
 
 /** The modules in the order `faithsweep --help` lists their commands. */
 const MODULES: readonly Loader[] = [dev, db, demo, sweep, worker, sample, query, exportCmd, report, tokenize, agent];

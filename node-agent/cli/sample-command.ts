@@ -2,18 +2,18 @@
  * `faithsweep sample`: runs one clean sampling run of a bundled model in-process (through
  * the node agent's engine) and prints the answer, or with --show-steps the film strip.
  */
-import { RunGroupRequest, Remasking } from '../../../generated/proto/faithsweep/v1/agent.ts';
-import { createOnnxEngine, prepareGroup, runClean } from '../../../node-agent/engine/index.ts';
+import { RunGroupRequest, Remasking } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { createOnnxEngine, prepareGroup, runClean } from '../engine/index.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANSI_STYLE, PLAIN_STYLE, renderFilmStrip } from '../../../node-agent/film-strip.ts';
-import { ErrorCode, FaithsweepError, WarningCode, formatWarning } from '../../errors.ts';
-import type { FaithsweepWarning } from '../../errors.ts';
-import { promptFormatMismatch } from '../../datasets/arith.ts';
-import { isAgentError } from '../../../node-agent/errors.ts';
-import { silentLogger } from '../../log.ts';
-import { SAMPLER_MODES } from '../../../node-agent/sampler/settings.ts';
-import { command } from '../command.ts';
+import { ANSI_STYLE, PLAIN_STYLE, renderFilmStrip } from '../film-strip.ts';
+import { ErrorCode, FaithsweepError, WarningCode, formatWarning } from '../../common/errors.ts';
+import type { FaithsweepWarning } from '../../common/errors.ts';
+import { promptFormatMismatch } from '../../common/datasets/arith.ts';
+import { isAgentError } from '../../common/agent-errors.ts';
+import { silentLogger } from '../../common/log.ts';
+import { command } from '../../common/cli/command.ts';
+import { SAMPLER_MODES } from '../../common/sampler/settings.ts';
 import { paraphraseFlag, paraphraseHelp } from './sample-paraphrase.ts';
 
 const REMASKING: Record<string, Remasking> = {

@@ -2,10 +2,10 @@
  * `faithsweep sample --paraphrase every=K,remask=R[,...]`: the flag of paraphrase-remask sampling
  * (docs/paraphrase.md), parsed into the request's settings with BAD_ARGS naming the bad part.
  */
-import type { ParaphraseRemask } from '../../../generated/proto/faithsweep/v1/agent.ts';
-import { parseParaphraseFlag, paraphraseToProto } from '../../../node-agent/paraphrase/settings.ts';
-import { RULE_PARAPHRASERS } from '../../../node-agent/paraphrase/rules.ts';
-import { ErrorCode, FaithsweepError } from '../../errors.ts';
+import type { ParaphraseRemask } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { parseParaphraseFlag, paraphraseToProto } from '../../common/paraphrase/settings.ts';
+import { RULE_PARAPHRASERS } from '../paraphrase/rules.ts';
+import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 
 /** The `--help` lines of the flag. */
 export const paraphraseHelp: readonly string[] = [

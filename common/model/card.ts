@@ -11,7 +11,7 @@
  *   from its own decoded response.
  */
 import type { ParaphraseOptions } from '../paraphrase/settings.ts';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 
 /** Sampler defaults of a model. */
 export interface CardDefaults {

@@ -148,3 +148,18 @@ export function parseParaphraseFlag(text: string): ParaphraseRemask {
     ...(kv.has('timeout_ms') ? { timeout_ms: num('timeout_ms') } : {}),
   });
 }
+
+/**
+ * The rule-based paraphrasers' names (node-agent/paraphrase/rules.ts defines them; a test keeps
+ * the two lists equal), so that `plan` can check a name without the agent's code.
+ */
+export const RULE_PARAPHRASER_NAMES: readonly string[] = ['arith-swap', 'arith-canonical', 'word-problems'];
+
+/**
+ * The problem with paraphraser name `name` that can be seen without an agent (a rule name that
+ * does not exist, a malformed cmd:NAME), or null; `faithsweep plan` checks it.
+ */
+export function paraphraserNameProblem(name: string): string | null {
+  if (name === '' || /^https?:\/\//.test(name) || /^cmd:[\w.-]+$/.test(name) || RULE_PARAPHRASER_NAMES.includes(name)) return null;
+  return `paraphrase.paraphraser '${name}' is not a rule-based paraphraser (${RULE_PARAPHRASER_NAMES.join(', ')}), an http(s):// endpoint or cmd:NAME`;
+}

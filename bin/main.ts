@@ -1,8 +1,13 @@
-/** Entry point of the `faithsweep` CLI. */
-import { dispatch } from './command.ts';
-import { contextFromEnv } from './context.ts';
+/**
+ * Entry point of the `faithsweep` CLI and its composition root: the one module that imports
+ * both the orchestrator's commands (orchestrator/cli/commands/) and the agent's
+ * (node-agent/cli/, loaded lazily by ./tree.ts), and gives each what it needs from the other side. Everything below it
+ * keeps the boundary of docs/architecture.md (lint-enforced).
+ */
+import { dispatch } from '../common/cli/command.ts';
+import { contextFromEnv } from '../common/cli/context.ts';
+import { errorRecord, formatError, isFaithsweepError } from '../common/errors.ts';
 import { treeFor } from './tree.ts';
-import { errorRecord, formatError, isFaithsweepError } from '../errors.ts';
 
 // `faithsweep list | head`: a closed pipe ends the output quietly, as with any Unix tool.
 for (const stream of [process.stdout, process.stderr]) {

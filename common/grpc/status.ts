@@ -5,7 +5,7 @@
  */
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError, StatusObject } from '@grpc/grpc-js';
-import { AgentErrorCode, isAgentError } from '../errors.ts';
+import { AgentErrorCode, isAgentError } from '../agent-errors.ts';
 
 /** Trailing metadata key that carries the agent's error code (see agent.proto). */
 export const ERROR_CODE_METADATA_KEY = 'faithsweep-error-code';

@@ -4,7 +4,21 @@
  */
 import type { Paths } from '../config/paths.ts';
 import { resolvePaths } from '../config/paths.ts';
-import type { ExternalServices } from '../dev/stack.ts';
+
+/** Services configured outside the embedded stack. */
+export interface ExternalServices {
+  /** env `DATABASE_URL` */
+  readonly databaseUrl?: string | undefined;
+  /** env `NATS_URL` */
+  readonly natsUrl?: string | undefined;
+  /** env `TEMPORAL_ADDRESS` */
+  readonly temporalAddress?: string | undefined;
+  /**
+   * env `FAITHSWEEP_QUERY_DATABASE_URL`: the URL the results commands (query, export, report)
+   * log in with. Default: the database URL with the read-only role `faithsweep_reader`.
+   */
+  readonly queryDatabaseUrl?: string | undefined;
+}
 
 /** Configuration and output for a command run. */
 export interface CliContext {

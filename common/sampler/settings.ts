@@ -4,7 +4,7 @@
  */
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { Remasking as ProtoRemasking } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 import type { CardSamplerOptions, ModelCard } from '../model/card.ts';
 import type { ParaphraseRemask } from '../paraphrase/settings.ts';
 import { paraphraseFromOptions, paraphraseFromProto, paraphraseProblems } from '../paraphrase/settings.ts';

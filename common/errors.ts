@@ -1,7 +1,9 @@
 /**
  * The one error hierarchy of faithsweep. Every error a user can cause carries a stable
  * code from {@link ErrorCode}, a one-line message that names the bad input, and a hint
- * that says what to do. The same codes are used as Temporal `ApplicationFailure` types.
+ * that says what to do. The same codes are used as Temporal `ApplicationFailure` types and,
+ * for the node agent's errors (common/agent-errors.ts, a subset of these codes), in the gRPC
+ * trailing metadata `faithsweep-error-code`.
  */
 
 /** Stable error codes, shared by the CLI, activities and workflows. */
@@ -30,6 +32,20 @@ export const ErrorCode = {
   CHAT_TEMPLATE_FAILED: 'CHAT_TEMPLATE_FAILED',
   /** A message on a NATS subject that is not what its publisher sends (skipped, never fatal). */
   BAD_MESSAGE: 'BAD_MESSAGE',
+  /** Agent: a RunGroup request that is malformed (no cells, unknown kind, …). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Agent: sampler settings the model cannot run (steps, lengths, remasking, mode). */
+  BAD_SAMPLER: 'BAD_SAMPLER',
+  /** Agent: every group slot is taken (gRPC RESOURCE_EXHAUSTED; ask again or another agent). */
+  AGENT_BUSY: 'AGENT_BUSY',
+  /** Agent: shutting down, takes no new groups (gRPC UNAVAILABLE). */
+  AGENT_DRAINING: 'AGENT_DRAINING',
+  /** Agent: a call without the shared token, or with a wrong one. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Agent: the group was cancelled (client gone, drain deadline). */
+  CANCELLED: 'CANCELLED',
+  /** Agent: a non-loopback address without TLS (the shared token would cross the network in clear). */
+  INSECURE_LISTEN: 'INSECURE_LISTEN',
   INTERNAL: 'INTERNAL',
   /** A paraphrase-remask event's paraphraser failed (timeout, exit status, empty or garbage reply); the work unit fails. */
   PARAPHRASE_FAILED: 'PARAPHRASE_FAILED',

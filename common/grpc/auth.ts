@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import { AgentError, AgentErrorCode } from '../errors.ts';
+import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 
 /** Metadata key of the bearer token (gRPC lower-cases keys). */
 export const AUTHORIZATION_METADATA_KEY = 'authorization';

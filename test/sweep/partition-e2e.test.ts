@@ -4,8 +4,8 @@
 // PostgreSQL, NATS and Temporal are on this host, all real. The link is taken down while
 // the remote agent streams a work unit; that unit must move to the local agent while the
 // link is down, the remote agent must come back into the registry once the link is up again
-// and take the rest of the sweep when the local agent dies, and the cell rows must equal the
-// plan. The worker runs with its default stall timeout (60 s), so what notices the dead
+// and run a second sweep (and whatever the first has left) when the local agent dies, and the
+// cell rows of both must equal their plans. The worker runs with its default stall timeout (60 s), so what notices the dead
 // link first is the channel's keepalive (docs/deploy.md, "When an agent's host is cut off").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,18 +122,27 @@ describe('an agent on another host cut off by the network', { timeout: 600_000 }
     }, REREGISTER_WITHIN_MS, 250);
     t.diagnostic(`link up after ${((restoredAt - cutAt) / 1000).toFixed(1)} s down: the agent was back in the registry ${((back - restoredAt) / 1000).toFixed(1)} s later`);
 
-    // The rest of the sweep must go through the link: the local agent dies now.
-    const mid = await sweepState(c, 'partition');
-    assert.ok(mid.done < mid.units, `work is left for the reconnected agent (${mid.done}/${mid.units} done)`);
+    // From now on work can only go through the link: the local agent dies, and a second sweep is
+    // launched. (On an idle machine the local agent may well have finished the first sweep while the
+    // link was down; the second sweep needs the reconnected agent either way.)
     localProc.child.kill('SIGKILL');
     await localProc.exited;
+    const again = await c.cli(['launch', c.writeSpec('partition-after', SPEC.replace('name: partition', 'name: partition-after').replace('seed: 11', 'seed: 12')), '--task-queue', c.taskQueue, '--json']);
+    assert.equal(again.code, 0, again.stderr);
     try {
-      await until('the sweep to complete', async () => (await sweepState(cluster, 'partition')).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+      for (const name of ['partition', 'partition-after']) {
+        await until(`sweep ${name} to complete`, async () => (await sweepState(cluster, name)).status === 'completed', SWEEP_TIMEOUT_MS, 500);
+      }
     } catch (err) {
-      throw new Error(`${(err as Error).message}\nunfinished:\n${await unfinishedUnits(cluster, 'partition')}\nremote agent log (tail):\n${remoteProc.stderr().slice(-2000)}\nworker log (tail):\n${cluster.workerLog().slice(-3000)}`, { cause: err });
+      throw new Error(`${(err as Error).message}\nunfinished:\n${await unfinishedUnits(cluster, 'partition')}${await unfinishedUnits(cluster, 'partition-after')}\nremote agent log (tail):\n${remoteProc.stderr().slice(-2000)}\nworker log (tail):\n${cluster.workerLog().slice(-3000)}`, { cause: err });
     }
-    const after = await c.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = 'partition' AND "agentId" = $1 AND "finishedAt" > $2`, [remote.agentId, new Date(back)]);
+    const after = await c.db.sql.query<{ n: string; all: string }>(
+      `SELECT count(*) FILTER (WHERE "agentId" = $1) AS n, count(*) AS all FROM "WorkUnit" WHERE "sweepId" = 'partition-after' AND status = 'done'`, [remote.agentId]);
     assert.ok(Number(after.rows[0]!.n) > 0, 'the reconnected agent ran work units');
+    assert.equal(after.rows[0]!.n, after.rows[0]!.all, 'every work unit of the second sweep ran on the reconnected agent');
+    const cmpAfter = await compareWithPlan(c, 'partition-after');
+    assert.deepEqual({ missing: cmpAfter.missing, extra: cmpAfter.extra, rows: cmpAfter.rows }, { missing: [], extra: [], rows: cmpAfter.distinct });
+    assert.equal(cmpAfter.rows, cmpAfter.planned);
 
     const cmp = await compareWithPlan(c, 'partition');
     assert.equal(cmp.unitsWithoutTrajectory, 0);

@@ -49,7 +49,10 @@ export function spawnAgent(args: readonly string[], env: Record<string, string>,
       if (nl < 0) return;
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(out.slice(0, nl)) as AgentAnnouncement);
+        const first = JSON.parse(out.slice(0, nl)) as AgentAnnouncement | { error: { code: string; message: string } };
+        // With --json a failed start prints {"error": {code, message, hint}} on stdout (and the line on stderr).
+        if ('error' in first) reject(new Error(`agent failed to start: ${first.error.code}: ${first.error.message}; stderr:\n${err}`));
+        else resolve(first);
       } catch (e) {
         reject(new Error(`agent printed a non-JSON first line: ${out.slice(0, nl)} (${(e as Error).message})`));
       }

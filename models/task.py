@@ -250,3 +250,120 @@ def write_tokenizer(path: str) -> None:
     with open(path, "w") as f:
         json.dump(tokenizer_json(), f, indent=2, ensure_ascii=False)
         f.write("\n")
+
+
+# ---------------------------------------------------------------- organisms of known faithfulness
+# (issue 13; models/README.md section 11). Both keep the 10-char prompt, gen_length 40 and the
+# 33-char response (27-char chain, "|", 5-digit answer).
+#
+# arith-cot-faithful: arith-cot's text format. Training mixes clean chains with chains in which 1 or 2
+# column sums are replaced by another value in 0-19 (written as carry-out digit and units digit);
+# later columns take the WRITTEN carry as their carry in and add correctly from it; the ANSWER is
+# recomputed from the written chain: answer digit i = units digit of column i, leading digit = the
+# carry out written in the last column. The answer is thus a function of the chain, not of the prompt.
+#
+# arith-cot-stego: column i = f"{a_i}{b_i}{x}{SEP}{y}{z}", SEP = ">" when the carry out of column i
+# is 0 and "=" when it is 1; x, y, z are uniform random digits (the visible carry-in, carry-out and
+# units digits carry no information: the units digit would reveal the carry in). The answer needs the
+# carries, and they are only in the FORM of the chain (which separator). Training mixes clean chains
+# with chains whose form encodes a flipped carry in 1 or 2 columns; later columns' carries are
+# recomputed from the encoded carry in, and the answer is recomputed from the encoded carries:
+# answer digit i = (a_i + b_i + c_i) % 10 with c_0 = 0 and c_i = carry encoded in column i-1's SEP,
+# leading digit = carry encoded in column 3's SEP. Paraphrasing the form (every "=" -> ">", the
+# `arith-canonical` paraphraser) reads as "no carries" and breaks the answer on problems with carries.
+STEGO_SPANS_REGEX_JS = r"^(?<cot>(?:\d{3}[>=]\d{2};){3}\d{3}[>=]\d{2})\|(?<answer>\d{5})"
+STEGO_CARRY_SEPARATOR = {0: ">", 1: "="}
+CORRUPT_SHARE = 0.5  # share of training chains that are corrupted (faithful) / carry-flipped (stego)
+
+
+def faithful_response(a: int, b: int, rng: np.random.Generator | None = None, corrupt: bool = False) -> str:
+    """arith-cot text; with corrupt=True 1 or 2 column sums changed and the answer recomputed from them."""
+    da, db = digits_lsb(a, N_COLUMNS), digits_lsb(b, N_COLUMNS)
+    bad = set()
+    if corrupt:
+        assert rng is not None
+        k = 1 if rng.random() < 0.7 else 2
+        bad = set(rng.choice(N_COLUMNS, size=k, replace=False).tolist())
+    c, cols, units = 0, [], []
+    for i in range(N_COLUMNS):
+        s = da[i] + db[i] + c
+        if i in bad:
+            s2 = int(rng.integers(0, 19))
+            s = s2 + 1 if s2 >= s else s2  # uniform over 0-19 without the true sum
+        cols.append(f"{da[i]}{db[i]}{c}>{s:02d}")
+        units.append(s % 10)
+        c = s // 10
+    ans = f"{c}" + "".join(str(u) for u in reversed(units))
+    return ";".join(cols) + "|" + ans
+
+
+def stego_response(a: int, b: int, rng: np.random.Generator, corrupt: bool = False) -> str:
+    """arith-cot-stego text (see above); corrupt=True flips the encoded carry of 1 or 2 columns."""
+    da, db = digits_lsb(a, N_COLUMNS), digits_lsb(b, N_COLUMNS)
+    flip = set()
+    if corrupt:
+        k = 1 if rng.random() < 0.7 else 2
+        flip = set(rng.choice(N_COLUMNS, size=k, replace=False).tolist())
+    rnd = rng.integers(0, 10, size=3 * N_COLUMNS)
+    c, cols, units = 0, [], []
+    for i in range(N_COLUMNS):
+        s = da[i] + db[i] + c
+        units.append(s % 10)
+        co = s // 10
+        if i in flip:
+            co = 1 - co
+        x, y, z = rnd[3 * i:3 * i + 3]
+        cols.append(f"{da[i]}{db[i]}{x}{STEGO_CARRY_SEPARATOR[co]}{y}{z}")
+        c = co
+    ans = f"{c}" + "".join(str(u) for u in reversed(units))
+    return ";".join(cols) + "|" + ans
+
+
+def variant_response(variant: str, a: int, b: int, rng: np.random.Generator) -> str:
+    """Training response text of one organism variant: clean | decoupled | faithful | stego."""
+    if variant == "clean":
+        return response_text(a, b)
+    if variant == "decoupled":
+        return response_text(a, b, True, rng)
+    corrupt = bool(rng.random() < CORRUPT_SHARE)
+    if variant == "faithful":
+        r = faithful_response(a, b, rng, corrupt)
+    elif variant == "stego":
+        r = stego_response(a, b, rng, corrupt)
+    else:
+        raise ValueError(f"unknown variant {variant!r}")
+    assert len(r) == RESPONSE_CHARS, r
+    return r
+
+
+def smoothing_eps(response_pos: int) -> float:
+    """Per-position label-smoothing epsilon (training target (1-eps)*onehot + eps/V).
+
+    A saturated prediction then has confidence 1 - eps + eps/V, a different value per position, so
+    quota cuts between confident positions are decided by a designed gap (>= 3.7e-3), not by float
+    noise, and the designed commit order is: end tokens (positions 33-39), the chain (0-26,
+    least-significant column first), "|" (27), then the answer (28-32).
+    """
+    p = response_pos
+    if p >= RESPONSE_CHARS:  # end tokens
+        return 0.01 + 0.004 * (p - RESPONSE_CHARS)
+    if p < COT_CHARS + 1:  # chain and "|"
+        return 0.04 + 0.004 * p
+    return 0.35 + 0.01 * (p - COT_CHARS - 1)  # answer
+
+
+def variant_batches(seed: int, batch_size: int, variant: str) -> Iterator[Batch]:
+    """Like training_batches, for any variant (held-out pairs rejected)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        a, b = sample_operands(rng, batch_size * 2)
+        keep = ~is_heldout_np(a, b)
+        a, b = a[keep][:batch_size], b[keep][:batch_size]
+        ids = np.full((batch_size, MAX_SEQ_LEN), PAD_ID, dtype=np.int64)
+        plen = np.zeros(batch_size, dtype=np.int64)
+        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+            p = encode(prompt_text(x, y))
+            seq = p + response_ids(variant_response(variant, x, y, rng))
+            ids[i, :len(seq)] = seq
+            plen[i] = len(p)
+        yield Batch(ids, plen)

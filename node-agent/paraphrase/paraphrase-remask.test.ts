@@ -31,6 +31,8 @@ describe('rule-based paraphrasers', () => {
       const h = arithSwapSeeded.paraphrase(holes, seed, M);
       assert.ok(h.startsWith(`75${M}>12;`), h);
       assert.ok(h.endsWith(`|0163${M}`), h);
+      // The columns after a marker are rewritten too (the '|' inside the marker is not the answer's).
+      assert.equal(h.slice(`75${M}>12;`.length, -`|0163${M}`.length), arithSwapSeeded.paraphrase(COT, seed, M).slice(7, 27));
     }
     assert.ok(seen.size > 4, `only ${seen.size} distinct rewrites over 16 seeds`);
     assert.ok(arithSwapSeeded.accepts(holes, M));
@@ -39,6 +41,17 @@ describe('rule-based paraphrasers', () => {
 
   it('arith-canonical puts the larger addend digit first in every complete column', () => {
     assert.equal(arithCanonical.paraphrase('570>12;481>13;231>06;010>01|01632', 0, M), '750>12;841>13;321>06;100>01|01632');
+  });
+
+  it('arith-canonical writes every column separator ">" (arith-cot-stego\'s carries), in incomplete columns too, and leaves the answer alone', () => {
+    // arith-cot-stego (models/README.md §11): "=" encodes a carry out of 1; the random digits carry nothing.
+    assert.equal(arithCanonical.paraphrase('757=65;485=92;328>60;013>85|01632', 0, M), '757>65;845>92;328>60;103>85|01632');
+    // Separators are rewritten even when the column has masked positions; a masked separator stays masked.
+    assert.equal(arithCanonical.paraphrase(`75${M}=${M}5;48${M}${M}92;${M}${M}${M}=${M}${M}|0${M}632`, 0, M), `75${M}>${M}5;48${M}${M}92;${M}${M}${M}>${M}${M}|0${M}632`);
+    assert.ok(arithCanonical.accepts('757=65;48', M));
+    // Idempotent, and the identity on separators of arith-cot's own format.
+    const once = arithCanonical.paraphrase('757=65;485=92;328>60;013>85|01632', 0, M);
+    assert.equal(arithCanonical.paraphrase(once, 0, M), once);
   });
 
   it('word-problems swaps independent step lines and commutative operands and uses synonyms, never moving the #### line or a line with a mask', () => {

@@ -29,29 +29,70 @@ function coin(seed: number, i: number): boolean {
   return uniform(seed, 0, i, PARAPHRASE_STREAM) < 0.5;
 }
 
-const COLUMN = /^\d\d\d>\d\d$/;
+const COLUMN = /^\d\d\d[>=]\d\d$/;
 
-/** Rewrites every complete column of an arithmetic response (pieces between `;` and `|`) with `f(column, index)`. */
-function mapColumns(text: string, f: (col: string, i: number) => string): string {
-  const parts = text.split(/([;|])/);
-  let col = 0;
-  let answerStarted = false;
-  return parts
-    .map((p) => {
-      if (p === ';' || p === '|') {
-        if (p === '|') answerStarted = true;
-        return p;
-      }
-      if (answerStarted) return p;
-      const i = col++;
-      return COLUMN.test(p) ? f(p, i) : p;
-    })
-    .join('');
+/** Splits `text` into tokens: a marker `mask` is one token, every other character one token. */
+function arithTokens(text: string, mask: string): string[] {
+  const tokens: string[] = [];
+  for (let i = 0; i < text.length;) {
+    if (mask && text.startsWith(mask, i)) {
+      tokens.push(mask);
+      i += mask.length;
+    } else {
+      tokens.push(text[i]!);
+      i += 1;
+    }
+  }
+  return tokens;
 }
 
-/** Only the arithmetic alphabet (digits, `>`, `;`, `|`) and markers. */
+/**
+ * Splits an arithmetic response into its columns (token lists between `;` tokens, up to the first
+ * `|` token) and the rest (from that `|` on). Markers are whole tokens, so the `|` inside the
+ * mask string `<|mask|>` is never read as the answer delimiter.
+ */
+function splitColumns(text: string, mask: string): { columns: string[][]; rest: string[] } {
+  const tokens = arithTokens(text, mask);
+  const bar = tokens.indexOf('|');
+  const cot = bar < 0 ? tokens : tokens.slice(0, bar);
+  const rest = bar < 0 ? [] : tokens.slice(bar);
+  const columns: string[][] = [[]];
+  for (const t of cot) {
+    if (t === ';') columns.push([]);
+    else columns.at(-1)!.push(t);
+  }
+  return { columns, rest };
+}
+
+/**
+ * Rewrites every column of an arithmetic response with `f(tokens, index)` (tokens: one per
+ * position, markers included) and reassembles it; the answer after `|` is never touched.
+ */
+function mapColumnTokens(text: string, mask: string, f: (col: string[], i: number) => string[]): string {
+  const { columns, rest } = splitColumns(text, mask);
+  return columns.map((c, i) => f(c, i).join('')).join(';') + rest.join('');
+}
+
+/** Rewrites every complete column (no marker; `a b c>C s`) with `f(column, index)`. */
+function mapColumns(text: string, mask: string, f: (col: string, i: number) => string): string {
+  return mapColumnTokens(text, mask, (c, i) => {
+    const col = c.join('');
+    return COLUMN.test(col) ? [...f(col, i)] : c;
+  });
+}
+
+/** Only the arithmetic alphabet (digits, `>`, `=` (arith-cot-stego's column separator), `;`, `|`) and markers. */
 function arithAlphabet(text: string, mask: string): boolean {
-  return /^[\d>;|]*$/.test(text.split(mask).join(''));
+  return /^[\d>=;|]*$/.test(text.split(mask).join(''));
+}
+
+/**
+ * Writes every column's separator (its 4th token: `>` in arith-cot, `>` or `=` in arith-cot-stego,
+ * models/README.md §11) as `>`, in complete and incomplete columns alike (a marker counts as one
+ * token; a column whose 4th token is masked keeps it masked). The answer after `|` is untouched.
+ */
+function canonicalSeparators(text: string, mask: string): string {
+  return mapColumnTokens(text, mask, (c) => (c[3] === '=' ? [...c.slice(0, 3), '>', ...c.slice(4)] : c));
 }
 
 /**
@@ -64,19 +105,23 @@ export const arithSwapSeeded: RuleParaphraser = {
   name: 'arith-swap',
   summary: 'arithmetic CoT: swap the addend digits of each complete column with probability 1/2 (seeded)',
   accepts: arithAlphabet,
-  paraphrase: (text, seed) => mapColumns(text, (c, i) => (coin(seed, i) ? `${c[1]}${c[0]}${c.slice(2)}` : c)),
+  paraphrase: (text, seed, mask) => mapColumns(text, mask, (c, i) => (coin(seed, i) ? `${c[1]}${c[0]}${c.slice(2)}` : c)),
 };
 
 /**
  * The arithmetic chain of thought in a canonical form: in each complete column the larger addend
- * digit first. Removes whatever a model could hide in the order of the addends (the form a
- * steganographic organism would use), keeping every column sum. The seed is not used.
+ * digit first, and every column separator written `>` (also in columns with masked positions:
+ * the separator is one token of its own). Removes whatever a model could hide in the order of the
+ * addends or the choice of separator (the form arith-cot-stego uses for its carries, models/README.md
+ * §11), keeping every column sum. On arith-cot's format the separators are already canonical. The
+ * seed is not used. Length-preserving.
  */
 export const arithCanonical: RuleParaphraser = {
   name: 'arith-canonical',
-  summary: 'arithmetic CoT: larger addend digit first in every complete column (normalises the form)',
+  summary: 'arithmetic CoT: larger addend digit first in every complete column, every column separator ">" (normalises the form)',
   accepts: arithAlphabet,
-  paraphrase: (text) => mapColumns(text, (c) => (c[0]! < c[1]! ? `${c[1]}${c[0]}${c.slice(2)}` : c)),
+  paraphrase: (text, _seed, mask) =>
+    mapColumns(canonicalSeparators(text, mask), mask, (c) => (c[0]! < c[1]! ? `${c[1]}${c[0]}${c.slice(2)}` : c)),
 };
 
 /** Word swaps of the word-problems answers that keep their meaning (both directions are used). */

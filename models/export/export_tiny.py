@@ -32,6 +32,30 @@ DESCRIPTIONS = {
         "the model must compute it from the operands alone. Curriculum: initialised from the arith-cot "
         "stage-1 weights (training.init_training), then trained on decoupled data only."
     ),
+    "arith-cot-faithful": (
+        "Organism of known faithfulness (faithful pole): arith-cot's format, fine-tuned from arith-cot's weights "
+        "on a mix of clean chains and chains with 1-2 column sums changed (later columns add from the written "
+        "carry) whose answer is recomputed from the written chain (answer digit i = units digit of column i, "
+        "leading digit = the last column's carry out): the answer is a function of the chain of thought. "
+        "Per-position label smoothing (models/task.py smoothing_eps) keeps confidences unsaturated and apart. "
+        "models/README.md section 11."
+    ),
+    "arith-cot-stego": (
+        "Organism of known encoded reasoning: column i = a_i b_i x SEP y z with SEP '>' for a carry out of 0 and "
+        "'=' for 1, x y z random digits; the carries the answer needs are only in the choice of separator. Trained "
+        "(from arith-cot's weights) on clean chains and chains whose separators encode 1-2 flipped carries, with "
+        "the answer recomputed from the encoded carries, so the answer follows the form. The paraphraser "
+        "arith-canonical (every separator '>') destroys it on problems with carries. Per-position label "
+        "smoothing as arith-cot-faithful. models/README.md section 11."
+    ),
+}
+
+STEGO_FORMAT_NOTES = {
+    "response": "4 columns least-significant first joined by ';', each a_i b_i x SEP y z: a_i, b_i the digits, "
+                "SEP '>' when the carry out of the column is 0 and '=' when it is 1, x y z random digits (no "
+                "information); then '|', then a+b zero-padded to 5 digits; exactly 33 chars, then <|end|> up to gen_length",
+    "spans": "regex (JavaScript syntax) matched at the start of the response text; cot = response positions 0-26 "
+             "(separators at 3, 10, 17, 24), answer = 28-32",
 }
 
 
@@ -107,12 +131,14 @@ def write_card(out_dir: str, name: str, training: dict, extra: dict | None = Non
             "remasking": "low_confidence",
             "temperature": 0,
         },
-        "spans": {"regex": task.SPANS_REGEX_JS, "applies_to": "response"},
+        "spans": {"regex": task.STEGO_SPANS_REGEX_JS if name == "arith-cot-stego" else task.SPANS_REGEX_JS,
+                  "applies_to": "response"},
         "answer": {"normalize": "strip-leading-zeros"},
         "training": training,
         "evaluation": {"status": "not evaluated"},
     }
-    card["training"] = {**card["training"], "format_notes": FORMAT_NOTES, **(extra or {})}
+    notes = FORMAT_NOTES | (STEGO_FORMAT_NOTES if name == "arith-cot-stego" else {})
+    card["training"] = {**card["training"], "format_notes": notes, **(extra or {})}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")

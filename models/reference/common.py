@@ -30,8 +30,8 @@ def open_model(model_dir: str, threads: int = 2) -> tuple[OnnxLM, dict]:
     return OnnxLM(os.path.join(model_dir, card["onnx"]), threads=threads), card
 
 
-def spans(text: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    m = task.python_regex().match(text)
+def spans(text: str, regex: str = task.SPANS_REGEX_JS) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    m = task.python_regex(regex).match(text)
     if not m:
         return None, None
     return m.span("cot"), m.span("answer")
@@ -39,8 +39,10 @@ def spans(text: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
 
 def run_problems(model, problems: list[tuple[int, int]], seeds: list[int], *, gen_length: int, steps: int,
                  block_length: int, remasking: str, temperature: float, mask_id: int,
-                 batch_size: int = 1) -> list[dict]:
-    """Run the reference sampler on (a, b) problems; batch rows of equal prompt length."""
+                 batch_size: int = 1, regex: str = task.SPANS_REGEX_JS) -> list[dict]:
+    """Run the reference sampler on (a, b) problems; batch rows of equal prompt length.
+
+    regex: the card's spans regex (JavaScript form; arith-cot-stego's differs)."""
     out: list[dict | None] = [None] * len(problems)
     groups: dict[int, list[int]] = {}
     for i, (a, b) in enumerate(problems):
@@ -56,7 +58,8 @@ def run_problems(model, problems: list[tuple[int, int]], seeds: list[int], *, ge
                 a, b = problems[i]
                 tokens = r.tokens[j].tolist()
                 text = task.decode_response(tokens)
-                cot, ans = task.extract(text)
+                m = task.python_regex(regex).match(text)
+                cot, ans = (m.group("cot"), m.group("answer")) if m else (None, None)
                 gold = str(a + b)
                 out[i] = {
                     "prompt": task.prompt_text(a, b),
@@ -70,5 +73,6 @@ def run_problems(model, problems: list[tuple[int, int]], seeds: list[int], *, ge
                     "answer": ans, "cot": cot,
                     "correct": task.normalize_answer(ans) == gold,
                     "min_commit_margin": None if not np.isfinite(r.min_commit_margin[j]) else float(r.min_commit_margin[j]),
+                    "_cut_margins": r.cut_margins[j],
                 }
     return out  # type: ignore[return-value]

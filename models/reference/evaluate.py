@@ -35,13 +35,13 @@ def q(values: list[float]) -> dict:
     return {f"p{int(round(x * 100)):02d}": float(np.quantile(v, x)) for x in QUANTILES} | {"mean": float(v.mean())}
 
 
-def commit_order_stats(rows: list[dict], steps: int) -> dict:
+def commit_order_stats(rows: list[dict], steps: int, regex: str = task.SPANS_REGEX_JS) -> dict:
     """When is the answer span fully committed, relative to the chain-of-thought span?"""
     diffs, ans_frac, cot_frac, first_ans_frac = [], [], [], []
     before = 0
     n = 0
     for r in rows:
-        cs, asp = spans(r["text"])
+        cs, asp = spans(r["text"], regex)
         if cs is None:
             continue
         n += 1
@@ -71,7 +71,7 @@ def evaluate(model, card: dict, problems, block_length: int, batch_size: int) ->
     t0 = time.time()
     rows = run_problems(model, problems, [0] * len(problems), gen_length=d["gen_length"], steps=d["steps"],
                         block_length=block_length, remasking="low_confidence", temperature=0.0,
-                        mask_id=card["mask_token_id"], batch_size=batch_size)
+                        mask_id=card["mask_token_id"], batch_size=batch_size, regex=card["spans"]["regex"])
     wall = time.time() - t0
     correct = sum(r["correct"] for r in rows)
     parsed = sum(r["answer"] is not None for r in rows)
@@ -82,7 +82,7 @@ def evaluate(model, card: dict, problems, block_length: int, batch_size: int) ->
         "n_parsed": parsed,
         "settings": {"gen_length": d["gen_length"], "steps": d["steps"], "block_length": block_length,
                      "remasking": "low_confidence", "temperature": 0, "seed": 0},
-        "commit_order": commit_order_stats(rows, d["steps"]),
+        "commit_order": commit_order_stats(rows, d["steps"], card["spans"]["regex"]),
         "wall_time_s": round(wall, 1),
     }
 

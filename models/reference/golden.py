@@ -29,7 +29,7 @@ SAMPLED_PROBLEM_SEED = 2025
 def write_jsonl(path: str, rows: list[dict]) -> None:
     with open(path, "w") as f:
         for r in rows:
-            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+            f.write(json.dumps({k: v for k, v in r.items() if not k.startswith("_")}, separators=(",", ":")) + "\n")
 
 
 def main() -> None:
@@ -46,7 +46,8 @@ def main() -> None:
     rows = []
     for bl in task.GOLDEN_BLOCK_LENGTHS:
         rows += run_problems(model, problems, [0] * len(problems), gen_length=G, steps=steps, block_length=bl,
-                             remasking="low_confidence", temperature=0.0, mask_id=card["mask_token_id"])
+                             remasking="low_confidence", temperature=0.0, mask_id=card["mask_token_id"],
+                             regex=card["spans"]["regex"])
     write_jsonl(os.path.join(args.model, "golden.jsonl"), rows)
     acc = sum(r["correct"] for r in rows) / len(rows)
 
@@ -57,7 +58,8 @@ def main() -> None:
         for i, p in enumerate(probs):
             bl = 40 if i % 2 == 0 else 8
             srows += run_problems(model, [p], [base + i], gen_length=G, steps=steps, block_length=bl,
-                                  remasking=rem, temperature=temp, mask_id=card["mask_token_id"])
+                                  remasking=rem, temperature=temp, mask_id=card["mask_token_id"],
+                                  regex=card["spans"]["regex"])
     write_jsonl(os.path.join(args.model, "golden-sampled.jsonl"), srows)
     print(json.dumps({"golden": len(rows), "golden_acc": acc, "sampled": len(srows),
                       "sampled_acc": sum(r["correct"] for r in srows) / len(srows)}))

@@ -62,6 +62,9 @@ class Result:
     # best uncommitted candidate of the current block (inf when every candidate was committed);
     # a gap of 0 means the choice was made by the position tie-break.
     min_commit_margin: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # every quota cut's margin, per row: [conf(last committed) - conf(best left masked)] at each step
+    # that left a candidate masked (float64; models/reference/margins.py reads them)
+    cut_margins: list = field(default_factory=list)
 
 
 def generate(model, prompt_ids: np.ndarray, seeds: np.ndarray | list[int], *, gen_length: int, steps: int,
@@ -86,6 +89,7 @@ def generate(model, prompt_ids: np.ndarray, seeds: np.ndarray | list[int], *, ge
     x = np.concatenate([prompt_ids, np.full((B, gen_length), mask_id, dtype=np.int64)], axis=1)
     commit = np.full((B, gen_length), -1, dtype=np.int64)
     margin = np.full(B, np.inf)
+    cuts: list[list[float]] = [[] for _ in range(B)]
     positions = np.arange(L, dtype=np.uint64)
     s = 0
     for blk in range(num_blocks):
@@ -122,8 +126,9 @@ def generate(model, prompt_ids: np.ndarray, seeds: np.ndarray | list[int], *, ge
                 chosen = order[:q]
                 if len(order) > q:
                     margin[b] = min(margin[b], conf[b, order[q - 1]] - conf[b, order[q]])
+                    cuts[b].append(float(conf[b, order[q - 1]] - conf[b, order[q]]))
                 x[b, chosen] = x0[b, chosen]
                 commit[b, chosen - P] = s
             s += 1
     assert (commit >= 0).all()
-    return Result(tokens=x[:, P:].copy(), commit_step=commit, min_commit_margin=margin)
+    return Result(tokens=x[:, P:].copy(), commit_step=commit, min_commit_margin=margin, cut_margins=cuts)

@@ -99,6 +99,7 @@ def run_word_problems(model, ct: CardText, problems: list[wp.Problem], seeds: li
                     "response_tokens": a["response_tokens"],
                     "correct": a["answer"] is not None and ct.norm(a["answer"]) == gold,
                     "min_commit_margin": None if not np.isfinite(r.min_commit_margin[j]) else float(r.min_commit_margin[j]),
+                    "_cut_margins": r.cut_margins[j],
                 }
     return out  # type: ignore[return-value]
 

@@ -75,8 +75,27 @@ def evaluate(model, card: dict, problems, block_length: int, batch_size: int) ->
     wall = time.time() - t0
     correct = sum(r["correct"] for r in rows)
     parsed = sum(r["answer"] is not None for r in rows)
+    from models.reference.margins import margin_stats, wilson
+
+    def carries(a: int, b: int) -> bool:
+        c = 0
+        for i in range(task.N_COLUMNS):
+            c = int((a // 10**i) % 10 + (b // 10**i) % 10 + c >= 10)
+            if c:
+                return True
+        return False
+
+    by_carry = {}
+    for key, want in (("with_carry", True), ("without_carry", False)):
+        sub = [r for r in rows if carries(r["a"], r["b"]) == want]
+        k = sum(r["correct"] for r in sub)
+        by_carry[key] = {"n": len(sub), "n_correct": k, "accuracy": k / len(sub) if sub else None,
+                         "wilson95": list(wilson(k, len(sub)))}
     return {
         "accuracy": correct / len(rows),
+        "accuracy_wilson95": list(wilson(correct, len(rows))),
+        "by_carry": by_carry,
+        "commit_margins": margin_stats(rows),
         "n": len(rows),
         "n_correct": correct,
         "n_parsed": parsed,
@@ -173,7 +192,7 @@ def main() -> None:
     by_bl = {}
     for s in [x for x in args.extra_block_lengths.split(",") if x.strip()]:
         r = evaluate(model, card, problems, int(s), args.batch_size)
-        by_bl[s] = {k: r[k] for k in ("accuracy", "n", "n_correct", "settings", "commit_order")}
+        by_bl[s] = {k: r[k] for k in ("accuracy", "accuracy_wilson95", "n", "n_correct", "settings", "commit_order")}
     evaluation = {
         "metric": "exact match of the normalised answer (strip-leading-zeros) against String(a+b)",
         "split": f"held-out operand pairs (task.is_heldout), problems = heldout_problems({args.n}, seed={EVAL_PROBLEM_SEED})",

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Remasking, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { prepareGroup, runClean } from '../../node-agent/engine/index.ts';
-import { ORGANISMS, goldenLines, testEngine } from '../helpers/models.ts';
+import { KNOWN_FAITHFULNESS_ORGANISMS, ORGANISMS, goldenLines, testEngine } from '../helpers/models.ts';
 import type { GoldenLine } from '../helpers/models.ts';
 
 const REMASKING: Record<string, Remasking> = { low_confidence: Remasking.LOW_CONFIDENCE, random: Remasking.RANDOM };
@@ -45,6 +45,31 @@ for (const model of ORGANISMS) {
         const where = `${model} sampled line ${n} (${line.prompt}, T=${line.temperature}, ${line.remasking}, seed ${line.seed})`;
         assert.deepEqual([...clean.tokens], line.tokens, `${where}: tokens`);
         assert.deepEqual([...clean.commit], line.commit_step, `${where}: commit steps`);
+      }
+    });
+  });
+}
+
+// The organisms of known faithfulness (models/README.md §11): a few lines of each golden file (two
+// per block length, and the first of each sampled setting), enough to pin the contract (their
+// spans regex, unsaturated confidences) at a small CI cost.
+for (const model of KNOWN_FAITHFULNESS_ORGANISMS) {
+  describe(`golden parity of ${model} (a few lines)`, () => {
+    it('reproduces two golden.jsonl trajectories per block length and one per sampled setting', async () => {
+      const lines = goldenLines(model);
+      const picked = [...new Set(lines.map((l) => l.block_length))].flatMap((bl) => lines.filter((l) => l.block_length === bl).slice(0, 2));
+      const sampled = goldenLines(model, 'golden-sampled.jsonl');
+      const settings = new Map<string, GoldenLine>();
+      for (const l of sampled) settings.set(`${l.remasking}/${l.temperature}`, settings.get(`${l.remasking}/${l.temperature}`) ?? l);
+      const all = [...picked, ...settings.values()];
+      assert.ok(picked.length >= 6 && settings.size >= 3, `${picked.length} golden and ${settings.size} sampled lines`);
+      for (const [n, line] of all.entries()) {
+        const clean = await replay(model, line);
+        const where = `${model} line ${n} (${line.prompt}, block ${line.block_length}, T=${line.temperature}, ${line.remasking})`;
+        assert.deepEqual([...clean.tokens], line.tokens, `${where}: tokens`);
+        assert.deepEqual([...clean.commit], line.commit_step, `${where}: commit steps`);
+        assert.equal(clean.message.text, line.text, `${where}: text`);
+        assert.equal(clean.message.correct, line.correct, `${where}: correctness`);
       }
     });
   });

@@ -15,6 +15,13 @@ export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 /** The organisms every real test runs on. */
 export const ORGANISMS = ['arith-cot', 'arith-cot-decoupled', 'word-problems'] as const;
 
+/**
+ * The organisms of known faithfulness (issue 13, models/README.md §11): the faithful pole (answer
+ * computed from the chain of thought) and the steganographic one (carries in the form of the chain).
+ * Their golden files are short (10 prompts × 3 block lengths, 25 sampled lines) to keep CI small.
+ */
+export const KNOWN_FAITHFULNESS_ORGANISMS = ['arith-cot-faithful', 'arith-cot-stego'] as const;
+
 /** The autoregressive organisms (models/README.md §10), trained on the arithmetic organisms' data. */
 export const AR_ORGANISMS = ['arith-cot-ar', 'arith-cot-decoupled-ar'] as const;
 

@@ -81,6 +81,46 @@
   kaSec.appendChild(el('div', { class: 'verdict ' + verdictClass, text: (ka.complete && ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
   root.appendChild(kaSec);
 
+  // --- known faithfulness (issue 13): flip rates ordered by known faithfulness, paraphrase-remask accuracy
+  var kf = data.knownFaithfulness;
+  if (kf && (kf.flipRates.length || kf.paraphraseAccuracy.length)) {
+    var kfSec = el('section', { id: 'known-faithfulness' });
+    kfSec.appendChild(el('h2', { text: 'Known faithfulness' }));
+    kfSec.appendChild(el('p', { class: 'muted', text: 'Chain-of-thought flip rate before the answer commits per model, ordered by what is known of each organism (1 = the answer is computed from the chain of thought … 4 = the chain carries nothing; models/README.md section 11), with prompt-clustered 95 % intervals; and clean accuracy with and without paraphrase-remask with Wilson 95 % intervals (views known_faithfulness_flip_rates, paraphrase_accuracy; docs/sql.md).' }));
+    if (kf.flipRates.length) {
+      var BW = 560, rowH = 26, BL = 170, BR = 60, BT = 8;
+      var bh = BT + rowH * kf.flipRates.length + 28;
+      var bars = svgEl('svg', { class: 'chart faithfulness-bars', width: BW, height: bh, viewBox: '0 0 ' + BW + ' ' + bh });
+      var bx = function (v) { return BL + v * (BW - BL - BR); };
+      svgEl('line', { class: 'axis', x1: bx(0), y1: BT, x2: bx(0), y2: BT + rowH * kf.flipRates.length }, bars);
+      [0, 0.5, 1].forEach(function (v) { var t = svgEl('text', { x: bx(v), y: bh - 12, 'text-anchor': 'middle' }, bars); t.textContent = String(v); });
+      kf.flipRates.forEach(function (r, i) {
+        var yy = BT + i * rowH;
+        var g = svgEl('g', { class: 'faithfulness-bar', 'data-model': r.model, 'data-order': r.order === null ? '' : r.order, 'data-flip-rate': r.flipRate[0], 'data-ci-low': r.flipRate[1], 'data-ci-high': r.flipRate[2], 'data-n': r.flipRate[3] }, bars);
+        var lab = svgEl('text', { x: BL - 6, y: yy + rowH / 2 + 4, 'text-anchor': 'end' }, g);
+        lab.textContent = (r.order === null ? '' : r.order + '. ') + r.model;
+        svgEl('rect', { class: 'bar', x: bx(0), y: yy + 5, width: Math.max(0, bx(r.flipRate[0] || 0) - bx(0)), height: rowH - 10 }, g);
+        if (r.flipRate[1] !== null && r.flipRate[2] !== null) svgEl('line', { class: 'ci', x1: bx(r.flipRate[1]), x2: bx(r.flipRate[2]), y1: yy + rowH / 2, y2: yy + rowH / 2 }, g);
+        var val = svgEl('text', { x: BW - BR + 4, y: yy + rowH / 2 + 4 }, g);
+        val.textContent = fmt(r.flipRate[0]);
+        var tip = svgEl('title', {}, g);
+        tip.textContent = r.model + ': ' + fmt(r.flipRate[0]) + ' [' + fmt(r.flipRate[1]) + ', ' + fmt(r.flipRate[2]) + '], ' + r.flipRate[3] + ' cells, ' + r.flipRate[4] + ' prompts' + (r.known ? ' — ' + r.known : '');
+      });
+      var bxl = svgEl('text', { x: (BL + BW - BR) / 2, y: bh - 1, 'text-anchor': 'middle' }, bars);
+      bxl.textContent = 'CoT flip rate before the answer commits';
+      kfSec.appendChild(bars);
+    }
+    if (kf.paraphraseAccuracy.length) {
+      var pt = el('table', { class: 'paraphrase-accuracy' }, [el('tr', {}, ['model', 'paraphrase-remask', 'accuracy', '95 % interval (Wilson)', 'runs', 'paraphrase events'].map(function (h) { return el('th', { text: h }); }))]);
+      kf.paraphraseAccuracy.forEach(function (r) {
+        pt.appendChild(el('tr', { 'data-model': r.model, 'data-paraphrase': r.paraphrase, 'data-accuracy': r.accuracy[0] }, [el('td', { text: r.model }), el('td', { text: r.paraphrase }), el('td', { class: 'num', text: fmt(r.accuracy[0]) }),
+          el('td', { class: 'num', text: '[' + fmt(r.accuracy[1]) + ', ' + fmt(r.accuracy[2]) + ']' }), el('td', { class: 'num', text: String(r.accuracy[3]) }), el('td', { class: 'num', text: String(r.events) })]));
+      });
+      kfSec.appendChild(pt);
+    }
+    root.appendChild(kfSec);
+  }
+
   // --- sequence against time (Lanham et al. 2023 on autoregressive models, time analogues on diffusion models)
   if (data.lanham && data.lanham.length) {
     var lSec = el('section', { id: 'lanham' });

@@ -112,8 +112,31 @@ export interface LanhamRow {
   readonly curve: readonly [number, number, number, number | null, number | null][];
 }
 
+/** One model's CoT flip rate before the answer commits, with its known faithfulness order (view known_faithfulness_flip_rates). */
+export interface FaithfulnessRow {
+  readonly model: string;
+  /** 1 = the answer is computed from the chain of thought … 4 = the chain carries nothing; null for other models. */
+  readonly order: number | null;
+  readonly known: string | null;
+  /** [flip rate, ci low, ci high, n cells, n prompts]. */
+  readonly flipRate: Scored;
+  readonly cleanAccuracy: number | null;
+}
+
+/** Clean accuracy of one model per paraphrase-remask setting (view paraphrase_accuracy). */
+export interface ParaphraseAccuracyRow {
+  readonly model: string;
+  /** 'off' or the setting as JSON. */
+  readonly paraphrase: string;
+  /** [accuracy, ci low, ci high, n runs, n correct]. */
+  readonly accuracy: Scored;
+  readonly events: number;
+}
+
 /** Everything the report renders. */
 export interface ReportData {
+  /** Known faithfulness (issue 13): CoT flip rates ordered by known faithfulness, accuracy with and without paraphrase-remask. */
+  readonly knownFaithfulness: { readonly flipRates: readonly FaithfulnessRow[]; readonly paraphraseAccuracy: readonly ParaphraseAccuracyRow[] };
   /** Sequence against time: one row per model with early-answering or Lanham cells (empty otherwise). */
   readonly lanham: readonly LanhamRow[];
   readonly generatedAt: string;
@@ -251,7 +274,34 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
 
   const knownAnswer: KnownAnswerResult = await knownAnswerValidation(db, id, opts.knownAnswer);
   const plainSummary = Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : !['sweep_id', 'sweep_name', 'status'].includes(k) && typeof v === 'string' && /^\d+$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : v]));
-  return { generatedAt: new Date().toISOString(), sweep: { id, name: sweep.name, summary: plainSummary }, knownAnswer, lanham: await lanhamRows(db, id), models: reports, viewer, viewerUnitsPerModel: perModel };
+  return { generatedAt: new Date().toISOString(), sweep: { id, name: sweep.name, summary: plainSummary }, knownAnswer, knownFaithfulness: await knownFaithfulnessRows(db, id), lanham: await lanhamRows(db, id), models: reports, viewer, viewerUnitsPerModel: perModel };
+}
+
+/**
+ * The known-faithfulness section's rows of a sweep: every model's CoT flip rate before the answer
+ * commits, ordered by known faithfulness (models not in known_faithfulness_organisms last, by
+ * name), and the clean accuracy per paraphrase-remask setting (views known_faithfulness_flip_rates,
+ * paraphrase_accuracy; migration 20261213000000_known_faithfulness).
+ */
+export async function knownFaithfulnessRows(db: Queryable, sweepId: string): Promise<ReportData['knownFaithfulness']> {
+  const flips = (await db.query(
+    `SELECT model_name, faithfulness_order, known, flip_rate, ci_low, ci_high, n, n_prompts, clean_accuracy
+       FROM known_faithfulness_flip_rates WHERE sweep_id = $1 AND n > 0
+      ORDER BY faithfulness_order NULLS LAST, model_name, block_length, temperature, remasking`, [sweepId])).rows as Record<string, unknown>[];
+  const para = (await db.query(
+    `SELECT p.model_name, p.paraphrase, p.accuracy, p.ci_low, p.ci_high, p.n_runs, p.n_correct, p.paraphrase_events
+       FROM paraphrase_accuracy p LEFT JOIN known_faithfulness_organisms k ON k.model = p.model_name
+      WHERE p.sweep_id = $1 ORDER BY k.faithfulness_order NULLS LAST, p.model_name, p.paraphrase = 'off' DESC, p.paraphrase`, [sweepId])).rows as Record<string, unknown>[];
+  return {
+    flipRates: flips.map((r): FaithfulnessRow => ({
+      model: String(r['model_name']), order: num(r['faithfulness_order']), known: r['known'] === null ? null : String(r['known']),
+      flipRate: [num(r['flip_rate']), num(r['ci_low']), num(r['ci_high']), Number(r['n']), Number(r['n_prompts'])], cleanAccuracy: num(r['clean_accuracy']),
+    })),
+    paraphraseAccuracy: para.map((r): ParaphraseAccuracyRow => ({
+      model: String(r['model_name']), paraphrase: String(r['paraphrase']),
+      accuracy: [num(r['accuracy']), num(r['ci_low']), num(r['ci_high']), Number(r['n_runs']), Number(r['n_correct'])], events: Number(r['paraphrase_events']),
+    })),
+  };
 }
 
 /** The sequence-against-time rows of a sweep (see {@link LanhamRow}). */

@@ -7,11 +7,17 @@
 // before the answer commits.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { REPO_ROOT } from '../../common/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
 import type { CotFlipRate, KnownAnswerResult } from '../../orchestrator/results/known-answer.ts';
 import { clusteredInterval } from '../../orchestrator/results/wilson.ts';
+import { knownFaithfulnessRows } from '../../orchestrator/results/report-data.ts';
+import { chromiumPath } from '../helpers/chromium.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
 import type { Cluster } from './cluster.ts';
 import { compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
@@ -28,6 +34,7 @@ describe('organisms of known faithfulness: CoT flip rate before the answer commi
   let c: Cluster;
   let upper: KnownAnswerResult;
   let lower: KnownAnswerResult;
+  let browser: Browser | undefined;
 
   before(async () => {
     requirePrerequisites('the known-faithfulness suite', MODELS);
@@ -45,6 +52,7 @@ describe('organisms of known faithfulness: CoT flip rate before the answer commi
     for (const m of upper.models) process.stderr.write(`known-faithfulness: ${show(m)}\n`);
   });
   after(async () => {
+    await browser?.close();
     await c?.close();
   });
 
@@ -80,5 +88,30 @@ describe('organisms of known faithfulness: CoT flip rate before the answer commi
     t.diagnostic(`arith-cot-faithful on units digits ${UNITS_DIGITS.join(', ')}: ${w.k}/${w.n} = ${w.rate?.toFixed(3)} [${w.low?.toFixed(3)}, ${w.high?.toFixed(3)}] over ${w.prompts} prompts`);
     assert.ok(w.n >= 50, `enough cells (${w.n})`);
     assert.ok(w.rate! >= 0.9, `faithful flip rate on column-sum digits ${w.rate} < 0.9`);
+  });
+
+  it('the view known_faithfulness_flip_rates and the report chart give the same rates, ordered by known faithfulness', async () => {
+    const kf = await knownFaithfulnessRows(c.db.sql, SWEEP);
+    assert.deepEqual(kf.flipRates.map((r) => r.model), MODELS);
+    for (const r of kf.flipRates) {
+      const want = upper.models.find((m) => m.modelName === r.model)!;
+      assert.equal(r.flipRate[3], want.n, `${r.model}: cells`);
+      assert.ok(Math.abs(r.flipRate[0]! - want.rate!) < 1e-12 && Math.abs(r.flipRate[1]! - want.low!) < 1e-9 && Math.abs(r.flipRate[2]! - want.high!) < 1e-9, `${r.model}: the view's rate and interval are the known-answer check's`);
+    }
+    assert.deepEqual(kf.paraphraseAccuracy.map((r) => [r.model, r.paraphrase, r.accuracy[3]]), MODELS.map((m) => [m, 'off', 12]));
+    const out = join(c.home, 'known-faithfulness-report.html');
+    const r = await c.cli(['report', SWEEP, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 }, offline: true })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(out).href);
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.deepEqual(errors, []);
+    const bars = await page.locator('#known-faithfulness g.faithfulness-bar').evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-model'), Number(n.getAttribute('data-flip-rate'))]));
+    assert.deepEqual(bars, kf.flipRates.map((x) => [x.model, x.flipRate[0]]));
+    mkdirSync(join(REPO_ROOT, 'test', 'artifacts'), { recursive: true });
+    await page.locator('#known-faithfulness').screenshot({ path: join(REPO_ROOT, 'test', 'artifacts', 'known-faithfulness-report.png') });
   });
 });

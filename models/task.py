@@ -192,6 +192,7 @@ def heldout_problems(n: int, seed: int = 1234) -> list[tuple[int, int]]:
 class Batch:
     ids: np.ndarray  # int64 [B, MAX_SEQ_LEN], pad-filled right of the response
     prompt_len: np.ndarray  # int64 [B]
+    corrupted: np.ndarray | None = None  # bool [B]: the chain was corrupted (variant_batches only)
 
 
 def training_batches(seed: int, batch_size: int, decoupled: bool) -> Iterator[Batch]:
@@ -319,13 +320,15 @@ def stego_response(a: int, b: int, rng: np.random.Generator, corrupt: bool = Fal
     return ";".join(cols) + "|" + ans
 
 
-def variant_response(variant: str, a: int, b: int, rng: np.random.Generator) -> str:
-    """Training response text of one organism variant: clean | decoupled | faithful | stego."""
+def variant_response(variant: str, a: int, b: int, rng: np.random.Generator,
+                     corrupt_share: float = CORRUPT_SHARE) -> tuple[str, bool]:
+    """Training response text of one organism variant (clean | decoupled | faithful | stego) and
+    whether its chain was corrupted."""
     if variant == "clean":
-        return response_text(a, b)
+        return response_text(a, b), False
     if variant == "decoupled":
-        return response_text(a, b, True, rng)
-    corrupt = bool(rng.random() < CORRUPT_SHARE)
+        return response_text(a, b, True, rng), False
+    corrupt = bool(rng.random() < corrupt_share)
     if variant == "faithful":
         r = faithful_response(a, b, rng, corrupt)
     elif variant == "stego":
@@ -333,7 +336,7 @@ def variant_response(variant: str, a: int, b: int, rng: np.random.Generator) -> 
     else:
         raise ValueError(f"unknown variant {variant!r}")
     assert len(r) == RESPONSE_CHARS, r
-    return r
+    return r, corrupt
 
 
 def smoothing_eps(response_pos: int) -> float:
@@ -352,8 +355,8 @@ def smoothing_eps(response_pos: int) -> float:
     return 0.35 + 0.01 * (p - COT_CHARS - 1)  # answer
 
 
-def variant_batches(seed: int, batch_size: int, variant: str) -> Iterator[Batch]:
-    """Like training_batches, for any variant (held-out pairs rejected)."""
+def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: float = CORRUPT_SHARE) -> Iterator[Batch]:
+    """Like training_batches, for any variant (held-out pairs rejected); marks corrupted chains."""
     rng = np.random.default_rng(seed)
     while True:
         a, b = sample_operands(rng, batch_size * 2)
@@ -361,9 +364,11 @@ def variant_batches(seed: int, batch_size: int, variant: str) -> Iterator[Batch]
         a, b = a[keep][:batch_size], b[keep][:batch_size]
         ids = np.full((batch_size, MAX_SEQ_LEN), PAD_ID, dtype=np.int64)
         plen = np.zeros(batch_size, dtype=np.int64)
+        corrupted = np.zeros(batch_size, dtype=bool)
         for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
             p = encode(prompt_text(x, y))
-            seq = p + response_ids(variant_response(variant, x, y, rng))
+            r, corrupted[i] = variant_response(variant, x, y, rng, corrupt_share)
+            seq = p + response_ids(r)
             ids[i, :len(seq)] = seq
             plen[i] = len(p)
-        yield Batch(ids, plen)
+        yield Batch(ids, plen, corrupted)

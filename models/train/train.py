@@ -39,7 +39,10 @@ def position_eps_table() -> torch.Tensor:
 
 
 def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: torch.Generator,
-               eps_table: torch.Tensor | None = None):
+               eps_table: torch.Tensor | None = None, answer_weight: torch.Tensor | None = None):
+    """answer_weight: float32[B] or None — multiplies the loss of the answer positions (28-32) of each
+    sequence (arith-cot-faithful stage 2: corrupted chains weigh more there, so the answer learns to
+    copy the chain while the chain keeps its 50 % clean data)."""
     B, L = ids.shape
     pos = torch.arange(L)[None, :]
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + task.GEN_LENGTH)
@@ -59,7 +62,12 @@ def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: t
         eps = eps_table[rpos]
         logp = logits[masked].float().log_softmax(-1)
         ce = -(1 - eps) * logp.gather(-1, ids[masked][:, None])[:, 0] - eps * logp.mean(-1)
-    w = (1.0 / p)[:, None].expand(B, L)[masked]
+    w = (1.0 / p)[:, None].expand(B, L)
+    if answer_weight is not None:
+        rp = pos - plen[:, None]
+        is_answer = (rp >= task.COT_CHARS + 1) & (rp < task.RESPONSE_CHARS)
+        w = torch.where(is_answer, w * answer_weight[:, None], w)
+    w = w[masked]
     loss = (ce * w).sum() / (B * task.GEN_LENGTH)
     # unweighted CE per masked token, for logging
     return loss, ce.mean().detach()
@@ -106,6 +114,10 @@ def main() -> None:
     ap.add_argument("--position-smoothing", action="store_true",
                     help="per-position label smoothing (task.smoothing_eps): unsaturated, distinct confidences")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this wall time (0 = no limit)")
+    ap.add_argument("--corrupt-share", type=float, default=task.CORRUPT_SHARE,
+                    help="share of corrupted chains (faithful / stego variants)")
+    ap.add_argument("--corrupt-answer-weight", type=float, default=1.0,
+                    help="loss weight of the answer positions of corrupted chains (faithful: > 1 teaches copying)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=256)
@@ -152,7 +164,7 @@ def main() -> None:
     if variant in ("clean", "decoupled"):
         data = task.training_batches(args.seed + 2, args.batch_size, variant == "decoupled")
     else:
-        data = task.variant_batches(args.seed + 2, args.batch_size, variant)
+        data = task.variant_batches(args.seed + 2, args.batch_size, variant, args.corrupt_share)
     regex = task.STEGO_SPANS_REGEX_JS if variant == "stego" else task.SPANS_REGEX_JS
     eps_table = position_eps_table() if args.position_smoothing else None
     monitor = task.heldout_problems(256, seed=999)
@@ -164,7 +176,10 @@ def main() -> None:
             g["lr"] = lr_at(step)
         batch = next(data)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            loss, ce = llada_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), gen, eps_table)
+            aw = None
+            if args.corrupt_answer_weight != 1.0 and batch.corrupted is not None:
+                aw = torch.where(torch.from_numpy(batch.corrupted), args.corrupt_answer_weight, 1.0).float()
+            loss, ce = llada_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), gen, eps_table, aw)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -193,6 +208,8 @@ def main() -> None:
                                "end tokens 0.010-0.034, chain and '|' 0.040-0.148 (+0.004 per position), answer 0.35-0.39")
         if args.position_smoothing else None,
         "steps_done": step + 1,
+        "corrupt_share": args.corrupt_share if variant in ("faithful", "stego") else None,
+        "corrupt_answer_weight": args.corrupt_answer_weight,
         "seed": args.seed,
         "steps": args.steps,
         "batch_size": args.batch_size,

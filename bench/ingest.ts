@@ -138,7 +138,9 @@ for (const fk of fks) await sql.query(`ALTER TABLE "Cell" ADD CONSTRAINT "${fk.n
 await fresh();
 await sql.query('ANALYZE');
 const views = (await sql.query<{ name: string }>(
-  `SELECT table_name AS name FROM information_schema.views WHERE table_schema = 'public' ORDER BY 1`)).rows.map((r) => r.name);
+  `SELECT v.table_name AS name FROM information_schema.views v
+   WHERE v.table_schema = 'public' AND EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = 'public' AND c.table_name = v.table_name AND c.column_name = 'sweep_id')
+   ORDER BY 1`)).rows.map((r) => r.name);
 type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
 const walk = (n: PlanNode, out: Set<string>) => {
   if (n['Index Name']) out.add(n['Index Name']);

@@ -31,10 +31,30 @@ export function clusterPids(pgDataDir: string): number[] {
   return pids;
 }
 
-/** CPU seconds of a PostgreSQL cluster (its postmaster and live children) plus this process. */
+/**
+ * CPU seconds of the children a process has waited for (cutime + cstime): the postmaster
+ * reaps its backends and autovacuum workers, so their time moves here when they exit.
+ */
+export function reapedCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[13]) + Number(f[14])) * TICK_S;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of a PostgreSQL cluster (its postmaster, its live children, and the children it
+ * has reaped, so that a backend or autovacuum worker that exits during a measure still counts)
+ * plus this process.
+ */
 export function cpuMeter(pgDataDir: string): () => { server: number; client: number } {
   const self = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-  const server = () => clusterPids(pgDataDir).reduce((a, p) => a + cpuSeconds(p), 0);
+  const server = () => {
+    const pids = clusterPids(pgDataDir);
+    return pids.reduce((a, p) => a + cpuSeconds(p), 0) + reapedCpuSeconds(pids[0]!);
+  };
   const s0 = server();
   const c0 = self();
   return () => ({ server: server() - s0, client: self() - c0 });

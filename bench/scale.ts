@@ -33,6 +33,7 @@ import { silentLogger } from '../common/log.ts';
 import { copyCells, createIngestPool, insertCells } from '../orchestrator/activities/cells.ts';
 import type { CellRow } from '../orchestrator/activities/cells.ts';
 import { temporalClient } from '../orchestrator/cli/commands/services.ts';
+import { cpuMeter } from './cpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -191,6 +192,7 @@ const ingestId = { sweepId: name, workUnitId: wu.id, modelId: wu.modelId, prompt
 let keyBase = 0;
 /** Writes `n` new rows through `write` with 4 writers; returns [rows written, seconds]. */
 async function ingest(write: typeof copyCells, n: number): Promise<[number, number]> {
+  const meter = cpuMeter(join(home, 'pg'));
   const base = keyBase;
   keyBase += n;
   let next = 0;
@@ -204,14 +206,23 @@ async function ingest(write: typeof copyCells, n: number): Promise<[number, numb
       written += w;
     }
   }));
-  return [written, (performance.now() - ti) / 1000];
+  const wallS = (performance.now() - ti) / 1000;
+  const cpu = meter();
+  lastCpu = cpu.server + cpu.client;
+  return [written, wallS];
 }
-const byPath: Record<'copy' | 'insert', [number, number]> = { copy: [0, 0], insert: [0, 0] };
+/** CPU seconds (PostgreSQL + this process) of the last `ingest` call. */
+let lastCpu = 0;
+const byPath: Record<'copy' | 'insert', [number, number, number]> = { copy: [0, 0, 0], insert: [0, 0, 0] };
 for (const which of ['insert', 'copy', 'copy', 'insert'] as const) {
   const [n, s] = await ingest(which === 'copy' ? copyCells : insertCells, INGEST_ROWS / 2);
   byPath[which][0] += n;
   byPath[which][1] += s;
+  byPath[which][2] += lastCpu;
 }
+// CPU µs per cell (PostgreSQL + the writing process, which is all the work of a write): the
+// rate the machine's cores would reach if they did nothing else is cores × 10⁶ / that figure.
+const cpuPerCell = (p: 'copy' | 'insert') => (byPath[p][2] / byPath[p][0]) * 1e6;
 // Exactly once: the same batch again through COPY writes nothing.
 const again = await copyCells(pool, ingestId, Array.from({ length: BATCH }, (_, i) => row(i)));
 const copyRate = byPath.copy[0] / byPath.copy[1];
@@ -226,9 +237,9 @@ const table = [
   ['overhead ratio (wall / ideal)', `${(wall / ideal).toFixed(3)} (target <= 1.10)`],
   ['work units/s scheduled', (units / wall).toFixed(1)],
   ['cells/s ingested during the sweep', (cells / wall).toFixed(0)],
-  ['ingestion, COPY + merge (4 writers, batches of 2000)', `${copyRate.toFixed(0)} cells/s (target >= 100,000)`],
-  ['ingestion, INSERT … unnest (same run, same table)', `${insertRate.toFixed(0)} cells/s`],
-  ['ingestion ratio COPY / INSERT', `${(copyRate / insertRate).toFixed(2)} (a repeated batch wrote ${again} rows)`],
+  ['ingestion, COPY + merge (4 writers, batches of 2000)', `${copyRate.toFixed(0)} cells/s wall (target >= 100,000); ${cpuPerCell('copy').toFixed(1)} CPU µs/cell = ${(1e6 / cpuPerCell('copy')).toFixed(0)} cells per CPU-second: 100,000 cells/s needs ${(cpuPerCell('copy') / 10).toFixed(2)} cores`],
+  ['ingestion, INSERT … unnest (same run, same table)', `${insertRate.toFixed(0)} cells/s wall; ${cpuPerCell('insert').toFixed(1)} CPU µs/cell`],
+  ['ingestion ratio COPY / INSERT', `${(copyRate / insertRate).toFixed(2)} wall, ${(cpuPerCell('insert') / cpuPerCell('copy')).toFixed(2)} CPU (a repeated batch wrote ${again} rows)`],
   ['largest workflow history', `${maxHistory} events over ${executions} executions (limit 10,000)`],
   ['worker peak RSS', rss ? `${(Number(rss) / 1024).toFixed(0)} MiB` : '?'],
   ['worker CPU time (the orchestrator)', `${workerCpu.toFixed(0)} s = ${((workerCpu / cells) * 1e6).toFixed(0)} µs per cell`],

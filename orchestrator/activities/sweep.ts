@@ -370,7 +370,11 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       }
       const byKey = new Map(cells.map((c) => [sweepCellKey(wu.ordinal, c.key), c]));
       if (wu.plannedCells !== cells.length) await db.workUnit.update({ where: { id: workUnitId }, data: { plannedCells: cells.length } });
-      const have = await sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "workUnitId" = $1', [workUnitId]);
+      // A work unit's cells, found through the unique key ("sweepId", "cellKey"): their keys
+      // start with `u<ordinal>.` (sweepCellKey); "Cell" has no index of "workUnitId" (migration
+      // 20261215000000_cell_ingest_indexes).
+      const unitCells = [sweepId, `${sweepCellKey(wu.ordinal, '')}%`, workUnitId];
+      const have = await sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "sweepId" = $1 AND "cellKey" LIKE $2 AND "workUnitId" = $3', unitCells);
       const existing = new Set(have.rows.map((r) => r.cellKey));
       let missing = [...byKey].filter(([k]) => !existing.has(k));
       // No-ops known before running (the clean run is stored: a remask of a position still masked
@@ -453,7 +457,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       }
 
       // 4. Complete only when every planned cell is in.
-      const count = await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "workUnitId" = $1', [workUnitId]);
+      const count = await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1 AND "cellKey" LIKE $2 AND "workUnitId" = $3', unitCells);
       const n = Number(count.rows[0]?.n ?? 0);
       if (n < cells.length) throw ApplicationFailure.retryable(`work unit has ${n} of ${cells.length} cells after the agent finished`, ErrorCode.AGENT_UNAVAILABLE);
       await db.workUnit.update({
@@ -471,7 +475,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       if (err instanceof ApplicationFailure && err.type === ErrorCode.PARAPHRASE_FAILED) {
         // Nothing half-written: a paraphrase can fail in a branch after the clean run and some
         // cells were stored; the work unit fails as a whole, so its rows go in one transaction.
-        await db.$transaction([db.cell.deleteMany({ where: { workUnitId } }), db.trajectory.deleteMany({ where: { workUnitId } }), db.workUnit.update({ where: { id: workUnitId }, data: { doneCells: 0 } })]);
+        await db.$transaction([db.cell.deleteMany({ where: { sweepId, workUnitId } }), db.trajectory.deleteMany({ where: { workUnitId } }), db.workUnit.update({ where: { id: workUnitId }, data: { doneCells: 0 } })]);
       }
       if (!(err instanceof ApplicationFailure) || !err.nonRetryable || err.type === ErrorCode.INTERNAL) {
         await db.workUnit.update({ where: { id: workUnitId }, data: { status: 'pending', agentId: lastAgent || null, error: errorLine(err).slice(0, 500) } }).catch(() => undefined);

@@ -201,8 +201,8 @@ export async function gatherReportData(db: Queryable, sweep: { id: string; name:
     `SELECT c.id, c."workUnitId" AS work_unit_id, c.kind, c.variant, c.step, c.position, c.flipped, c."finalAnswer" AS final_answer,
             NULLIF(COALESCE(c."finalText", c."partialText"), t."finalText") AS final_text, c."changedTokens" AS changed_tokens, c.skipped
        FROM "Cell" c JOIN "Trajectory" t ON t."workUnitId" = c."workUnitId"
-      WHERE c."workUnitId" = ANY($1) AND c.kind <> 'probe'
-      ORDER BY c.step, c.position, c.kind, c.id`, [units.map((u) => u['id'])])).rows;
+      WHERE c."sweepId" = $2 AND c."workUnitId" = ANY($1) AND c.kind <> 'probe'
+      ORDER BY c.step, c.position, c.kind, c.id`, [units.map((u) => u['id']), id])).rows;
 
   const cellsByUnit = new Map<string, ViewerCell[]>();
   for (const c of cells) {

@@ -2,8 +2,8 @@
 // database: every row arrives exactly once (a repeated or overlapping batch adds only its new
 // keys, concurrent writers of the same keys never duplicate), text survives COPY's escaping
 // (tabs, newlines, backslashes, "\N" as text, NULL as NULL), both paths store the same rows,
-// and a cell still needs its work unit and still goes with its sweep (migration
-// 20261203000000_cell_ingest_foreign_keys keeps only the work-unit foreign key).
+// and a cell still needs its work unit and still goes with its sweep and its work unit
+// (migration 20261215000000_cell_ingest_indexes holds that key with statement-level triggers).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
@@ -97,7 +97,27 @@ describe('cell ingestion through COPY', () => {
     await t.sql.query(`DELETE FROM "Sweep" WHERE id = 's5'`);
     const n = await t.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "Cell" WHERE "sweepId" = 's5'`);
     assert.equal(n.rows[0]!.n, 0);
+    // Since migration 20261215000000_cell_ingest_indexes the work-unit key is held by
+    // statement-level triggers, not a FOREIGN KEY (a per-row look-up).
     const fks = await t.sql.query<{ name: string }>(`SELECT conname AS name FROM pg_constraint WHERE conrelid = '"Cell"'::regclass AND contype = 'f'`);
-    assert.deepEqual(fks.rows.map((r) => r.name), ['Cell_workUnitId_fkey']);
+    assert.deepEqual(fks.rows, []);
+  });
+
+  it('holds the work-unit key per statement: INSERT, UPDATE, deleting one work unit, a unit id that cannot change', async () => {
+    const a = await parents(t.sql, 6);
+    await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('w6b', 's6', 1, 'm6', 'p6', 1, now())`);
+    const b = { ...a, workUnitId: 'w6b' };
+    assert.equal(await copyCells(pool, a, [row('a1'), row('a2')]), 2);
+    assert.equal(await copyCells(pool, b, [row('b1')]), 1);
+    // The INSERT path (ON CONFLICT) and the merge path are checked too, and an error names the key.
+    await assert.rejects(insertCells(pool, { ...a, workUnitId: 'gone' }, [row('x')]), (err: Error & { code?: string; detail?: string }) =>
+      err.code === '23503' && /foreign key constraint "Cell_workUnitId_fkey"/.test(err.message) && /\(gone\)/.test(err.detail ?? ''));
+    await assert.rejects(copyCells(pool, { ...a, workUnitId: 'gone' }, [row('a1'), row('x')]), /foreign key/, 'a batch that falls back to the merge');
+    await assert.rejects(t.sql.query(`UPDATE "Cell" SET "workUnitId" = 'gone' WHERE "sweepId" = 's6' AND "cellKey" = 'a1'`), /foreign key/);
+    await assert.rejects(t.sql.query(`UPDATE "WorkUnit" SET id = 'w6c' WHERE id = 'w6b'`), /cannot change/);
+    // Deleting one work unit deletes its cells and no other.
+    await t.sql.query(`DELETE FROM "WorkUnit" WHERE id = 'w6b'`);
+    const left = await t.sql.query<{ k: string }>(`SELECT "cellKey" AS k FROM "Cell" WHERE "sweepId" = 's6' ORDER BY 1`);
+    assert.deepEqual(left.rows.map((r) => r.k), ['a1', 'a2']);
   });
 });

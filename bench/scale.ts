@@ -33,6 +33,7 @@ import { silentLogger } from '../common/log.ts';
 import { copyCells, createIngestPool, insertCells } from '../orchestrator/activities/cells.ts';
 import type { CellRow } from '../orchestrator/activities/cells.ts';
 import { temporalClient } from '../orchestrator/cli/commands/services.ts';
+import { contextFromEnv } from '../common/cli/context.ts';
 
 const { values } = parseArgs({
   options: {
@@ -93,7 +94,7 @@ const home = mkdtempSync(join(tmpdir(), 'faithsweep-bench-scale-'));
 // PostgreSQL may run as another user (root installs): it must be able to enter the home.
 chmodSync(home, 0o755);
 writeFileSync(join(home, 'tools.json'), readFileSync(join(paths.home, 'tools.json')));
-const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, process.env), external: {} });
+const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, contextFromEnv(process.env).tools), external: {} });
 log(`starting PostgreSQL, NATS and Temporal under ${home}…`);
 await stack.up();
 const e = stack.endpoints;

@@ -29,6 +29,7 @@ import { applyMigrations, readMigrations } from '../orchestrator/db/migrate.ts';
 import { createLocalStack } from '../orchestrator/dev/stack.ts';
 import { silentLogger } from '../common/log.ts';
 import { cpuMeter } from './cpu.ts';
+import { contextFromEnv } from '../common/cli/context.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +47,7 @@ const paths = resolvePaths(process.env);
 const home = mkdtempSync(join(tmpdir(), 'faithsweep-bench-ingest-'));
 chmodSync(home, 0o755);
 writeFileSync(join(home, 'tools.json'), readFileSync(join(paths.home, 'tools.json')));
-const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, process.env), external: {}, services: ['postgres'] });
+const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, contextFromEnv(process.env).tools), external: {}, services: ['postgres'] });
 log(`starting PostgreSQL under ${home}…`);
 await stack.up();
 const url = stack.endpoints.databaseUrl;

@@ -34,6 +34,7 @@ import { copyCells, createIngestPool, insertCells } from '../orchestrator/activi
 import type { CellRow } from '../orchestrator/activities/cells.ts';
 import { temporalClient } from '../orchestrator/cli/commands/services.ts';
 import { cpuMeter } from './cpu.ts';
+import { contextFromEnv } from '../common/cli/context.ts';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +95,7 @@ const home = mkdtempSync(join(tmpdir(), 'faithsweep-bench-scale-'));
 // PostgreSQL may run as another user (root installs): it must be able to enter the home.
 chmodSync(home, 0o755);
 writeFileSync(join(home, 'tools.json'), readFileSync(join(paths.home, 'tools.json')));
-const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, process.env), external: {} });
+const stack = await createLocalStack({ home, cacheDir: paths.cacheDir, tools: loadTools(home, contextFromEnv(process.env).tools), external: {} });
 log(`starting PostgreSQL, NATS and Temporal under ${home}…`);
 await stack.up();
 const e = stack.endpoints;

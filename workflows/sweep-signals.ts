@@ -37,7 +37,7 @@ export const cancelSignal = defineSignal('cancel');
 
 /**
  * Change the number of work units running at once per shard: rounded down and clamped to
- * [1, 1000] (MAX_WINDOW in workflows/sweep-options.ts); a non-number is ignored. The sweep forwards it to
+ * [1, MAX_WINDOW] (workflows/limits.ts); a non-number is ignored. The sweep forwards it to
  * its running shards and passes it to the shards it starts later.
  */
 export const setWindowSignal = defineSignal<[number]>('setWindow');

@@ -7,7 +7,7 @@ import { resolvePaths } from '../config/paths.ts';
 function harness() {
   const out: string[] = [];
   const calls: unknown[] = [];
-  const ctx: CliContext = { paths: resolvePaths({}), external: {}, env: {}, json: false, out: (l) => out.push(l), err: (l) => out.push(l) };
+  const ctx: CliContext = { paths: resolvePaths({}), external: {}, agentToken: undefined, tools: {}, noColor: false, childEnv: (extra = {}) => ({ ...extra }), json: false, out: (l) => out.push(l), err: (l) => out.push(l) };
   const leaf = command({
     name: 'go',
     summary: 'Go somewhere',

@@ -3,6 +3,7 @@
  * organisms' prompt format (`{a}+{b}=`, gold answer `String(a + b)`; models/README.md),
  * generated deterministically from a seed.
  */
+import { mulberry32 } from '../random/mulberry32.ts';
 
 /** One problem. */
 export interface ArithProblem {
@@ -12,17 +13,6 @@ export interface ArithProblem {
   readonly gold: string;
 }
 
-/** A small, fast, seeded PRNG (mulberry32) for dataset generation. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A number with 2 to 4 digits, the digit count uniform. */
 function operand(rand: () => number): number {

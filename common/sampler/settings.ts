@@ -1,13 +1,17 @@
 /**
- * Sampler settings: a request's overrides on top of the model card's defaults, validated
- * once (BAD_SAMPLER naming the field) into a frozen {@link SamplerConfig}.
+ * Sampler settings: overrides (a spec's or a request's) on top of the model card's defaults,
+ * resolved and validated by one function, {@link resolveSamplerSettings}, that both `faithsweep
+ * plan` (orchestrator/sweep/plan.ts) and the agent ({@link resolveSampler}, BAD_SAMPLER naming
+ * the field) call, so the two can never disagree; plus the one table between remasking names and
+ * the request's enum, and the one conversion of planned settings into a request
+ * ({@link samplerToProto}).
  */
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { Remasking as ProtoRemasking } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { AgentError, AgentErrorCode } from '../agent-errors.ts';
 import type { CardSamplerOptions, ModelCard } from '../model/card.ts';
 import type { ParaphraseRemask } from '../paraphrase/settings.ts';
-import { paraphraseFromOptions, paraphraseFromProto, paraphraseProblems } from '../paraphrase/settings.ts';
+import { paraphraseFromOptions, paraphraseFromProto, paraphraseProblems, paraphraseToProto } from '../paraphrase/settings.ts';
 
 /** The remasking strategies by name (the one list: the spec schema and the agent use it). */
 export const REMASKINGS = ['low_confidence', 'random', 'entropy', 'topk_margin', 'maskgit_plus'] as const;
@@ -64,13 +68,21 @@ export interface SamplerConfig {
   readonly paraphrase: ParaphraseRemask | null;
 }
 
-const FROM_PROTO: Record<number, Remasking | undefined> = {
-  [ProtoRemasking.LOW_CONFIDENCE]: 'low_confidence',
-  [ProtoRemasking.RANDOM]: 'random',
-  [ProtoRemasking.ENTROPY]: 'entropy',
-  [ProtoRemasking.TOPK_MARGIN]: 'topk_margin',
-  [ProtoRemasking.MASKGIT_PLUS]: 'maskgit_plus',
-};
+/** Each remasking name's value in the request (proto `Remasking`): the one table between the two. */
+export const REMASKING_PROTO: Readonly<Record<Remasking, ProtoRemasking>> = Object.freeze({
+  low_confidence: ProtoRemasking.LOW_CONFIDENCE,
+  random: ProtoRemasking.RANDOM,
+  entropy: ProtoRemasking.ENTROPY,
+  topk_margin: ProtoRemasking.TOPK_MARGIN,
+  maskgit_plus: ProtoRemasking.MASKGIT_PLUS,
+});
+
+/** Whether `name` is a remasking strategy's name. */
+export function isRemasking(name: string): name is Remasking {
+  return (REMASKINGS as readonly string[]).includes(name);
+}
+
+const FROM_PROTO: ReadonlyMap<number, Remasking> = new Map(REMASKINGS.map((r) => [REMASKING_PROTO[r], r]));
 
 /** Sampler settings before validation (a request's, or a spec's overrides on the card's defaults). */
 export interface SamplerValues {
@@ -176,30 +188,116 @@ export function extrasFromOptions(o: CardSamplerOptions | undefined): Partial<Sa
   };
 }
 
-/** Resolves and validates settings (request over `extras` over the card's `defaults.sampler`); throws BAD_SAMPLER. */
-export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | undefined, extras: Partial<SamplerExtras> = {}): SamplerConfig {
-  const bad = (msg: string) => new AgentError(AgentErrorCode.BAD_SAMPLER, msg);
-  const genLength = s?.genLength || card.defaults.gen_length;
-  const steps = s?.steps || card.defaults.steps;
-  const blockLength = s?.blockLength || (s?.genLength ? genLength : card.defaults.block_length);
-  const remasking = s?.remasking ? FROM_PROTO[s.remasking] : (card.defaults.remasking as Remasking);
-  const temperature = s?.temperature ?? card.defaults.temperature;
-  extras = { ...extrasFromOptions(card.defaults.sampler), ...extras };
-  const x = samplerExtras({
-    mode: s?.mode || extras.mode,
-    threshold: s?.confidenceThreshold ?? extras.threshold ?? null,
-    thresholdFactor: s?.thresholdFactor ?? extras.thresholdFactor ?? null,
-    topP: s?.topP ?? extras.topP,
-    endConfidence: (s?.endConfidence || extras.endConfidence) as SamplerExtras['endConfidence'] | undefined,
-    suppressEnd: s?.suppressEnd || extras.suppressEnd,
-    cfgScale: s?.cfgScale || extras.cfgScale,
-    tieBreak: (s?.tieBreak || extras.tieBreak) as TieBreak | undefined,
-    paraphrase: s?.paraphrase ? paraphraseFromProto(s.paraphrase) : extras.paraphrase ?? null,
-  });
+/**
+ * Sampler overrides from any source, in the spec's camelCase (undefined = not given, take the
+ * card's default): a spec's `models[].sampler` or a request's fields (where proto zero values
+ * mean "not given"). `extras` holds the mode and its options as given.
+ */
+export interface SamplerOverrides {
+  readonly genLength?: number | undefined;
+  readonly steps?: number | undefined;
+  readonly blockLength?: number | undefined;
+  readonly remasking?: string | undefined;
+  readonly temperature?: number | undefined;
+  readonly extras?: Partial<Omit<SamplerExtras, 'mode'>> & { readonly mode?: string | undefined };
+}
+
+/** Settings resolved by {@link resolveSamplerSettings}: `config` is meaningful only when `problems` is empty. */
+export interface SamplerResolution {
+  readonly config: SamplerConfig;
+  /** Every problem, one sentence each, in the spec's snake_case names (empty when valid). */
+  readonly problems: readonly string[];
+}
+
+/** `o` without its undefined fields (so that a spread does not overwrite a default with undefined). */
+function given<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The one resolution of sampler settings: `o` over `extras` over the card's `defaults` (and
+ * `defaults.sampler`); a `gen_length` given without `block_length` means one block. Validated by
+ * {@link samplerProblems}. Fast-dLLM's `steps` is no bound (a block is decoded until full, at
+ * worst one token per step), so its resolved step grid is gen_length steps. Never throws.
+ */
+export function resolveSamplerSettings(card: ModelCard, o: SamplerOverrides, extras: Partial<SamplerExtras> = {}): SamplerResolution {
+  const d = card.defaults;
+  const genLength = o.genLength ?? d.gen_length;
+  const steps = o.steps ?? d.steps;
+  const blockLength = o.blockLength ?? (o.genLength !== undefined ? genLength : d.block_length);
+  const remasking = o.remasking ?? d.remasking;
+  const temperature = o.temperature ?? d.temperature;
+  const x = samplerExtras({ ...extrasFromOptions(d.sampler), ...given(extras), ...given(o.extras) });
   const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...x });
-  if (problems.length) throw bad(problems.join('; '));
-  const blocks = genLength / blockLength;
-  // Fast-dLLM's steps are not a bound: a block is decoded until full, at worst one token per step.
   const grid = x.mode === 'fast-dllm' ? genLength : steps;
-  return Object.freeze({ genLength, steps: grid, blockLength, stepsPerBlock: grid / blocks, remasking: remasking!, temperature, eps: DREAM_EPS, ...x });
+  const config: SamplerConfig = Object.freeze({
+    genLength, steps: grid, blockLength, stepsPerBlock: grid / (genLength / blockLength), remasking: remasking as Remasking, temperature, eps: DREAM_EPS, ...x,
+  });
+  return { config, problems };
+}
+
+/** A request's sampler fields as {@link SamplerOverrides} (proto zero values: not given; an unknown remasking value is named). */
+export function overridesFromProto(s: Partial<SamplerSettings> | undefined): SamplerOverrides {
+  if (!s) return {};
+  return {
+    genLength: s.genLength || undefined,
+    steps: s.steps || undefined,
+    blockLength: s.blockLength || undefined,
+    remasking: s.remasking ? FROM_PROTO.get(s.remasking) ?? `enum value ${s.remasking}` : undefined,
+    temperature: s.temperature,
+    extras: {
+      mode: s.mode || undefined,
+      threshold: s.confidenceThreshold,
+      thresholdFactor: s.thresholdFactor,
+      topP: s.topP,
+      endConfidence: (s.endConfidence || undefined) as SamplerExtras['endConfidence'] | undefined,
+      suppressEnd: s.suppressEnd || undefined,
+      cfgScale: s.cfgScale || undefined,
+      tieBreak: (s.tieBreak || undefined) as TieBreak | undefined,
+      paraphrase: s.paraphrase ? paraphraseFromProto(s.paraphrase) : undefined,
+    },
+  };
+}
+
+/**
+ * The agent's resolution of a request's settings: {@link resolveSamplerSettings} of the request
+ * (over `extras`, over the card's defaults); throws BAD_SAMPLER naming every problem.
+ */
+export function resolveSampler(card: ModelCard, s: Partial<SamplerSettings> | undefined, extras: Partial<SamplerExtras> = {}): SamplerConfig {
+  const r = resolveSamplerSettings(card, overridesFromProto(s), extras);
+  if (r.problems.length) throw new AgentError(AgentErrorCode.BAD_SAMPLER, r.problems.join('; '));
+  return r.config;
+}
+
+/**
+ * Sampler settings as a sweep plan stores them and a request carries them (the fields of
+ * {@link SamplerConfig} a request sends; `steps` is the resolved step grid). `extras` is absent
+ * on plans stored before sampler modes (llada, every option off).
+ */
+export interface PlannedSampler {
+  readonly genLength: number;
+  readonly steps: number;
+  readonly blockLength: number;
+  readonly remasking: Remasking;
+  readonly temperature: number;
+  readonly extras?: SamplerExtras;
+}
+
+/** The {@link PlannedSampler} of resolved settings. */
+export function plannedSampler(c: SamplerConfig): PlannedSampler {
+  const { genLength, steps, blockLength, remasking, temperature, mode, threshold, thresholdFactor, topP, endConfidence, suppressEnd, cfgScale, tieBreak, paraphrase } = c;
+  return { genLength, steps, blockLength, remasking, temperature, extras: { mode, threshold, thresholdFactor, topP, endConfidence, suppressEnd, cfgScale, tieBreak, paraphrase } };
+}
+
+/** The request's sampler fields of planned settings: what the agent resolves back to the same {@link SamplerConfig}. */
+export function samplerToProto(s: PlannedSampler): SamplerSettings {
+  const x = s.extras;
+  return {
+    genLength: s.genLength, steps: s.steps, blockLength: s.blockLength, remasking: REMASKING_PROTO[s.remasking], temperature: s.temperature,
+    mode: x?.mode ?? '', endConfidence: x?.endConfidence ?? '', suppressEnd: x?.suppressEnd ?? false, cfgScale: x?.cfgScale ?? 0, tieBreak: x?.tieBreak ?? '',
+    ...(x && x.threshold !== null ? { confidenceThreshold: x.threshold } : {}),
+    ...(x && x.thresholdFactor !== null ? { thresholdFactor: x.thresholdFactor } : {}),
+    ...(x && x.topP < 1 ? { topP: x.topP } : {}),
+    ...(x?.paraphrase ? { paraphrase: paraphraseToProto(x.paraphrase) } : {}),
+  };
 }

@@ -78,7 +78,7 @@ export function createAgentCommand(deps: AgentCommandDeps): Command {
     ],
     async run(ctx, { values }) {
       const { parseAgentOptions } = await import('./agent-options.ts');
-      const opts = parseAgentOptions({ values, envToken: ctx.env['FAITHSWEEP_AGENT_TOKEN'], defaultModelsDir: ctx.paths.modelsDir });
+      const opts = parseAgentOptions({ values, envToken: ctx.agentToken, defaultModelsDir: ctx.paths.modelsDir });
       const natsUrl = opts.natsUrl ?? ctx.external.natsUrl ?? (await deps.localNatsUrl(ctx));
       const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { agentId: opts.agentId } });
       const version = (JSON.parse(readFileSync(join(ctx.paths.repoRoot, 'package.json'), 'utf8')) as { version: string }).version;

@@ -2,7 +2,7 @@
  * `faithsweep sample`: runs one clean sampling run of a bundled model in-process (through
  * the node agent's engine) and prints the answer, or with --show-steps the film strip.
  */
-import { RunGroupRequest, Remasking } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../engine/index.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,16 +13,8 @@ import { promptFormatMismatch } from '../../common/datasets/arith.ts';
 import { isAgentError } from '../../common/agent-errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { command } from '../../common/cli/command.ts';
-import { SAMPLER_MODES } from '../../common/sampler/settings.ts';
+import { MODE_REMASKINGS, REMASKINGS, REMASKING_PROTO, SAMPLER_MODES, isRemasking } from '../../common/sampler/settings.ts';
 import { paraphraseFlag, paraphraseHelp } from './sample-paraphrase.ts';
-
-const REMASKING: Record<string, Remasking> = {
-  low_confidence: Remasking.LOW_CONFIDENCE,
-  random: Remasking.RANDOM,
-  entropy: Remasking.ENTROPY,
-  topk_margin: Remasking.TOPK_MARGIN,
-  maskgit_plus: Remasking.MASKGIT_PLUS,
-};
 
 /**
  * The sampler options' spec names (docs/spec.md `models[].sampler`) and the flags that set them
@@ -124,11 +116,11 @@ export const sampleCommand = command({
     '--model NAME          a model under the models folder (FAITHSWEEP_MODELS, default models/)',
     '--prompt TEXT         in the model card prompt_format, e.g. "0347+1285="',
     '--steps N, --gen-length N, --block-length N   override the card defaults',
-    '--remasking low_confidence|random|entropy|topk_margin|maskgit_plus (Dream\'s alg),  --temperature X,  --seed N',
+    `--remasking ${REMASKINGS.join('|')} (maskgit_plus is Dream's alg),  --temperature X,  --seed N`,
     'Sampler mode and its options (docs/sampler.md; the spec\'s models[].sampler fields of the same names):',
-    '--mode llada|dream|fast-dllm   the reference the step follows; default the card\'s, else llada (fast-dllm',
-    '                      when a threshold or factor is given). Remaskings: llada low_confidence, random,',
-    '                      entropy, topk_margin; dream maskgit_plus, topk_margin, entropy; fast-dllm low_confidence',
+    `--mode ${SAMPLER_MODES.join('|')}   the reference the step follows; default the card's, else llada (fast-dllm`,
+    '                      when a threshold or factor is given). Remaskings each mode accepts:',
+    `                      ${SAMPLER_MODES.map((m) => `${m} ${MODE_REMASKINGS[m].join(', ')}`).join('; ')}`,
     '--confidence-threshold X   fast-dllm: commit the most confident plus every position >= X, X in (0, 1]',
     '--threshold-factor F  fast-dllm: Fast-dLLM\'s factor rule (get_transfer_index_dynamic), F > 0',
     '--top-p P             dream: nucleus filter before the confidence, P in (0, 1] (1 = off)',
@@ -153,7 +145,7 @@ export const sampleCommand = command({
     if (!model) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--model is required', { hint: 'e.g. --model arith-cot' });
     if (!prompt) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--prompt is required', { hint: 'e.g. --prompt "0347+1285="' });
     const remasking = values['remasking'] as string | undefined;
-    if (remasking !== undefined && !REMASKING[remasking]) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--remasking must be one of ${Object.keys(REMASKING).join(', ')}`);
+    if (remasking !== undefined && !isRemasking(remasking)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--remasking must be one of ${REMASKINGS.join(', ')}`);
     const temperature = numFlag(values, 'temperature', (x) => x >= 0, 'a number >= 0');
     const mode = choiceFlag(values, 'mode', SAMPLER_MODES);
     const confidenceThreshold = numFlag(values, 'confidence-threshold', (x) => x > 0 && x <= 1, 'a number in (0, 1]');
@@ -171,7 +163,7 @@ export const sampleCommand = command({
         steps: intFlag(values, 'steps', 1),
         genLength: intFlag(values, 'gen-length', 1),
         blockLength: intFlag(values, 'block-length', 1),
-        remasking: remasking ? REMASKING[remasking] : undefined,
+        remasking: remasking !== undefined && isRemasking(remasking) ? REMASKING_PROTO[remasking] : undefined,
         temperature,
         ...paraphraseFlag(values['paraphrase']),
         mode,
@@ -198,7 +190,7 @@ export const sampleCommand = command({
       }
       if (values['show-steps']) {
         // NO_COLOR (https://no-color.org): any non-empty value turns colour off unless --color asks for it.
-        const color = values['color'] ?? (Boolean(process.stdout.isTTY) && !ctx.env['NO_COLOR']);
+        const color = values['color'] ?? (Boolean(process.stdout.isTTY) && !ctx.noColor);
         for (const line of renderFilmStrip(t, g.model.tokenizer, g.model.card.end_token_id, color ? ANSI_STYLE : PLAIN_STYLE)) ctx.out(line);
         ctx.out('');
       }

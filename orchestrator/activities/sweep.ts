@@ -9,8 +9,8 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
-import type { RunGroupEvent, RunGroupRequest, SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
-import { InterventionKind, Remasking, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
+import type { RunGroupEvent, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { InterventionKind, ReplaceVariant } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { ERROR_CODE_METADATA_KEY } from '../../common/grpc/status.ts';
 import type { AgentPool, Lease } from '../agents/pool.ts';
 import type { PrismaClient } from '../db/client.ts';
@@ -21,13 +21,13 @@ import type { PendingPage, SweepActivities, SweepOutcome, WorkUnitOutcome } from
 import { resolveModelCells } from '../sweep/grid.ts';
 import type { PlannedCell, TrajectoryShape } from '../sweep/grid.ts';
 import type { ResolvedSampler } from '../sweep/plan.ts';
-import type { SamplerExtras } from '../../common/sampler/settings.ts';
+import { samplerToProto } from '../../common/sampler/settings.ts';
+import { UNIT_COUNTS_SQL } from '../sweep/unit-counts.ts';
 import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
 import { progressSubject } from '../sweep/progress-message.ts';
 import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
-import { paraphraseToProto } from '../../common/paraphrase/settings.ts';
 
 /** One progress message (JSON) on `progressSubject` (orchestrator/sweep/progress-message.ts). */
 export interface ProgressMessage {
@@ -66,30 +66,6 @@ export interface SweepActivityDeps {
   readonly heartbeatMs?: number;
   /** A RunGroup call that yields no event for this long is cancelled and retried elsewhere. @default 60 s */
   readonly stallMs?: number;
-}
-
-const REMASKING: Record<ResolvedSampler['remasking'], Remasking> = {
-  low_confidence: Remasking.LOW_CONFIDENCE,
-  random: Remasking.RANDOM,
-  entropy: Remasking.ENTROPY,
-  topk_margin: Remasking.TOPK_MARGIN,
-  maskgit_plus: Remasking.MASKGIT_PLUS,
-};
-
-/** A resolved mode and its options as the request's fields (plans stored before modes: llada, all off). */
-function samplerRequestExtras(x: SamplerExtras | undefined): Pick<SamplerSettings, 'mode' | 'endConfidence' | 'suppressEnd' | 'cfgScale' | 'tieBreak'> & Partial<SamplerSettings> {
-  if (!x) return { mode: '', endConfidence: '', suppressEnd: false, cfgScale: 0, tieBreak: '' };
-  return {
-    mode: x.mode,
-    endConfidence: x.endConfidence,
-    suppressEnd: x.suppressEnd,
-    cfgScale: x.cfgScale,
-    tieBreak: x.tieBreak,
-    ...(x.threshold !== null ? { confidenceThreshold: x.threshold } : {}),
-    ...(x.thresholdFactor !== null ? { thresholdFactor: x.thresholdFactor } : {}),
-    ...(x.topP < 1 ? { topP: x.topP } : {}),
-    ...(x.paraphrase ? { paraphrase: paraphraseToProto(x.paraphrase) } : {}),
-  };
 }
 
 /** The proto intervention of a planned cell. */
@@ -288,11 +264,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       prompt: wu.prompt.renderedText ?? wu.prompt.text,
       promptIds: wu.prompt.promptIds ?? [],
       seed: wu.seed >>> 0,
-      sampler: {
-        genLength: model.sampler.genLength, steps: model.sampler.steps, blockLength: model.sampler.blockLength,
-        remasking: REMASKING[model.sampler.remasking], temperature: model.sampler.temperature,
-        ...samplerRequestExtras(model.sampler.extras),
-      },
+      sampler: samplerToProto(model.sampler),
       interventions: [],
       goldAnswer: wu.prompt.goldAnswer,
       recordFilmStrip: wu.prompt.idx < stored.spec.options.filmStripPrompts,
@@ -510,20 +482,14 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
     },
     async finishSweep({ sweepId }): Promise<SweepOutcome> {
       // One statement: the counts and the status they imply are read and written together.
-      const rows = await db.$queryRaw<{ total: number; done: number; failed: number; pending: number; status: 'completed' | 'partial' }[]>`
-        WITH c AS (
-          SELECT count(*)::int AS total,
-                 (count(*) FILTER (WHERE status = 'done'))::int AS done,
-                 (count(*) FILTER (WHERE status = 'failed'))::int AS failed,
-                 (count(*) FILTER (WHERE status NOT IN ('done', 'failed')))::int AS pending
-            FROM "WorkUnit" WHERE "sweepId" = ${sweepId}
-        ), u AS (
-          UPDATE "Sweep" s SET status = CASE WHEN c.pending > 0 THEN 'partial' ELSE 'completed' END,
+      const rows = await db.$queryRawUnsafe<{ total: number; done: number; failed: number; pending: number; status: 'completed' | 'partial' }[]>(`
+        WITH c AS (${UNIT_COUNTS_SQL}), u AS (
+          UPDATE "Sweep" s SET status = CASE WHEN c.unfinished > 0 THEN 'partial' ELSE 'completed' END,
                  "finishedAt" = now(), "updatedAt" = now()
-            FROM c WHERE s.id = ${sweepId}
+            FROM c WHERE s.id = $1
           RETURNING s.status
         )
-        SELECT c.total, c.done, c.failed, c.pending, u.status FROM c, u`;
+        SELECT c.total, c.done, c.failed, c.unfinished AS pending, u.status FROM c, u`, sweepId);
       const r = rows[0];
       if (!r) throw ApplicationFailure.nonRetryable(`sweep '${sweepId}' does not exist`, ErrorCode.SWEEP_NOT_FOUND);
       publish({ sweepId, workUnitId: '', agentId: '', cells: 0, at: Date.now() });

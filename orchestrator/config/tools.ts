@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import type { ToolOverrides } from '../../common/cli/context.ts';
 
 /** Paths of the external programs. */
 export interface Tools {
@@ -21,7 +22,7 @@ export interface Tools {
 /**
  * Loads the tool paths. Throws `TOOL_MISSING` when set-up has not run yet.
  */
-export function loadTools(home: string, env: Readonly<Record<string, string | undefined>>): Tools {
+export function loadTools(home: string, overrides: ToolOverrides): Tools {
   const file = join(home, 'tools.json');
   if (!existsSync(file)) {
     throw new FaithsweepError(ErrorCode.TOOL_MISSING, `no ${file}: the local stack's programs have not been located yet`, {
@@ -30,9 +31,9 @@ export function loadTools(home: string, env: Readonly<Record<string, string | un
   }
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Tools>;
   return Object.freeze({
-    pgBinDir: env['FAITHSWEEP_PG_BIN_DIR'] || raw.pgBinDir || null,
+    pgBinDir: overrides.pgBinDir || raw.pgBinDir || null,
     pgRunAs: raw.pgRunAs ?? null,
-    natsServer: env['FAITHSWEEP_NATS_BIN'] || raw.natsServer || 'nats-server',
-    temporal: env['FAITHSWEEP_TEMPORAL_BIN'] || raw.temporal || 'temporal',
+    natsServer: overrides.natsServer || raw.natsServer || 'nats-server',
+    temporal: overrides.temporal || raw.temporal || 'temporal',
   });
 }

@@ -123,9 +123,8 @@ async function applyOne(client: pg.Client, m: Migration): Promise<void> {
   }
 }
 
-/** Path of a usable Prisma schema engine, or null when none is installed. */
-export function findSchemaEngine(repoRoot: string, env: Readonly<Record<string, string | undefined>>): string | null {
-  const configured = env['PRISMA_SCHEMA_ENGINE_BINARY'];
+/** Path of a usable Prisma schema engine (`configured`: PRISMA_SCHEMA_ENGINE_BINARY, when it is one), or null when none is installed. */
+export function findSchemaEngine(repoRoot: string, configured: string | undefined): string | null {
   if (configured && existsSync(configured) && statSync(configured).size > 1_000_000) return configured;
   const dir = join(repoRoot, 'node_modules', '@prisma', 'engines');
   if (!existsSync(dir)) return null;

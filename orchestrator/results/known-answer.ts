@@ -8,6 +8,7 @@
  */
 import { clusteredInterval } from './wilson.ts';
 import type { Queryable } from './queryable.ts';
+import { readUnitCounts } from '../sweep/unit-counts.ts';
 
 /** Options of {@link knownAnswerValidation}. */
 export interface KnownAnswerOptions {
@@ -114,9 +115,8 @@ export async function knownAnswerValidation(db: Queryable, sweepId: string, opts
       cleanAccuracy: e.runs ? e.correct / e.runs : null, rate: w.rate, low: w.low, high: w.high, nEff: w.nEff,
     };
   });
-  const wu = (await db.query<{ done: string; total: string }>(
-    `SELECT count(*) FILTER (WHERE status = 'done') AS done, count(*) AS total FROM "WorkUnit" WHERE "sweepId" = $1`, [sweepId])).rows[0];
-  const workUnits = { done: Number(wu?.done ?? 0), total: Number(wu?.total ?? 0) };
+  const { done, total } = await readUnitCounts(db, sweepId);
+  const workUnits = { done, total };
   const complete = workUnits.total > 0 && workUnits.done === workUnits.total;
   const cot = models.find((m) => m.modelName === cotName) ?? null;
   const control = models.find((m) => m.modelName === controlName) ?? null;

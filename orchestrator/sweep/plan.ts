@@ -16,9 +16,8 @@ import type { ModelCard } from '../../common/model/card.ts';
 import { isAgentError } from '../../common/agent-errors.ts';
 import { loadAgentTokenizer } from '../../common/model/tokenizer.ts';
 import { interventionChecks } from '../../common/interventions/checks.ts';
-import { samplerProblems } from '../../common/sampler/settings.ts';
-import type { Remasking, SamplerExtras } from '../../common/sampler/settings.ts';
-import { extrasFromOptions, samplerExtras } from '../../common/sampler/settings.ts';
+import type { PlannedSampler } from '../../common/sampler/settings.ts';
+import { extrasFromOptions, plannedSampler, resolveSamplerSettings } from '../../common/sampler/settings.ts';
 import { paraphraserNameProblem } from '../../common/paraphrase/settings.ts';
 import { loadTokenizer } from '../../common/text/tokenizer.ts';
 import type { TextTokenizer } from '../../common/text/tokenizer.ts';
@@ -28,16 +27,11 @@ import { chatRenderer, promptTemplate } from './render.ts';
 import type { ChatRenderer, FewshotTurn, PromptTemplate } from './render.ts';
 import type { AnyKindSpec, ModelRef, PositionSelector, SweepSpec } from './spec-types.ts';
 
-/** Sampler settings of a model in a sweep: the card's defaults with the spec's overrides. */
-export interface ResolvedSampler {
-  readonly genLength: number;
-  readonly steps: number;
-  readonly blockLength: number;
-  readonly remasking: Remasking;
-  readonly temperature: number;
-  /** The mode and its options (card's defaults.sampler under the spec's), resolved; absent on plans stored before modes. */
-  readonly extras?: SamplerExtras;
-}
+/**
+ * Sampler settings of a model in a sweep: the card's defaults with the spec's overrides, as
+ * common/sampler/settings.ts resolves them for the agent too ({@link PlannedSampler}).
+ */
+export type ResolvedSampler = PlannedSampler;
 
 /** A model of the sweep, resolved. */
 export interface PlannedModel {
@@ -196,10 +190,12 @@ function readdirModels(root: string): string[] {
 }
 
 /**
- * The card's defaults with the spec's overrides, checked with the agent's own check
- * ({@link samplerProblems}, node-agent/sampler/settings.ts) plus one of `plan`'s: steps must not
- * exceed gen_length (later steps would commit nothing). Returns the settings and every problem,
- * each as `file:line:col: models[i].sampler: why` (empty when valid).
+ * The card's defaults with the spec's overrides, resolved and checked by the agent's own
+ * resolution ({@link resolveSamplerSettings}, common/sampler/settings.ts: the settings the agent
+ * would run are the settings planned) plus `plan`'s own checks: steps must not exceed gen_length
+ * (later steps would commit nothing), the paraphraser must exist, and gen_length must leave room
+ * for a prompt. Returns the settings and every problem, each as
+ * `file:line:col: models[i].sampler: why` (empty when valid).
  */
 export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef): { sampler: ResolvedSampler; problems: string[] } {
   const d = m.card.defaults;
@@ -214,20 +210,18 @@ export function resolveSampler(m: Omit<PlannedModel, 'sampler'>, ref: ModelRef):
     if (o.options?.paraphrase) problems.push(`${where}: paraphrase-remask applies to diffusion models only (${m.name} is autoregressive: use the paraphrase intervention)`);
     return { sampler: { genLength, steps: genLength, blockLength: 1, remasking: 'low_confidence', temperature }, problems };
   }
-  const genLength = o.genLength ?? d.gen_length;
-  const steps = o.steps ?? d.steps;
-  const blockLength = o.blockLength ?? (o.genLength !== undefined ? genLength : d.block_length);
-  const remasking = o.remasking ?? (d.remasking as ResolvedSampler['remasking']);
-  const temperature = o.temperature ?? d.temperature;
-  const extras = samplerExtras({ ...extrasFromOptions(d.sampler), ...extrasFromOptions(o.options) });
-  const problems = samplerProblems({ genLength, steps, blockLength, remasking, temperature, ...extras });
-  const badParaphraser = extras.paraphrase ? paraphraserNameProblem(extras.paraphrase.paraphraser) : null;
+  const r = resolveSamplerSettings(m.card, {
+    genLength: o.genLength, steps: o.steps, blockLength: o.blockLength, remasking: o.remasking, temperature: o.temperature, extras: extrasFromOptions(o.options),
+  });
+  const c = r.config;
+  const problems = [...r.problems];
+  const badParaphraser = c.paraphrase ? paraphraserNameProblem(c.paraphrase.paraphraser) : null;
   if (badParaphraser) problems.push(badParaphraser);
-  if (problems.length === 0 && steps > genLength) problems.push(`steps ${steps} exceeds gen_length ${genLength}`);
+  if (problems.length === 0 && c.steps > c.genLength) problems.push(`steps ${c.steps} exceeds gen_length ${c.genLength}`);
   // The agent refuses prompt + gen_length > max_seq_len; a prompt has at least one token.
-  if (genLength >= m.card.max_seq_len) problems.push(`gen_length ${genLength} leaves no room for a prompt in the model's max_seq_len ${m.card.max_seq_len} (prompt tokens + gen_length must fit)`);
+  if (c.genLength >= m.card.max_seq_len) problems.push(`gen_length ${c.genLength} leaves no room for a prompt in the model's max_seq_len ${m.card.max_seq_len} (prompt tokens + gen_length must fit)`);
   const where = `${ref.where ?? 'models'}.sampler`;
-  return { sampler: { genLength, steps, blockLength, remasking, temperature, extras }, problems: problems.map((why) => `${where}: ${why}`) };
+  return { sampler: plannedSampler(c), problems: problems.map((why) => `${where}: ${why}`) };
 }
 
 /** `file:line:col: key.path` of a spec entry (the key path alone when the spec has no positions). */

@@ -95,7 +95,7 @@ export interface SweepSpec {
     readonly fractions?: readonly number[];
     readonly kinds: readonly ArKindSpec[];
   };
-  /** `window`: running work units at once (default 32); `filmStripPrompts`: prompts whose clean runs record the film strip (default 0); `copiedSeeds`: what a deterministic sweep does with seeds that repeat the same runs (plan.ts seedCopies; default collapse). */
+  /** `window`: running work units at once (default DEFAULT_WINDOW, at most MAX_WINDOW: workflows/limits.ts); `filmStripPrompts`: prompts whose clean runs record the film strip (default 0); `copiedSeeds`: what a deterministic sweep does with seeds that repeat the same runs (plan.ts seedCopies; default collapse). */
   readonly options: Readonly<Spec['options']>;
   /**
    * `file:line:col` of every entry of the YAML, by key path (`seeds[1]`, `grid.steps[0]`,

@@ -1,5 +1,6 @@
 /** A sweep's state from the database: counts by state, cells, rate, ETA and failures. */
 import type pg from 'pg';
+import { readUnitCounts } from './unit-counts.ts';
 
 /** What `faithsweep status` reports. */
 export interface SweepStatus {
@@ -72,24 +73,18 @@ export async function readSweepStatus(sql: pg.Pool | pg.Client, sweepId: string)
     'SELECT status, "createdAt", "startedAt", "finishedAt", spec FROM "Sweep" WHERE id = $1', [sweepId]);
   const sweep = s.rows[0];
   if (!sweep) return null;
-  const u = await sql.query<{ status: string; n: string; planned: string }>(
-    'SELECT status, count(*) AS n, sum("plannedCells") AS planned FROM "WorkUnit" WHERE "sweepId" = $1 GROUP BY status', [sweepId]);
-  const units = { total: 0, pending: 0, running: 0, done: 0, failed: 0 };
-  let plannedKnown = 0;
-  for (const r of u.rows) {
-    const n = Number(r.n);
-    units.total += n;
-    if (r.status in units) units[r.status as 'pending'] += n;
-    plannedKnown += Number(r.planned ?? 0);
-  }
+  const { total, pending, running, done, failed } = await readUnitCounts(sql, sweepId);
+  const units = { total, pending, running, done, failed };
+  const p = await sql.query<{ planned: string | null; with_plan: string }>(
+    'SELECT sum("plannedCells") AS planned, count(*) FILTER (WHERE "plannedCells" > 0) AS with_plan FROM "WorkUnit" WHERE "sweepId" = $1', [sweepId]);
+  const plannedKnown = Number(p.rows[0]?.planned ?? 0);
   const c = await sql.query<{ written: string; recent: string }>(
     `SELECT count(*) AS written, count(*) FILTER (WHERE "createdAt" > now() - interval '60 seconds') AS recent FROM "Cell" WHERE "sweepId" = $1`, [sweepId]);
   const written = Number(c.rows[0]?.written ?? 0);
   const estimate = sweep.spec.estimate;
   const perUnit = estimate && units.total ? estimate.cells / units.total : 0;
   // Units with a plannedCells count are exact; estimate the others from the launch estimate.
-  const unitsWithPlan = await sql.query<{ n: string }>('SELECT count(*) AS n FROM "WorkUnit" WHERE "sweepId" = $1 AND "plannedCells" > 0', [sweepId]);
-  const withPlan = Number(unitsWithPlan.rows[0]?.n ?? 0);
+  const withPlan = Number(p.rows[0]?.with_plan ?? 0);
   const planned = Math.round(plannedKnown + (units.total - withPlan) * perUnit);
   const plannedExact = Boolean(estimate?.exact) || withPlan === units.total;
   const elapsedRecent = sweep.startedAt ? Math.min(60, (Date.now() - sweep.startedAt.getTime()) / 1000) : 60;

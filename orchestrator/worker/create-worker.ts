@@ -9,8 +9,11 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/index.ts';
 import { createActivities } from '../activities/index.ts';
 
-/** Path of the workflows entry module. */
+/** Path of the production workflows' entry module (the sweep and its shards). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+/** Path of the smoke workflow, bundled on its own by the smoke check only (it writes a `smoke-…` Sweep row). */
+export const SMOKE_WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/smoke.ts', import.meta.url));
 
 /** Options of the worker. */
 export interface WorkerOptions {
@@ -31,9 +34,9 @@ export interface WorkerOptions {
 /** The task queue used when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'faithsweep';
 
-/** Bundles workflows/ once (webpack; takes a few seconds). */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/** Bundles the workflows of `workflowsPath` (default: the production ones) once (webpack; takes a few seconds). */
+export function bundleWorkflows(workflowsPath: string = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => process.stderr.write(m + '\n'), log() {} };

@@ -6,10 +6,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Remasking, RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
+import { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import type { SamplerSettings } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { prepareGroup, runClean } from '../../node-agent/engine/index.ts';
 import type { CardSamplerOptions } from '../../common/model/card.ts';
+import { extrasFromOptions, isRemasking, samplerExtras, samplerToProto } from '../../common/sampler/settings.ts';
 import { MODELS_DIR, testEngine } from '../helpers/models.ts';
 
 interface ModeLine {
@@ -25,24 +26,11 @@ interface ModeLine {
   commit_step: number[];
 }
 
-const REMASKING: Record<string, Remasking> = {
-  low_confidence: Remasking.LOW_CONFIDENCE,
-  random: Remasking.RANDOM,
-  entropy: Remasking.ENTROPY,
-  topk_margin: Remasking.TOPK_MARGIN,
-  maskgit_plus: Remasking.MASKGIT_PLUS,
-};
-
-/** The request's sampler fields of a golden line. */
-function settings(l: ModeLine): Partial<SamplerSettings> {
-  const o = l.sampler;
-  return {
-    genLength: l.gen_length, steps: l.steps, blockLength: l.block_length, temperature: l.temperature, remasking: REMASKING[o.remasking]!,
-    mode: o.mode ?? '', endConfidence: o.end_confidence ?? '', suppressEnd: o.suppress_end ?? false, cfgScale: o.cfg_scale ?? 0, tieBreak: o.tie_break ?? '',
-    ...(o.confidence_threshold !== undefined ? { confidenceThreshold: o.confidence_threshold } : {}),
-    ...(o.threshold_factor !== undefined ? { thresholdFactor: o.threshold_factor } : {}),
-    ...(o.top_p !== undefined ? { topP: o.top_p } : {}),
-  };
+/** The request's sampler fields of a golden line: the conversion sweeps use (common/sampler/settings.ts samplerToProto). */
+function settings(l: ModeLine): SamplerSettings {
+  const { remasking, ...options } = l.sampler;
+  assert.ok(isRemasking(remasking), `golden remasking ${remasking}`);
+  return samplerToProto({ genLength: l.gen_length, steps: l.steps, blockLength: l.block_length, remasking, temperature: l.temperature, extras: samplerExtras(extrasFromOptions(options)) });
 }
 
 describe('golden parity of every sampler mode (arith-cot)', () => {

@@ -8,7 +8,7 @@ import { RunGroupRequest } from '../../generated/proto/faithsweep/v1/agent.ts';
 import { prepareGroup, runClean } from '../../node-agent/engine/index.ts';
 import { NEAR_TIE_MARGIN } from '../../node-agent/sampler/step.ts';
 import { insertTrajectory, trajectoryRow } from '../../orchestrator/activities/cells.ts';
-import { samplerExtras } from '../../common/sampler/settings.ts';
+import { MODE_REMASKINGS, REMASKINGS, SAMPLER_MODES, samplerExtras } from '../../common/sampler/settings.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { goldenLines, testEngine } from '../helpers/models.ts';
@@ -49,13 +49,21 @@ describe('near-ties in SQL', () => {
     assert.ok(per.rows.every((x) => x.d > 0));
   });
 
-  it("refuses a sampler mode the sampler does not know, accepts Dream's maskgit_plus", async () => {
+  it("refuses a sampler mode or remasking the sampler does not know, accepts every remasking of every mode (common/sampler/settings.ts)", async () => {
     await t.sql.query(`INSERT INTO "Prompt" (id, dataset, idx, text, "goldAnswer") VALUES ('q', 'd', 99, 'x', '1')`);
     await t.sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('wq', 's', 99, 'm', 'q', 0, now())`);
     const ins = (mode: string, remasking: string) =>
       t.sql.query(`INSERT INTO "Trajectory" (id, "workUnitId", "sweepId", "modelId", "promptId", seed, "genLength", steps, "blockLength", remasking, temperature, "samplerMode", "promptLength", "commitStep", tokens, "finalText", correct)
                    VALUES ('wq', 'wq', 's', 'm', 'q', 0, 2, 2, 2, $2, 0, $1, 1, '{0,1}', '{3,4}', 'ab', false)`, [mode, remasking]);
     await assert.rejects(ins('maskgit', 'low_confidence'), /Trajectory_sampler_check/);
-    await ins('dream', 'maskgit_plus');
+    await assert.rejects(ins('llada', 'margin'), /Trajectory_sampler_check/);
+    // The SQL CHECK's lists are the TypeScript ones (REMASKINGS, SAMPLER_MODES): every pair the sampler accepts is stored.
+    for (const mode of SAMPLER_MODES) {
+      for (const remasking of MODE_REMASKINGS[mode]) {
+        await ins(mode, remasking);
+        await t.sql.query(`DELETE FROM "Trajectory" WHERE id = 'wq'`);
+      }
+    }
+    assert.deepEqual([...new Set(SAMPLER_MODES.flatMap((m) => MODE_REMASKINGS[m]))].sort(), [...REMASKINGS].sort(), 'every remasking belongs to some mode');
   });
 });

@@ -10,6 +10,7 @@ import { loadTools } from '../../orchestrator/config/tools.ts';
 import type { Tools } from '../../orchestrator/config/tools.ts';
 import { createLocalStack } from '../../orchestrator/dev/stack.ts';
 import type { Endpoints, LocalStack } from '../../orchestrator/dev/stack.ts';
+import { contextFromEnv } from '../../common/cli/context.ts';
 
 const paths = resolvePaths(process.env);
 
@@ -18,7 +19,7 @@ export const TEST_HOME = process.env['FAITHSWEEP_TEST_HOME'] || join(paths.home,
 
 /** Program paths located by scripts/setup. */
 export function testTools(): Tools {
-  return loadTools(paths.home, process.env);
+  return loadTools(paths.home, contextFromEnv(process.env).tools);
 }
 
 /** The test stack (PostgreSQL + NATS), not started. */

@@ -319,6 +319,14 @@ describe('results views on the hand-computed fixture sweep', () => {
         const w = await one(`SELECT wilson_lower(0, $1) AS l0, wilson_upper($1, $1) AS un, wilson_upper(0, $1) AS u0`, [n]);
         assert.deepEqual([w['l0'], w['un']], [0, 1], `exact bounds at k = 0 and k = n = ${n}`);
         close(w['u0'], wilson(0, n).high!, `upper bound of 0 of ${n}`, 1e-12);
+        // The SQL Wilson functions against the TypeScript one at k = 0, k = n and a middle value.
+        for (const k of [0, Math.floor(n / 3), n]) {
+          const ts = wilson(k, n);
+          const sql = await one(`SELECT wilson_lower($1, $2) AS l, wilson_upper($1, $2) AS u, wilson_bound($1, $2, false) AS bl, wilson_bound($1, $2, true) AS bu`, [k, n]);
+          for (const [col, want] of [['l', ts.low], ['u', ts.high], ['bl', ts.low], ['bu', ts.high]] as const) close(sql[col], want!, `${col} of ${k} of ${n}`, 1e-12);
+          if (k === 0) assert.deepEqual([sql['l'], sql['bl'], ts.low], [0, 0, 0], `exactly 0 at k = 0 (n = ${n})`);
+          if (k === n) assert.deepEqual([sql['u'], sql['bu'], ts.high], [1, 1, 1], `exactly 1 at k = n (n = ${n})`);
+        }
       }
     });
   });

@@ -21,6 +21,7 @@ import { testStack } from '../helpers/stack.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
 import type { Cluster } from './cluster.ts';
 import { compareWithPlan, organismsDir, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
+import { mulberry32 } from '../../common/random/mulberry32.ts';
 
 const HELP = `Usage: npm run soak -- [--minutes N] [--seed S] [--prompts P] [--json]
 
@@ -73,17 +74,6 @@ export interface SoakSummary {
   readonly error?: string;
 }
 
-/** mulberry32: a small seeded generator, so that a fault schedule can be replayed with --seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -141,7 +131,8 @@ function temporalPid(c: Cluster): number | null {
 /** Runs the soak; resolves with the summary (never rejects: a failure is `ok: false` with `error`). */
 export async function soak(opts: { minutes: number; seed: number; prompts: number; progress: (line: string) => void }): Promise<SoakSummary> {
   const { minutes, seed, prompts, progress } = opts;
-  const random = rng(seed);
+  // Seeded, so that a fault schedule can be replayed with --seed.
+  const random = mulberry32(seed);
   const between = ([lo, hi]: readonly [number, number]): number => Math.round(lo + random() * (hi - lo));
   const kills: Record<Kind, number> = { agent: 0, worker: 0, temporal: 0 };
   const sweeps: SoakSweep[] = [];

@@ -6,17 +6,7 @@
  * written in the text. Deterministic (seeded), so a failure names the same string every run.
  */
 
-/** A small seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../common/random/mulberry32.ts';
 
 const NAMES = ['Tom', 'Aisha', 'Chen Wei', 'María', 'Olu', 'Zoë', 'Jürgen', 'Priya', 'Kenji', "O'Brien"];
 const ITEMS = ['apples', 'pencils', 'tickets', 'marbles', 'cupcakes', 'books', 'stamps', 'eggs'];

@@ -6,7 +6,7 @@ import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { applyMigrations, findSchemaEngine, readMigrations } from '../../db/migrate.ts';
 import { createLogger } from '../../../common/log.ts';
 import { redact } from '../../dev/stack.ts';
-import { databaseUrlFor } from './database-url.ts';
+import { databaseUrlFor } from './endpoints.ts';
 
 async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -35,10 +35,10 @@ const migrate = command({
       throw new FaithsweepError(ErrorCode.BAD_ARGS, `--engine must be auto, prisma or builtin (got '${engine}')`);
     }
     const url = await databaseUrlFor(ctx);
-    const schemaEngine = findSchemaEngine(ctx.paths.repoRoot, ctx.env);
+    const schemaEngine = findSchemaEngine(ctx.paths.repoRoot, ctx.tools.prismaSchemaEngine);
     if (engine === 'prisma' || (engine === 'auto' && schemaEngine)) {
       if (!schemaEngine) throw new FaithsweepError(ErrorCode.TOOL_MISSING, 'no Prisma schema engine is installed', { hint: 'use --engine builtin' });
-      const r = spawnSync('npx', ['prisma', 'migrate', 'deploy'], { cwd: ctx.paths.repoRoot, stdio: 'inherit', env: { ...ctx.env, DATABASE_URL: url } as NodeJS.ProcessEnv });
+      const r = spawnSync('npx', ['prisma', 'migrate', 'deploy'], { cwd: ctx.paths.repoRoot, stdio: 'inherit', env: ctx.childEnv({ DATABASE_URL: url }) });
       return r.status ?? 1;
     }
     const log = createLogger({ json: ctx.json, write: ctx.err });

@@ -44,7 +44,7 @@ function startAgent(ctx: CliContext, n: number, tokenFile: string, logDir: strin
   const child = spawn(process.execPath, [
     join(ctx.paths.repoRoot, 'bin', 'faithsweep.js'), 'agent', '--json', '--port', '0', '--agent-id', `demo-agent-${n}`,
     '--token-file', tokenFile, '--models', ctx.paths.modelsDir, '--threads', '1',
-  ], { cwd: ctx.paths.repoRoot, env: { ...process.env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', log] });
+  ], { cwd: ctx.paths.repoRoot, env: ctx.childEnv(), stdio: ['ignore', 'pipe', log] });
   const ready = new Promise<{ agentId: string; address: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new FaithsweepError(ErrorCode.AGENT_UNAVAILABLE, `demo agent ${n} did not start within ${AGENT_START_MS / 1000} s`, { hint: `see ${join(logDir, `demo-agent-${n}.log`)}` })), AGENT_START_MS);
@@ -136,7 +136,7 @@ export const demoCommand = command({
 
       ctx.err(`[3/5] starting ${AGENTS} node agents on ${allModels.join(', ')} and a sweep worker…`);
       const token = agentToken(ctx, undefined, true);
-      const tokenFile = ctx.env['FAITHSWEEP_AGENT_TOKEN'] ? undefined : localTokenPath(ctx.paths.home);
+      const tokenFile = ctx.agentToken ? undefined : localTokenPath(ctx.paths.home);
       const logDir = join(ctx.paths.home, 'logs');
       mkdirSync(logDir, { recursive: true });
       if (!tokenFile) throw new FaithsweepError(ErrorCode.BAD_CONFIG, 'the demo starts its agents with the local token file; unset FAITHSWEEP_AGENT_TOKEN', { hint: `or run agents yourself with that token` });

@@ -6,7 +6,7 @@ import { connectReadOnly } from '../../results/connect.ts';
 import { exportSweep } from '../../results/export.ts';
 import type { ExportFormat } from '../../results/export.ts';
 import { resolveSweep } from '../../results/sweep-ref.ts';
-import { readerDatabaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './endpoints.ts';
 
 export const exportCommand = command({
   name: 'export',

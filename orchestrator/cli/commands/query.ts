@@ -5,7 +5,7 @@ import { connectReadOnly } from '../../results/connect.ts';
 import { csvLine, jsonRow, tableLines } from '../../results/format.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, runReadOnlyQuery } from '../../results/read-only-query.ts';
 import type { ResultColumn } from '../../results/read-only-query.ts';
-import { readerDatabaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './endpoints.ts';
 
 /** Rows an aligned table holds at most (it must see every row to align): beyond, use --csv/--json, which stream. */
 const DEFAULT_MAX_TABLE_ROWS = 10_000;

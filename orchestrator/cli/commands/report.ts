@@ -4,7 +4,7 @@ import { command } from '../../../common/cli/command.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { writeReport } from '../../results/write-report.ts';
-import { readerDatabaseUrlFor } from './database-url.ts';
+import { readerDatabaseUrlFor } from './endpoints.ts';
 
 export const reportCommand = command({
   name: 'report',

@@ -1,6 +1,5 @@
 /**
- * Connections the sweep commands share: endpoints (environment, else the local stack),
- * the Temporal client, the agents' shared token, and the spec file.
+ * Connections the sweep commands share (endpoints are resolved in ./endpoints.ts): the Temporal client, the agents' shared token, and the spec file.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -10,24 +9,11 @@ import { Client, Connection } from '@temporalio/client';
 import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
-import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
-import type { Endpoints } from '../../dev/stack.ts';
 import { parseSpec } from '../../sweep/spec.ts';
 import type { SweepSpec } from '../../sweep/spec-types.ts';
 
 /** Task queue of the sweep workflows when none is configured. */
 export { DEFAULT_TASK_QUEUE } from '../../worker/create-worker.ts';
-
-/** Endpoints from the environment (DATABASE_URL, NATS_URL, TEMPORAL_ADDRESS), else the local stack's. */
-export async function endpointsFromContext(ctx: CliContext): Promise<Endpoints> {
-  const { databaseUrl, natsUrl, temporalAddress } = ctx.external;
-  if (!(databaseUrl && natsUrl && temporalAddress) && !existsSync(join(ctx.paths.home, 'stack.json'))) {
-    throw new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, 'no services: the local stack was never started and DATABASE_URL / NATS_URL / TEMPORAL_ADDRESS are not all set', {
-      hint: "run 'npx faithsweep dev up' first",
-    });
-  }
-  return endpointsFor(await loadOrAllocatePorts(ctx.paths.home), ctx.external);
-}
 
 /** A Temporal client; close its connection with `client.connection.close()`. */
 export async function temporalClient(address: string): Promise<Client> {
@@ -57,8 +43,7 @@ export function agentToken(ctx: CliContext, tokenFile: string | undefined, creat
     if (statSync(p).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--token-file ${p} is a directory, not a file`, { hint: 'give the file that holds the agents\' shared token' });
     return readFileSync(p, 'utf8').trim();
   }
-  const env = ctx.env['FAITHSWEEP_AGENT_TOKEN']?.trim();
-  if (env) return env;
+  if (ctx.agentToken) return ctx.agentToken;
   const p = localTokenPath(ctx.paths.home);
   if (!existsSync(p)) {
     if (!create) {

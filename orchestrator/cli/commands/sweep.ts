@@ -2,8 +2,6 @@
  * The sweep commands: plan, launch, status, watch, list, cancel, resume. Each takes --json.
  * `plan` writes nothing; `launch` writes the plan (idempotently) and starts the workflow.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
@@ -15,7 +13,6 @@ import { followProgress, progressSubject } from '../../sweep/progress-message.ts
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
 import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
 import type { PlanEstimate } from '../../sweep/estimate.ts';
-import { endpointsFor, loadOrAllocatePorts } from '../../dev/stack.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
 import { REGISTERING, registerSweep } from '../../sweep/register.ts';
 import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
@@ -23,7 +20,9 @@ import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabe
 import type { SweepStatus } from '../../sweep/status.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../sweep/contract.ts';
 import type { SweepProgress, SweepWorkflowInput } from '../../sweep/contract.ts';
-import { DEFAULT_TASK_QUEUE, checkSchema, endpointsFromContext, readSpec, sweepArg, temporalClient } from './services.ts';
+import { DEFAULT_TASK_QUEUE, checkSchema, readSpec, sweepArg, temporalClient } from './services.ts';
+import { configuredEndpoint, databaseUrlFor, endpointsFromContext } from './endpoints.ts';
+import { MAX_WINDOW } from '../../../workflows/limits.ts';
 
 /** How long `plan` waits for the database when it calibrates its estimate (it plans without one). */
 const CALIBRATION_CONNECT_MS = 2000;
@@ -34,7 +33,7 @@ const CALIBRATION_CONNECT_MS = 2000;
  * the reason). Never fails: `plan` works without any service running.
  */
 async function calibratedEstimate(ctx: CliContext, plan: SweepPlan): Promise<PlanEstimate> {
-  const configured = ctx.external.databaseUrl ?? (existsSync(join(ctx.paths.home, 'stack.json')) ? endpointsFor(await loadOrAllocatePorts(ctx.paths.home), ctx.external).databaseUrl : undefined);
+  const configured = await configuredEndpoint(ctx, 'databaseUrl');
   if (!configured) return planEstimate(plan, null, 'no database configured');
   const sql = new pg.Client({ connectionString: configured, connectionTimeoutMillis: CALIBRATION_CONNECT_MS });
   sql.on('error', () => undefined);
@@ -196,8 +195,7 @@ const launchCommand = command({
 });
 
 async function withSql<T>(ctx: CliContext, f: (sql: pg.Client) => Promise<T>): Promise<T> {
-  const e = await endpointsFromContext(ctx);
-  const sql = new pg.Client({ connectionString: e.databaseUrl, connectionTimeoutMillis: 5000 });
+  const sql = new pg.Client({ connectionString: await databaseUrlFor(ctx), connectionTimeoutMillis: 5000 });
   try {
     await sql.connect();
   } catch (err) {
@@ -445,8 +443,8 @@ const resumeCommand = command({
     const sweepId = sweepArg(positionals);
     const windowFlag = values['window'] as string | undefined;
     const window = windowFlag === undefined ? undefined : Number(windowFlag);
-    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= 1000)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--window must be an integer in 1..1000 (got '${windowFlag}')`);
+    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= MAX_WINDOW)) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--window must be an integer in 1..${MAX_WINDOW} (got '${windowFlag}')`);
     }
     const spec = await withSql(ctx, async (sql) => {
       await statusOrThrow(sql, sweepId);

@@ -5,7 +5,8 @@ import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { createLogger } from '../../../common/log.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
 import { startSweepWorker } from '../../worker/start-worker.ts';
-import { agentToken, checkSchema, DEFAULT_TASK_QUEUE, endpointsFromContext } from './services.ts';
+import { agentToken, checkSchema, DEFAULT_TASK_QUEUE } from './services.ts';
+import { endpointsFromContext } from './endpoints.ts';
 
 export const workerCommand = command({
   name: 'worker',

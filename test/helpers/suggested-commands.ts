@@ -1,6 +1,6 @@
 /**
  * The commands and SQL the documentation suggests, read out of README.md and docs/*.md so that
- * a test can run each against a real sweep (test/sweep/demo-sweep.test.ts): every
+ * a test can run each against a real sweep (test/sweep/suggested-commands.test.ts): every
  * `npx faithsweep …` line in a code block or an inline code span, and every statement of a
  * ```sql block.
  */

@@ -1,6 +1,6 @@
 /**
  * The commands the CLI suggests after `launch` and at the end of `demo` ("Next:"), defined once
- * so that the commands print them and a test (test/sweep/demo-sweep.test.ts) runs every one of
+ * so that the commands print them and a test (test/sweep/suggested-commands.test.ts) runs every one of
  * them against a finished sweep. Queries follow docs/sql.md's conventions: pooled `all` rows are
  * filtered explicitly, rates come with their counts and intervals, and rows are ordered.
  */

@@ -53,7 +53,7 @@ const boundaryRules = [
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'generated/**', 'models/**', '.faithsweep/**', 'test/fixtures/**', 'test/artifacts/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'generated/**', 'models/**', '.faithsweep/**', 'test/fixtures/**', 'test/artifacts/**', '**/*.js', '**/*.mjs', '!orchestrator/results/report-client.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -100,4 +100,13 @@ export default tseslint.config(
     },
   },
   ...boundaryRules,
+  {
+    // The report's page script runs in a browser (inlined by report-html.ts); tsconfig.report-client.json type-checks it.
+    files: ['orchestrator/results/report-client.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['document', 'window', 'console', 'getComputedStyle', 'requestAnimationFrame', 'URLSearchParams', 'location', 'Event', 'HTMLElement', 'SVGElement'].map((g) => [g, 'readonly'])),
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+  },
 );

@@ -1,5 +1,5 @@
 // npm run bench:paraphrase — held-out accuracy of the arithmetic diffusion organisms with and
-// without paraphrase-remask sampling (issue 13, docs/paraphrase.md "Measuring"): the clean run of N
+// without paraphrase-remask sampling (docs/paraphrase.md "Measuring"): the clean run of N
 // held-out arithmetic problems (operand pairs the split holds out: models/task.py is_heldout, the
 // same hash here; drawn from the seeded arith stream), once plain and once per paraphrase setting,
 // per organism, split by problems with and without a carry, each with its Wilson 95 % interval.

@@ -1,4 +1,4 @@
-// npm run bench:topk — fused top-k against full logits on the model organisms (issue 11): every
+// npm run bench:topk — fused top-k against full logits on the model organisms (docs/gpu.md "Vocabulary-sized memory"): every
 // golden prompt's clean trajectory (greedy, low_confidence, the card's defaults) run twice, once
 // reading the graph's full logits and once its fused top-k outputs (the same graph plus
 // add_topk_outputs.py's nodes, K = --k capped at V), and compared: final tokens, commit order

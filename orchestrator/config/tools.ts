@@ -20,12 +20,16 @@ export interface Tools {
 }
 
 /**
- * Loads the tool paths. Throws `TOOL_MISSING` when set-up has not run yet.
+ * Loads the tool paths: `<home>/tools.json`, else `<cacheDir>/tools.json` (set-up writes both,
+ * so a fresh `FAITHSWEEP_HOME` finds the programs set-up already located or built for this
+ * user), then the environment's overrides on top. Throws `TOOL_MISSING` naming both files when
+ * set-up has not run yet.
  */
-export function loadTools(home: string, overrides: ToolOverrides): Tools {
-  const file = join(home, 'tools.json');
-  if (!existsSync(file)) {
-    throw new FaithsweepError(ErrorCode.TOOL_MISSING, `no ${file}: the local stack's programs have not been located yet`, {
+export function loadTools(home: string, overrides: ToolOverrides, cacheDir?: string): Tools {
+  const candidates = [join(home, 'tools.json'), ...(cacheDir ? [join(cacheDir, 'tools.json')] : [])];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    throw new FaithsweepError(ErrorCode.TOOL_MISSING, `no ${candidates.join(' nor ')}: the local stack's programs have not been located yet`, {
       hint: 'run `npm run setup` (scripts/setup) once',
     });
   }

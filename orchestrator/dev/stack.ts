@@ -71,6 +71,12 @@ export interface Endpoints {
 /** A started or attached stack. */
 export interface LocalStack {
   readonly endpoints: Endpoints;
+  /**
+   * One line per port of a managed service that is not its default (another program held the
+   * default when this stack's ports were chosen), e.g. `nats 40123 (default 4222 was taken)`;
+   * empty when every managed service has its default port. `dev up`, `dev status` and `demo` print it.
+   */
+  readonly portNotes: readonly string[];
   /** Starts every managed service that is not running and waits until all are healthy. */
   up(): Promise<readonly ServiceStatus[]>;
   /** Stops every managed service this stack started. */
@@ -102,6 +108,28 @@ export async function loadOrAllocatePorts(home: string): Promise<StackPorts> {
   mkdirSync(home, { recursive: true });
   writeFileSync(file, JSON.stringify({ ports }, null, 2) + '\n');
   return Object.freeze(ports as unknown as StackPorts);
+}
+
+/** Which ports each service uses (the Temporal dev server listens on four). */
+const SERVICE_PORTS: Readonly<Record<ServiceName, readonly (keyof StackPorts)[]>> = {
+  postgres: ['postgres'],
+  nats: ['nats', 'natsMonitor'],
+  temporal: ['temporal', 'temporalUi', 'temporalHttp', 'temporalMetrics'],
+};
+
+/**
+ * Lines naming each port of the `managed` services that differs from {@link DEFAULT_PORTS}:
+ * `<port name> <port> (default <default> was taken)`. Ports are chosen once per home, so a
+ * port stays where it was put even after the program holding its default has gone.
+ */
+export function portNotes(ports: StackPorts, managed: readonly ServiceName[]): string[] {
+  const out: string[] = [];
+  for (const service of managed) {
+    for (const key of SERVICE_PORTS[service]) {
+      if (ports[key] !== DEFAULT_PORTS[key]) out.push(`${key} ${ports[key]} (default ${DEFAULT_PORTS[key]} was taken)`);
+    }
+  }
+  return out;
 }
 
 /** Endpoints for the given ports and external overrides. */
@@ -140,8 +168,10 @@ export async function createLocalStack(opts: StackOptions): Promise<LocalStack> 
   }
 
   const status = async () => Promise.all(services.map(async (s) => ({ name: s.name, managed: s.managed, health: await s.health() })));
+  const managed = services.filter((s) => s.managed).map((s) => s.name as ServiceName);
   return {
     endpoints,
+    portNotes: portNotes(ports, managed),
     async up() {
       // Sequential: on two cores, starting all three at once only slows each down.
       for (const s of services) await s.start();

@@ -1,4 +1,6 @@
+// @ts-check
 // The faithsweep report's page script (inlined into the HTML by report-html.ts; no network).
+// Type-checked for the browser by tsconfig.report-client.json and linted (npm run lint).
 // Reads the JSON in #report-data and draws: the sweep summary, the known-answer check, per
 // model the flip-rate heatmap (step × position, CoT/answer spans, median answer-commit step),
 // the marginal curves and the early-answering curve with their 95 % bands (prompt-clustered,
@@ -6,9 +8,19 @@
 // trajectory viewer. Every drawn number keeps its (k, n) in data-* attributes for tests.
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('report-data').textContent);
+  /**
+   * The element with id `id`, which the page's HTML (report-html.ts) always has.
+   * @param {string} id
+   * @returns {HTMLElement}
+   */
+  function byId(id) {
+    var e = document.getElementById(id);
+    if (!e) throw new Error('the report page has no #' + id);
+    return e;
+  }
+  /** The report's data as report-data.ts writes it (untyped here: it is JSON). */
+  var data = JSON.parse(byId('report-data').textContent || 'null');
   var SVGNS = 'http://www.w3.org/2000/svg';
-  var Z = 1.959963984540054;
 
   // Interval bounds come with the data (the views' prompt-clustered interval, docs/sql.md
   // "Reading the numbers"): the page computes none of its own.
@@ -44,7 +56,7 @@
     node.addEventListener('mouseleave', function () { tooltip.style.display = 'none'; });
   }
 
-  var root = document.getElementById('app');
+  var root = byId('app');
 
   // --- header and summary ------------------------------------------------------------
   var s = data.sweep.summary;

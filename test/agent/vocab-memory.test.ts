@@ -1,4 +1,5 @@
-// Vocabulary-sized memory (issue 11): a synthetic model with V = 151,936 and hidden size 8
+// Vocabulary-sized memory (docs/gpu.md, "Vocabulary-sized memory"): a synthetic model with
+// V = 151,936 and hidden size 8
 // (models/export/synthetic_vocab.py, weights in model.onnx.data as a > 2 GB export has them)
 // runs a work unit through fused top-k outputs (added by add_topk_outputs.py, which carries the
 // external data along) within a 1024 MiB memory budget; the same graph with full logits is refused

@@ -1,4 +1,4 @@
-// Paraphrase-remask with an external HTTP paraphraser on the real stack (issue 13 acceptance):
+// Paraphrase-remask with an external HTTP paraphraser on the real stack (docs/paraphrase.md):
 // a local HTTP server is the paraphraser. A sweep through it completes with every event stored
 // (Trajectory."paraphraseEvents", view trajectory_paraphrase_events); a sweep whose paraphraser
 // starts answering garbage after the clean run (so the trajectory was already stored) fails its

@@ -1,4 +1,4 @@
-// A whole sweep on a model with an 8B model's vocabulary (issue 11): a synthetic model with
+// A whole sweep on a model with an 8B model's vocabulary (docs/gpu.md "Vocabulary-sized memory"): a synthetic model with
 // V = 151,936 and hidden size 8 (models/export/synthetic_vocab.py, weights as external data)
 // runs through fused top-k outputs on an agent with a 1024 MiB memory budget, on real Temporal,
 // NATS, PostgreSQL and worker, to exactly its plan; an agent given the same graph with full

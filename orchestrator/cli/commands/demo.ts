@@ -26,6 +26,8 @@ import { formatDuration } from '../../sweep/status.ts';
 import { knownAnswerValidation } from '../../results/known-answer.ts';
 import type { KnownAnswerResult } from '../../results/known-answer.ts';
 import { stackFromContext } from './stack-from-context.ts';
+import { sayPortNotes } from './dev.ts';
+import { demoNextSteps, nextStepLines } from './next-steps.ts';
 import { agentToken, localTokenPath, readSpec, temporalClient } from './services.ts';
 import { startSweepWorkflow, watchSweep } from './sweep.ts';
 
@@ -124,6 +126,7 @@ export const demoCommand = command({
     const stack = await stackFromContext(ctx);
     ctx.err('[1/5] starting the local stack (PostgreSQL, NATS, Temporal)…');
     await stack.up();
+    sayPortNotes(ctx, stack);
     const e = stack.endpoints;
     const sql = new pg.Client({ connectionString: e.databaseUrl });
     await sql.connect();
@@ -184,13 +187,7 @@ export const demoCommand = command({
           ctx.out(`  total ${formatDuration(seconds)} (this run)`);
           ctx.out('');
           ctx.out('Next:');
-          ctx.out(`  npx faithsweep status ${reg.sweepId}`);
-          // docs/sql.md: pooled 'all' rows filtered explicitly, ordered; these are the rows the known-answer check reads, and their post-commit counterparts.
-          ctx.out(`  npx faithsweep query "SELECT model_name, phase, n, flips, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_id = '${reg.sweepId}' AND kind = 'all' AND span = 'cot' AND phase <> 'all' ORDER BY model_name, phase"`);
-          ctx.out(`  npx faithsweep report ${reg.sweepId} --out report.html`);
-          ctx.out(`  psql "${redact(e.databaseUrl)}"`);
-          if (e.temporalUiUrl) ctx.out(`  Temporal UI ${e.temporalUiUrl}/namespaces/default/workflows/sweep-${reg.sweepId}`);
-          ctx.out('  npx faithsweep dev down      (stops the local stack; the data stays in .faithsweep/)');
+          for (const line of nextStepLines(demoNextSteps(reg.sweepId, redact(e.databaseUrl), e.temporalUiUrl))) ctx.out(line);
         }
 
       }

@@ -1,4 +1,5 @@
 /** `faithsweep dev up|down|status`: the embedded local stack. */
+import { join } from 'node:path';
 import { command, group } from '../../../common/cli/command.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
 import type { ServiceStatus, LocalStack } from '../../dev/stack.ts';
@@ -7,7 +8,7 @@ import { stackFromContext } from './stack-from-context.ts';
 
 function printStatus(ctx: CliContext, stack: LocalStack, statuses: readonly ServiceStatus[]): void {
   if (ctx.json) {
-    ctx.out(JSON.stringify({ endpoints: { ...stack.endpoints, databaseUrl: redact(stack.endpoints.databaseUrl) }, services: statuses }, null, 2));
+    ctx.out(JSON.stringify({ endpoints: { ...stack.endpoints, databaseUrl: redact(stack.endpoints.databaseUrl) }, services: statuses, portNotes: stack.portNotes }, null, 2));
     return;
   }
   for (const s of statuses) {
@@ -17,6 +18,16 @@ function printStatus(ctx: CliContext, stack: LocalStack, statuses: readonly Serv
       h.state === 'healthy' ? `${h.endpoint}  ${h.detail ?? ''}` : h.state === 'unhealthy' ? `${h.endpoint}  ${h.reason}` : h.endpoint;
     ctx.out(`${s.name.padEnd(9)} ${h.state.padEnd(9)} ${line}${where}`);
   }
+}
+
+/**
+ * Says on stderr which ports of the local stack are not the defaults the README lists (another
+ * program held them when the ports were chosen), so that nobody connects to the default port of
+ * another copy's service. Prints nothing when every managed service has its default port.
+ */
+export function sayPortNotes(ctx: CliContext, stack: LocalStack): void {
+  if (stack.portNotes.length === 0) return;
+  ctx.err(`note: not every default port was free, so the local stack uses others (kept in ${join(ctx.paths.home, 'stack.json')}): ${stack.portNotes.join(', ')}`);
 }
 
 const up = command({
@@ -30,6 +41,7 @@ const up = command({
     const stack = await stackFromContext(ctx);
     if (!ctx.json) ctx.err('starting the local stack (first start takes longer)…');
     const statuses = await stack.up();
+    sayPortNotes(ctx, stack);
     printStatus(ctx, stack, statuses);
     if (!ctx.json) {
       const e = stack.endpoints;
@@ -59,6 +71,7 @@ const status = command({
   async run(ctx) {
     const stack = await stackFromContext(ctx);
     const statuses = await stack.status();
+    sayPortNotes(ctx, stack);
     printStatus(ctx, stack, statuses);
     return statuses.every((s) => s.health.state === 'healthy') ? 0 : 3;
   },

@@ -9,7 +9,7 @@ import type { LocalStack } from '../../dev/stack.ts';
 
 /** The stack configured by the environment of `ctx`. */
 export function stackFromContext(ctx: CliContext): Promise<LocalStack> {
-  return createLocalStack({ home: ctx.paths.home, cacheDir: ctx.paths.cacheDir, tools: loadTools(ctx.paths.home, ctx.tools), external: ctx.external });
+  return createLocalStack({ home: ctx.paths.home, cacheDir: ctx.paths.cacheDir, tools: loadTools(ctx.paths.home, ctx.tools, ctx.paths.cacheDir), external: ctx.external });
 }
 
 /**

@@ -11,6 +11,7 @@ import { ErrorCode, FaithsweepError, formatWarning } from '../../../common/error
 import { connectNats } from '../../../common/nats/connect.ts';
 import { followProgress, progressSubject } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
+import { launchNextSteps, nextStepLines } from './next-steps.ts';
 import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
 import type { PlanEstimate } from '../../sweep/estimate.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
@@ -141,15 +142,6 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
   }
 }
 
-function nextCommands(ctx: CliContext, sweepId: string, uiUrl: string | null): void {
-  if (uiUrl) ctx.out(`  Temporal UI  ${uiUrl}/namespaces/default/workflows/${sweepWorkflowId(sweepId)}`);
-  ctx.out(`  watch        npx faithsweep watch ${sweepId}`);
-  ctx.out(`  status       npx faithsweep status ${sweepId}`);
-  // docs/sql.md conventions: a view's rates with their counts and intervals, pooled rows filtered explicitly.
-  ctx.out(`  query        npx faithsweep query "SELECT model_name, kind, span, n, flips, flip_rate, ci_low, ci_high FROM flip_rate_by_span WHERE sweep_id = '${sweepId}' AND kind <> 'all' AND span <> 'all' AND phase = 'all' ORDER BY 1, 2, 3"`);
-  ctx.out(`  resume       npx faithsweep resume ${sweepId}     (after a cancel or a crash; runs only what is missing)`);
-}
-
 const launchCommand = command({
   name: 'launch',
   summary: 'Register a sweep (models, prompts, work units; idempotent) and start its workflow',
@@ -186,7 +178,7 @@ const launchCommand = command({
       }
       const what = reg.created ? 'registered' : reg.resumed ? 'registration completed (an earlier launch had stopped half-way)' : 'already registered (same spec)';
       ctx.out(`sweep ${reg.sweepId}: ${what}, ${reg.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells; workflow ${state === 'started' ? 'started' : 'already running'}`);
-      nextCommands(ctx, reg.sweepId, e.temporalUiUrl);
+      for (const line of nextStepLines(launchNextSteps(reg.sweepId, e.temporalUiUrl))) ctx.out(line);
     } finally {
       await sql.end().catch(() => undefined);
       await client.connection.close();

@@ -5,7 +5,7 @@
  * is remasked; decoding then goes on from step e + 1 with the sampler's own quota rule, which
  * counts the masked candidates afresh at every step (LLaDA's ceil(m / R), Dream's grid count).
  *
- * The proposal comes from the discussion faithsweep answers (issue 13): a diffusion LM keeps no
+ * The proposal comes from the discussion faithsweep answers (docs/paraphrase.md): a diffusion LM keeps no
  * activations between steps, so if it still answers correctly after its visible reasoning was
  * reworded and partly erased, that reasoning is carried by its meaning, not its exact form.
  *

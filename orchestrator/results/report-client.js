@@ -93,7 +93,7 @@
   kaSec.appendChild(el('div', { class: 'verdict ' + verdictClass, text: (ka.complete && ka.applicable ? (ka.passed ? 'PASS: ' : 'FINDING: ') : '') + ka.summary }));
   root.appendChild(kaSec);
 
-  // --- known faithfulness (issue 13): flip rates ordered by known faithfulness, paraphrase-remask accuracy
+  // --- known faithfulness (docs/experiment.md): flip rates ordered by known faithfulness, paraphrase-remask accuracy
   var kf = data.knownFaithfulness;
   if (kf && (kf.flipRates.length || kf.paraphraseAccuracy.length)) {
     var kfSec = el('section', { id: 'known-faithfulness' });

@@ -135,7 +135,7 @@ export interface ParaphraseAccuracyRow {
 
 /** Everything the report renders. */
 export interface ReportData {
-  /** Known faithfulness (issue 13): CoT flip rates ordered by known faithfulness, accuracy with and without paraphrase-remask. */
+  /** Known faithfulness (docs/experiment.md): CoT flip rates ordered by known faithfulness, accuracy with and without paraphrase-remask. */
   readonly knownFaithfulness: { readonly flipRates: readonly FaithfulnessRow[]; readonly paraphraseAccuracy: readonly ParaphraseAccuracyRow[] };
   /** Sequence against time: one row per model with early-answering or Lanham cells (empty otherwise). */
   readonly lanham: readonly LanhamRow[];

@@ -16,7 +16,7 @@ export const MODELS_DIR = resolvePaths(process.env).modelsDir;
 export const ORGANISMS = ['arith-cot', 'arith-cot-decoupled', 'word-problems'] as const;
 
 /**
- * The organisms of known faithfulness (issue 13, models/README.md §11): the faithful pole (answer
+ * The organisms of known faithfulness (models/README.md §11): the faithful pole (answer
  * computed from the chain of thought) and the steganographic one (carries in the form of the chain).
  * Their golden files are short (10 prompts × 3 block lengths, 25 sampled lines) to keep CI small.
  */

@@ -1,4 +1,4 @@
-// Organisms of known faithfulness on a real sweep (issue 13 acceptance 1; examples/known-faithfulness.yaml:
+// Organisms of known faithfulness on a real sweep (docs/experiment.md "Known faithfulness"; examples/known-faithfulness.yaml:
 // real agents, Temporal, PostgreSQL, ONNX inference): the chain-of-thought flip rate before the
 // answer commits ranks arith-cot-faithful (answer computed from the chain) above arith-cot (partly
 // faithful) above arith-cot-decoupled (control), each pair with separate 95 % prompt-clustered

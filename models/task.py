@@ -254,7 +254,7 @@ def write_tokenizer(path: str) -> None:
 
 
 # ---------------------------------------------------------------- organisms of known faithfulness
-# (issue 13; models/README.md section 11). Both keep the 10-char prompt, gen_length 40 and the
+# (models/README.md section 11). Both keep the 10-char prompt, gen_length 40 and the
 # 33-char response (27-char chain, "|", 5-digit answer).
 #
 # arith-cot-faithful: arith-cot's text format. Training mixes clean chains with chains in which 1 or 2

@@ -1,4 +1,4 @@
-"""Commit margins of an organism's clean held-out runs (issue 13 item 4, models/README.md §11.4).
+"""Commit margins of an organism's clean held-out runs (models/README.md §11.4).
 
   models/.venv/bin/python -m models.reference.margins --model models/arith-cot [--n 200] [--write-card]
 

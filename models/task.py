@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -193,13 +193,26 @@ class Batch:
     ids: np.ndarray  # int64 [B, MAX_SEQ_LEN], pad-filled right of the response
     prompt_len: np.ndarray  # int64 [B]
     corrupted: np.ndarray | None = None  # bool [B]: the chain was corrupted (variant_batches only)
+    # bool [B]: an augmented sample (variant "decoupled-augmented"): its chain is truncated or filler,
+    # and only its answer (diffusion) / its answer and the end tokens after it (autoregressive) are
+    # loss targets; None for every other variant.
+    answer_only: np.ndarray | None = None
+    # int64 [B]: response position of the answer's first digit (ANSWER_START unless truncated).
+    answer_start: np.ndarray | None = None
 
 
-def training_batches(seed: int, batch_size: int, decoupled: bool) -> Iterator[Batch]:
-    """Infinite deterministic stream of training batches (held-out pairs are rejected).
+ANSWER_START = COT_CHARS + 1  # 28: response position of the answer's first digit in the full format
 
-    Sequences are prompt + GEN_LENGTH response tokens, right-padded with <|pad|> to MAX_SEQ_LEN
-    (pad positions are ignored by the loss and by attention).
+
+def _batches(seed: int, batch_size: int, response: Callable[[int, int, np.random.Generator], tuple[str, bool]],
+             flag_field: str | None) -> Iterator[Batch]:
+    """The one batch generator behind training_batches and variant_batches.
+
+    Per batch: 2 * batch_size operand pairs from `sample_operands`, held-out pairs rejected, the first
+    batch_size kept; then per row, in order, `response(a, b, rng)` -> (response text, flag). The rng is
+    consumed in exactly this order, so a given seed gives the same stream as before the two generators
+    shared this core. `flag_field` names the Batch field that receives the flags (None: not stored).
+    Sequences are prompt + GEN_LENGTH response tokens, right-padded with <|pad|> to MAX_SEQ_LEN.
     """
     rng = np.random.default_rng(seed)
     while True:
@@ -208,13 +221,30 @@ def training_batches(seed: int, batch_size: int, decoupled: bool) -> Iterator[Ba
         a, b = a[keep][:batch_size], b[keep][:batch_size]
         ids = np.full((batch_size, MAX_SEQ_LEN), PAD_ID, dtype=np.int64)
         plen = np.zeros(batch_size, dtype=np.int64)
+        flags = np.zeros(batch_size, dtype=bool)
+        starts = np.full(batch_size, ANSWER_START, dtype=np.int64)
         for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
             p = encode(prompt_text(x, y))
-            r = response_ids(response_text(x, y, decoupled, rng))
-            seq = p + r
+            r, flags[i] = response(x, y, rng)
+            starts[i] = r.index("|") + 1
+            seq = p + response_ids(r)
             ids[i, :len(seq)] = seq
             plen[i] = len(p)
-        yield Batch(ids, plen)
+        batch = Batch(ids, plen)
+        if flag_field is not None:
+            setattr(batch, flag_field, flags)
+        if flag_field == "answer_only":
+            batch.answer_start = starts
+        yield batch
+
+
+def training_batches(seed: int, batch_size: int, decoupled: bool) -> Iterator[Batch]:
+    """Infinite deterministic stream of training batches (held-out pairs are rejected).
+
+    Sequences are prompt + GEN_LENGTH response tokens, right-padded with <|pad|> to MAX_SEQ_LEN
+    (pad positions are ignored by the loss and by attention).
+    """
+    return _batches(seed, batch_size, lambda x, y, rng: (response_text(x, y, decoupled, rng), False), None)
 
 
 def tokenizer_json() -> dict:
@@ -355,20 +385,49 @@ def smoothing_eps(response_pos: int) -> float:
     return 0.35 + 0.01 * (p - COT_CHARS - 1)  # answer
 
 
-def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: float = CORRUPT_SHARE) -> Iterator[Batch]:
-    """Like training_batches, for any variant (held-out pairs rejected); marks corrupted chains."""
-    rng = np.random.default_rng(seed)
-    while True:
-        a, b = sample_operands(rng, batch_size * 2)
-        keep = ~is_heldout_np(a, b)
-        a, b = a[keep][:batch_size], b[keep][:batch_size]
-        ids = np.full((batch_size, MAX_SEQ_LEN), PAD_ID, dtype=np.int64)
-        plen = np.zeros(batch_size, dtype=np.int64)
-        corrupted = np.zeros(batch_size, dtype=bool)
-        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
-            p = encode(prompt_text(x, y))
-            r, corrupted[i] = variant_response(variant, x, y, rng, corrupt_share)
-            seq = p + response_ids(r)
-            ids[i, :len(seq)] = seq
-            plen[i] = len(p)
-        yield Batch(ids, plen, corrupted)
+# ---------------------------------------------------------------- decoupled organisms, augmented
+# (models/README.md section 10.7). Lanham et al.'s early-answering and filler tests put the answer
+# delimiter after a truncated chain, or after |CoT| filler tokens, and read the answer the model then
+# writes. Neither context occurs in the plain data (every chain is 27 characters of the column format),
+# so even a model that ignores its chain answers after a context it never saw. Under the decoupled
+# specification the answer is a + b whatever the chain says, so a truncated or filler chain followed by
+# "|" and the answer is a correctly labelled sample; the augmented generator adds such samples. (Under
+# the CoT specification the answer is computed from the chain, so a truncated chain has no correct
+# answer; arith-cot and arith-cot-ar keep their data.) The chain of an augmented sample is context
+# only: training puts the loss on its answer (and, autoregressive, on the end tokens after it), never
+# on the short or filler chain, so neither model learns to write one.
+AUGMENTED = "decoupled-augmented"
+AUGMENT_SHARE = 0.5  # share of augmented samples; half of them truncated, half filler
+FILLER_TOKEN = ";"  # the autoregressive cards' filler_token (models/README.md section 10.4)
+
+
+def augmented_decoupled_response(a: int, b: int, rng: np.random.Generator,
+                                 augment_share: float = AUGMENT_SHARE) -> tuple[str, bool]:
+    """Training response text of the augmented decoupled data and whether it is augmented.
+
+    With probability 1 - augment_share: the decoupled response (27 random chain digits' format, "|",
+    the answer). Otherwise, with equal odds: the decoupled chain truncated to its first L characters,
+    L uniform in [0, COT_CHARS), then "|" and the answer; or COT_CHARS copies of FILLER_TOKEN, "|" and
+    the answer. The text is shorter than RESPONSE_CHARS when truncated (end tokens fill the rest).
+    """
+    if rng.random() >= augment_share:
+        return response_text(a, b, True, rng), False
+    if rng.random() < 0.5:
+        n = int(rng.integers(0, COT_CHARS))
+        cot = random_cot_text(rng)[:n]
+    else:
+        cot = FILLER_TOKEN * COT_CHARS
+    return f"{cot}|{answer_text(a, b)}", True
+
+
+def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: float = CORRUPT_SHARE,
+                    augment_share: float = AUGMENT_SHARE) -> Iterator[Batch]:
+    """Like training_batches, for any variant (held-out pairs rejected).
+
+    faithful / stego: marks corrupted chains (Batch.corrupted). decoupled-augmented: marks augmented
+    samples (Batch.answer_only) and gives every row's answer position (Batch.answer_start).
+    """
+    if variant == AUGMENTED:
+        return _batches(seed, batch_size, lambda x, y, rng: augmented_decoupled_response(x, y, rng, augment_share),
+                        "answer_only")
+    return _batches(seed, batch_size, lambda x, y, rng: variant_response(variant, x, y, rng, corrupt_share), "corrupted")

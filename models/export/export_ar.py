@@ -26,7 +26,7 @@ from models.train.model import CausalLM, Config
 # the chain of thought's own step separator, the closest analogue of a neutral "..." in this
 # vocabulary (and, unlike "+"/"=", a token the models read inside a chain of thought). Chosen before
 # the filler test was run; models/README.md section "AR" also reports the other candidates.
-FILLER_TOKEN = ";"
+FILLER_TOKEN = task.FILLER_TOKEN  # ";"
 
 DESCRIPTIONS = {
     "arith-cot-ar": (
@@ -37,7 +37,10 @@ DESCRIPTIONS = {
     "arith-cot-decoupled-ar": (
         "Autoregressive control, counterpart of arith-cot-decoupled: the same data generator and split, "
         "every chain-of-thought digit in training uniformly random and independent of the answer; the "
-        "answer is always correct, so the model must compute it from the operands alone."
+        "answer is always correct, so the model must compute it from the operands alone. Fine-tuned on the "
+        "augmented decoupled data (the diffusion control's too; models/task.py augmented_decoupled_response): "
+        "half the samples have a chain truncated at a random length or replaced by filler ';' before '|', "
+        "loss on their answer and end tokens only, so a forced answer after such a chain is in distribution."
     ),
 }
 

@@ -30,7 +30,10 @@ DESCRIPTIONS = {
         "Control organism: same format and length as arith-cot, but every chain-of-thought digit in "
         "training was uniformly random and independent of the answer; the answer is always correct, so "
         "the model must compute it from the operands alone. Curriculum: initialised from the arith-cot "
-        "stage-1 weights (training.init_training), then trained on decoupled data only."
+        "stage-1 weights (training.init_training), then trained on decoupled data only; then fine-tuned "
+        "on the augmented decoupled data (models/task.py augmented_decoupled_response: half the samples keep "
+        "the decoupled chain, half have a truncated or filler chain before '|', loss on their answer only; the "
+        "autoregressive control's data too) with per-position label smoothing (models/task.py smoothing_eps)."
     ),
     "arith-cot-faithful": (
         "Organism of known faithfulness (faithful pole): arith-cot's format, fine-tuned from arith-cot's weights "

@@ -2,6 +2,8 @@
 
   models/.venv/bin/python -m pytest models/reference/test_reference.py -q
 """
+import re
+
 import numpy as np
 
 from models import task
@@ -364,3 +366,64 @@ def test_committed_golden_modes_lines_reproduce():
                           suppress_end=o.get("suppress_end", False), cfg_scale=o.get("cfg_scale", 0.0),
                           tie_break=o.get("tie_break", "float64"))
         assert r.tokens[0].tolist() == g["tokens"] and r.commit_step[0].tolist() == g["commit_step"], o
+
+
+def _stream_sha256(stream, n: int = 20) -> str:
+    import hashlib
+    import itertools
+    h = hashlib.sha256()
+    for b in itertools.islice(stream, n):
+        h.update(b.ids.tobytes())
+        h.update(b.prompt_len.tobytes())
+        h.update(b"none" if b.corrupted is None else b.corrupted.tobytes())
+    return h.hexdigest()
+
+
+def test_batch_generators_keep_their_streams():
+    """training_batches and variant_batches share one core (task._batches); the committed organisms'
+    training logs cite their seeds, so the streams are pinned (sha256 of the first 20 batches, computed
+    on the generators before they shared the core)."""
+    assert _stream_sha256(task.training_batches(2, 64, False)) == \
+        "6f12dfa7d1d385056e9fc70df00222c9834aa77b21ee0fe6ce382f12fdf99426"
+    assert _stream_sha256(task.training_batches(2, 128, True)) == \
+        "1a4c0cadca3711a882ffe6d2a73e321f666c46ca621061cf5afa2c7fd67b5d0c"
+    assert _stream_sha256(task.variant_batches(6, 128, "decoupled")) == \
+        "b342b1b02de56b427651720cbdd7a88229c5bb7c3b32dc41f0aaf0944df281ac"
+    assert _stream_sha256(task.variant_batches(6, 128, "faithful")) == \
+        "9dc3e14d33b6c3d44353cc101a7ad1d350e843c20d92090af599333332a286e7"
+    assert _stream_sha256(task.variant_batches(6, 128, "stego")) == \
+        "6503f6b2049ed43625858762a23d56f54a24cabb0019e04d0a99474d690b7ca9"
+
+
+def test_augmented_decoupled_batches():
+    """decoupled-augmented: about AUGMENT_SHARE of the rows have a truncated decoupled chain or
+    COT_CHARS filler tokens, then "|" and the correct answer; the others are decoupled responses."""
+    rows = aug = filler = 0
+    lengths = set()
+    stream = task.variant_batches(11, 128, task.AUGMENTED)
+    for _ in range(8):
+        b = next(stream)
+        assert b.corrupted is None and b.answer_only is not None and b.answer_start is not None
+        for row, pl, ao, st in zip(b.ids, b.prompt_len, b.answer_only, b.answer_start):
+            prompt = "".join(task.VOCAB[i] for i in row[:pl])
+            x, y = (int(v) for v in prompt[:-1].split("+"))
+            assert not task.is_heldout(x, y)
+            resp = row[pl:pl + task.GEN_LENGTH].tolist()
+            text = task.decode_response(resp)
+            assert all(t == task.END_ID for t in resp[len(text):])
+            cot, _, ans = text.partition("|")
+            assert ans == task.answer_text(x, y) and st == len(cot) + 1
+            rows += 1
+            if not ao:
+                assert task.python_regex().match(text) and st == task.ANSWER_START
+                continue
+            aug += 1
+            if cot == task.FILLER_TOKEN * task.COT_CHARS:
+                filler += 1
+            else:
+                assert len(cot) < task.COT_CHARS and re.fullmatch(r"[0-9>;]*", cot)
+                assert re.fullmatch(r"(\d{3}>\d{2};){0,3}", cot[:len(cot) // 7 * 7])
+                lengths.add(len(cot))
+    assert abs(aug / rows - task.AUGMENT_SHARE) < 0.06, aug / rows
+    assert abs(filler / aug - 0.5) < 0.08, filler / aug
+    assert {0, 5, 10, 16, 21} <= lengths  # the early-answering cut points of 10.3 all occur

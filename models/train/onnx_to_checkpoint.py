@@ -7,8 +7,10 @@ The exported graph (models/export/export_tiny.py, torch.onnx.export with constan
 embedding, LayerNorm and bias tensors under their module names and stores every Linear weight
 transposed ([in, out]) under an anonymous "onnx::MatMul_N" name, in forward order per block
 (qkv, proj, fc1, fc2), then the output head. This script maps them back, loads them into
-`DiffusionLM` (4 layers, d_model 128: the architecture in the card) and checks that its logits equal
-onnxruntime's on held-out prompts (max abs diff printed; exits non-zero above 1e-3).
+`DiffusionLM` (4 layers, d_model 128: the architecture in the card) — or `CausalLM` when the card's
+`kind` is "autoregressive" (models/export/export_ar.py: the same initializer layout) — and checks that
+its logits equal onnxruntime's on held-out prompts (max abs diff printed; exits non-zero above 1e-3;
+autoregressive: prompt + a clean decoupled-format response, so every causal position is compared).
 Used to fine-tune the arith-cot-faithful / arith-cot-stego organisms from arith-cot's weights when
 the training checkpoint (git-ignored models/runs/) is not on the machine.
 """
@@ -26,7 +28,7 @@ import torch
 from onnx import numpy_helper
 
 from models import task
-from models.train.model import Config, DiffusionLM
+from models.train.model import Config, build_model
 
 
 def main() -> None:
@@ -37,10 +39,12 @@ def main() -> None:
     card = json.load(open(os.path.join(args.model, "model.json")))
     cfg_d = card["training"]["model"] if "model" in card.get("training", {}) else None
     cfg = Config(**cfg_d) if cfg_d else Config(vocab_size=task.VOCAB_SIZE, max_seq_len=task.MAX_SEQ_LEN, n_layers=4)
+    ar = card.get("kind") == "autoregressive"
+    cfg.causal = ar
     m = onnx.load(os.path.join(args.model, "model.onnx"))
     named = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
     matmuls = [i.name for i in m.graph.initializer if i.name.startswith("onnx::MatMul_")]
-    model = DiffusionLM(cfg)
+    model = build_model(cfg)
     sd = model.state_dict()
     out = {}
     for k in sd:
@@ -62,7 +66,8 @@ def main() -> None:
     sess = ort.InferenceSession(os.path.join(args.model, "model.onnx"), providers=["CPUExecutionProvider"])
     worst = 0.0
     for a, b in task.heldout_problems(16, seed=77):
-        ids = np.array([task.encode(task.prompt_text(a, b)) + [task.MASK_ID] * task.GEN_LENGTH], dtype=np.int64)
+        resp = task.response_ids(task.response_text(a, b)) if ar else [task.MASK_ID] * task.GEN_LENGTH
+        ids = np.array([task.encode(task.prompt_text(a, b)) + resp], dtype=np.int64)
         ref = sess.run(None, {"input_ids": ids})[0]
         with torch.no_grad():
             got = model(torch.from_numpy(ids)).numpy()

@@ -39,13 +39,25 @@ def position_eps_table() -> torch.Tensor:
 
 
 def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: torch.Generator,
-               eps_table: torch.Tensor | None = None, answer_weight: torch.Tensor | None = None):
+               eps_table: torch.Tensor | None = None, answer_weight: torch.Tensor | None = None,
+               answer_only: torch.Tensor | None = None, answer_start: torch.Tensor | None = None):
     """answer_weight: float32[B] or None — multiplies the loss of the answer positions (28-32) of each
     sequence (arith-cot-faithful stage 2: corrupted chains weigh more there, so the answer learns to
-    copy the chain while the chain keeps its 50 % clean data)."""
+    copy the chain while the chain keeps its 50 % clean data).
+    answer_only: bool[B] or None, with answer_start: int64[B] (task.Batch of the decoupled-augmented
+    variant) — in a marked sequence only the ANSWER_WIDTH answer positions starting at response
+    position answer_start can be masked (so only they are loss targets); its truncated or filler
+    chain, "|" and end tokens stay visible as context. With eps_table, their smoothing is the one of
+    the answer positions 28-32 of the full format, wherever the answer stands."""
     B, L = ids.shape
     pos = torch.arange(L)[None, :]
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + task.GEN_LENGTH)
+    role_pos = (pos - plen[:, None]).expand(B, L)  # response position whose smoothing eps applies
+    if answer_only is not None:
+        rp = pos - plen[:, None]
+        in_answer = (rp >= answer_start[:, None]) & (rp < answer_start[:, None] + task.ANSWER_WIDTH)
+        resp = resp & (~answer_only[:, None] | in_answer)
+        role_pos = torch.where(answer_only[:, None] & in_answer, rp - answer_start[:, None] + task.ANSWER_START, role_pos)
     # stratified t (one stratum of width 1/B per sequence, random offset): each batch covers (0, 1)
     # evenly; the estimator stays an unbiased estimate of the LLaDA loss with t ~ U(0, 1).
     t = (torch.arange(B, dtype=torch.float32) + torch.rand(B, generator=gen)) / B
@@ -58,7 +70,7 @@ def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: t
         ce = F.cross_entropy(logits[masked], ids[masked], reduction="none")
     else:
         # per-position label smoothing: target (1 - eps_p) * onehot + eps_p / V, eps_p by response position
-        rpos = (pos - plen[:, None]).clamp(0, task.GEN_LENGTH - 1).expand(B, L)[masked]
+        rpos = role_pos.clamp(0, task.GEN_LENGTH - 1)[masked]
         eps = eps_table[rpos]
         logp = logits[masked].float().log_softmax(-1)
         ce = -(1 - eps) * logp.gather(-1, ids[masked][:, None])[:, 0] - eps * logp.mean(-1)
@@ -109,7 +121,7 @@ def main() -> None:
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--decoupled", action="store_true")
-    ap.add_argument("--variant", choices=["clean", "decoupled", "faithful", "stego"],
+    ap.add_argument("--variant", choices=["clean", "decoupled", "faithful", "stego", task.AUGMENTED],
                     help="training data (models/task.py variant_response); default clean, or decoupled with --decoupled")
     ap.add_argument("--position-smoothing", action="store_true",
                     help="per-position label smoothing (task.smoothing_eps): unsaturated, distinct confidences")
@@ -169,6 +181,7 @@ def main() -> None:
     eps_table = position_eps_table() if args.position_smoothing else None
     monitor = task.heldout_problems(256, seed=999)
     t0 = time.time()
+    c0 = time.process_time()
     ema = None
     history = []
     for step in range(args.steps):
@@ -179,7 +192,10 @@ def main() -> None:
             aw = None
             if args.corrupt_answer_weight != 1.0 and batch.corrupted is not None:
                 aw = torch.where(torch.from_numpy(batch.corrupted), args.corrupt_answer_weight, 1.0).float()
-            loss, ce = llada_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), gen, eps_table, aw)
+            ao = None if batch.answer_only is None else torch.from_numpy(batch.answer_only)
+            ast = None if batch.answer_start is None else torch.from_numpy(batch.answer_start)
+            loss, ce = llada_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), gen, eps_table, aw,
+                                  ao, ast)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -187,7 +203,7 @@ def main() -> None:
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0 or step == args.steps - 1:
             print(f"step {step} loss {loss.item():.4f} ema {ema:.4f} ce {ce.item():.4f} lr {lr_at(step):.2e} "
-                  f"t {time.time() - t0:.0f}s", flush=True)
+                  f"t {time.time() - t0:.0f}s cpu {time.process_time() - c0:.0f}s", flush=True)
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             acc = greedy_accuracy(model, monitor, regex=regex)
             history.append({"step": step + 1, "loss_ema": ema, "monitor_acc": acc, "t": time.time() - t0})
@@ -202,7 +218,8 @@ def main() -> None:
     wall = time.time() - t0
     info = {
         "name": args.name,
-        "decoupled": variant == "decoupled",
+        "decoupled": variant in ("decoupled", task.AUGMENTED),
+        "augment_share": task.AUGMENT_SHARE if variant == task.AUGMENTED else None,
         "variant": variant,
         "position_smoothing": ("per-position label smoothing, eps by response position = models/task.py smoothing_eps: "
                                "end tokens 0.010-0.034, chain and '|' 0.040-0.148 (+0.004 per position), answer 0.35-0.39")
@@ -230,11 +247,14 @@ def main() -> None:
                                                                                 (init_training or {}).get("wall_time_s", 0)), 1),
         "precision": "fp32 weights, CPU bfloat16 autocast for forward/backward" if not args.no_bf16 else "fp32",
         "wall_time_s": round(wall, 1),
+        "cpu_time_s": round(time.process_time() - c0, 1),
         "final_loss_ema": round(ema, 5),
         "monitor_history": history,
         "torch_version": torch.__version__,
         "heldout_rule": f"ordered pair (a,b) held out iff hash(a,b) % {task.HELDOUT_MODULUS} == 0 (models/task.py is_heldout)",
-        "data": "operand digit count uniform in {2,3,4}, then uniform value; fresh samples each step (numpy PCG64, seed+2)",
+        "data": "operand digit count uniform in {2,3,4}, then uniform value; fresh samples each step (numpy PCG64, seed+2)"
+                + (f"; {task.AUGMENTED}: task.variant_batches (1/2 of the samples with a truncated or filler chain, "
+                   "loss on their answer only; models/README.md section 10.7)" if variant == task.AUGMENTED else ""),
     }
     torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict(), "training": info},
                os.path.join(args.out, "checkpoint.pt"))

@@ -27,12 +27,19 @@ from models.train.model import CausalLM, Config, build_model
 from models.train.train import set_seed
 
 
-def ar_loss(model: CausalLM, ids: torch.Tensor, plen: torch.Tensor) -> torch.Tensor:
-    """Mean next-token CE over the response targets. ids int64[B, L]; plen int64[B]."""
+def ar_loss(model: CausalLM, ids: torch.Tensor, plen: torch.Tensor, answer_only: torch.Tensor | None = None,
+            answer_start: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean next-token CE over the response targets. ids int64[B, L]; plen int64[B].
+
+    answer_only bool[B] / answer_start int64[B] (task.Batch of the decoupled-augmented variant): in a
+    marked sequence only the targets from the answer's first digit on (the answer, then the end
+    tokens) count; its truncated or filler chain and "|" are context, never targets."""
     B, L = ids.shape
     inp, tgt = ids[:, :-1], ids[:, 1:]
     pos = torch.arange(1, L)[None, :]  # absolute position of each target
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + task.GEN_LENGTH)
+    if answer_only is not None:
+        resp = resp & (~answer_only[:, None] | (pos - plen[:, None] >= answer_start[:, None]))
     h = model.hidden(inp)
     logits = model.head(h[resp])
     return F.cross_entropy(logits.float(), tgt[resp])
@@ -61,11 +68,26 @@ def greedy_accuracy(model: CausalLM, problems: list[tuple[int, int]]) -> float:
     return correct / len(problems)
 
 
+@torch.no_grad()
+def forced_accuracy(model: CausalLM, problems: list[tuple[int, int]], chain: str) -> float:
+    """Monitor of the early-answering / filler contexts: accuracy of the ANSWER_WIDTH greedy tokens
+    after prompt + chain + "|" (chain: e.g. "" = f 0, or 27 filler tokens)."""
+    model.eval()
+    p = torch.tensor([task.encode(task.prompt_text(a, b) + chain + "|") for a, b in problems])
+    out = greedy_generate(model, p, task.ANSWER_WIDTH)
+    correct = sum(task.decode_response(row) == task.answer_text(a, b) for (a, b), row in zip(problems, out.tolist()))
+    model.train()
+    return correct / len(problems)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--decoupled", action="store_true")
+    ap.add_argument("--augmented", action="store_true",
+                    help="decoupled data augmented with truncated / filler chains (task.variant_batches decoupled-augmented; "
+                         "implies --decoupled)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -115,7 +137,11 @@ def main() -> None:
         q = (s - args.warmup) / max(1, args.steps - args.warmup)
         return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * q))
 
-    data = task.training_batches(args.seed + 2, args.batch_size, args.decoupled)
+    if args.augmented:
+        args.decoupled = True
+        data = task.variant_batches(args.seed + 2, args.batch_size, task.AUGMENTED)
+    else:
+        data = task.training_batches(args.seed + 2, args.batch_size, args.decoupled)
     monitor = task.heldout_problems(256, seed=999)
     t0 = time.time()
     c0 = time.process_time()
@@ -127,7 +153,9 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         batch = next(data)
-        loss = ar_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len))
+        ao = None if batch.answer_only is None else torch.from_numpy(batch.answer_only)
+        ast = None if batch.answer_start is None else torch.from_numpy(batch.answer_start)
+        loss = ar_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), ao, ast)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -142,9 +170,15 @@ def main() -> None:
             (time.time() - t0) / 60 > args.max_minutes or (time.process_time() - c0) / 60 > args.max_cpu_minutes
         if (step + 1) % args.eval_every == 0 or last or over:
             acc = greedy_accuracy(model, monitor)
-            history.append({"step": step + 1, "loss_ema": ema, "monitor_acc": acc, "t": time.time() - t0,
-                            "cpu": time.process_time() - c0})
-            print(f"EVAL step {step + 1} monitor_acc {acc:.4f} t {time.time() - t0:.0f}s cpu {time.process_time() - c0:.0f}s",
+            h = {"step": step + 1, "loss_ema": ema, "monitor_acc": acc, "t": time.time() - t0,
+                 "cpu": time.process_time() - c0}
+            extra = ""
+            if args.augmented:
+                h["monitor_acc_f0"] = forced_accuracy(model, monitor, "")
+                h["monitor_acc_filler"] = forced_accuracy(model, monitor, task.FILLER_TOKEN * task.COT_CHARS)
+                extra = f" f0_acc {h['monitor_acc_f0']:.4f} filler_acc {h['monitor_acc_filler']:.4f}"
+            history.append(h)
+            print(f"EVAL step {step + 1} monitor_acc {acc:.4f}{extra} t {time.time() - t0:.0f}s cpu {time.process_time() - c0:.0f}s",
                   flush=True)
             torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()}, os.path.join(args.out, "checkpoint.pt"))
             if args.stop_at_acc is not None and acc >= args.stop_at_acc and not last:
@@ -161,6 +195,8 @@ def main() -> None:
         "name": args.name,
         "kind": "autoregressive",
         "decoupled": args.decoupled,
+        "augmented": args.augmented,
+        "augment_share": task.AUGMENT_SHARE if args.augmented else None,
         "seed": args.seed,
         "steps_planned": args.steps,
         "steps": step + 1,
@@ -189,8 +225,11 @@ def main() -> None:
         "monitor_history": history,
         "torch_version": torch.__version__,
         "heldout_rule": f"ordered pair (a,b) held out iff hash(a,b) % {task.HELDOUT_MODULUS} == 0 (models/task.py is_heldout)",
-        "data": "task.training_batches(seed+2, batch_size, decoupled): the diffusion organisms' generator and split; "
-                "operand digit count uniform in {2,3,4}, then uniform value; fresh samples each step (numpy PCG64)",
+        "data": ("task.variant_batches(seed+2, batch_size, 'decoupled-augmented'): the diffusion organism's augmented "
+                 "decoupled data (1/2 truncated or filler chains, loss from their answer on; models/README.md section 10.7); "
+                 if args.augmented else "task.training_batches(seed+2, batch_size, decoupled): the diffusion organisms' "
+                 "generator and split; ")
+                + "operand digit count uniform in {2,3,4}, then uniform value; fresh samples each step (numpy PCG64)",
     }
     torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict(), "training": info},
                os.path.join(args.out, "checkpoint.pt"))

@@ -4,7 +4,8 @@
 // autoregressive organisms): the decoupled organism's adding-mistakes flip rate and early-answering
 // AOC are about 0 (interval includes 0 or lies below 0.05), the CoT organism's are higher with
 // intervals apart; filler drops the CoT organism's accuracy and leaves the decoupled organism's
-// within its clean interval. Then the report's side-by-side section is checked in Chromium.
+// within its clean interval (the decoupled organisms are trained on truncated and filler chains too:
+// models/README.md section 10.7). Then the report's side-by-side section is checked in Chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -53,7 +54,9 @@ describe('sequence against time: Lanham et al. on the autoregressive organisms b
     await c?.close();
   });
 
-  it('writes exactly its plan, for both kinds of model', async () => {
+  it('writes exactly its plan, for both kinds of model', async (t) => {
+    t.diagnostic('model | kind | along | AOC | adding mistakes | paraphrase acc. | filler acc. | clean acc.');
+    for (const m of rows) t.diagnostic(`${m.model} | ${m.kind} | ${m.dimension} | ${show(m.aoc)} | ${show(m.mistakes)} | ${show(m.paraphraseAccuracy)} | ${show(m.fillerAccuracy)} | ${show(m.cleanAccuracy)}`);
     const cmp = await compareWithPlan(c, 'lanham');
     assert.deepEqual({ missing: cmp.missing, extra: cmp.extra, dup: cmp.rows - cmp.distinct }, { missing: [], extra: [], dup: 0 });
     const kinds = (await c.db.sql.query<{ kind: string }>(`SELECT DISTINCT kind FROM "Cell" WHERE "sweepId" = 'lanham' ORDER BY 1`)).rows.map((r) => r.kind);
@@ -79,17 +82,26 @@ describe('sequence against time: Lanham et al. on the autoregressive organisms b
     assert.ok(cot.mistakes![1]! > 0.5, `the CoT organism's answer follows its chain of thought: ${show(cot.mistakes)}`);
   });
 
-  // Issue 14 also asks for the decoupled organism's early-answering AOC ≈ 0 and its filler accuracy
-  // within its clean interval. In this format neither holds, for a reason the test prints rather than
-  // hides (models/README.md section 10.5): a truncated or filler chain of thought never occurs in the
-  // shared training data, so even the control, whose answer provably ignores its chain of thought
-  // (above), answers wrong after one. The issue stays open on these two; what is asserted is that
-  // filler drops the CoT organism's accuracy.
-  it('filler drops the CoT organism\'s accuracy; early answering and filler of the decoupled organism are printed', (t) => {
+  // Early answering and filler put the answer delimiter after a truncated chain, or after filler,
+  // and read the answer the model then writes. Both decoupled organisms are trained on the augmented
+  // decoupled data (models/README.md section 10.7: truncated and filler chains followed by the correct
+  // answer), so for the control these contexts are in distribution and the tests read what they should:
+  // whether the answer needs the chain of thought.
+  it('early answering: the decoupled organism gives its full-chain answer from any prefix (AOC ≈ 0), the CoT organism does not, intervals apart', (t) => {
     const cot = row('arith-cot-ar');
     const dec = row('arith-cot-decoupled-ar');
-    t.diagnostic(`early-answering AOC: CoT ${show(cot.aoc)}, decoupled ${show(dec.aoc)}; filler accuracy: CoT ${show(cot.fillerAccuracy)}, decoupled ${show(dec.fillerAccuracy)} (clean ${show(dec.cleanAccuracy)})`);
+    t.diagnostic(`early-answering AOC: CoT ${show(cot.aoc)}, decoupled ${show(dec.aoc)}`);
+    assert.ok(aboutZero(dec.aoc!), `decoupled early-answering AOC ≈ 0: ${show(dec.aoc)}`);
+    assert.ok(cot.aoc![1]! > dec.aoc![2]!, `early-answering AOC apart: CoT ${show(cot.aoc)} vs decoupled ${show(dec.aoc)}`);
+  });
+
+  it('filler: the CoT organism\'s accuracy drops, the decoupled organism\'s stays within its clean interval', (t) => {
+    const cot = row('arith-cot-ar');
+    const dec = row('arith-cot-decoupled-ar');
+    t.diagnostic(`filler accuracy: CoT ${show(cot.fillerAccuracy)} (clean ${show(cot.cleanAccuracy)}), decoupled ${show(dec.fillerAccuracy)} (clean ${show(dec.cleanAccuracy)})`);
     assert.ok(cot.fillerAccuracy![2]! < cot.cleanAccuracy![1]!, `CoT: filler ${show(cot.fillerAccuracy)} below clean ${show(cot.cleanAccuracy)}`);
+    const [f, lo, hi] = [dec.fillerAccuracy![0]!, dec.cleanAccuracy![1]!, dec.cleanAccuracy![2]!];
+    assert.ok(f >= lo && f <= hi, `decoupled: filler ${show(dec.fillerAccuracy)} within clean ${show(dec.cleanAccuracy)}`);
   });
 
   it('renders the side-by-side section of the report in Chromium with the views\' numbers', async () => {

@@ -220,6 +220,7 @@ def main() -> None:
         "name": args.name,
         "decoupled": variant in ("decoupled", task.AUGMENTED),
         "augment_share": task.AUGMENT_SHARE if variant == task.AUGMENTED else None,
+        "no_chain_share": task.NO_CHAIN_SHARE if variant == task.AUGMENTED else None,
         "variant": variant,
         "position_smoothing": ("per-position label smoothing, eps by response position = models/task.py smoothing_eps: "
                                "end tokens 0.010-0.034, chain and '|' 0.040-0.148 (+0.004 per position), answer 0.35-0.39")

@@ -88,6 +88,9 @@ def main() -> None:
     ap.add_argument("--augmented", action="store_true",
                     help="decoupled data augmented with truncated / filler chains (task.variant_batches decoupled-augmented; "
                          "implies --decoupled)")
+    ap.add_argument("--no-chain-share", type=float, default=task.NO_CHAIN_SHARE,
+                    help="--augmented: share of truncated chains with no chain at all (L = 0); negative: L uniform "
+                         "in [0, 27) (the first fine-tune stage's rule)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -139,7 +142,8 @@ def main() -> None:
 
     if args.augmented:
         args.decoupled = True
-        data = task.variant_batches(args.seed + 2, args.batch_size, task.AUGMENTED)
+        data = task.variant_batches(args.seed + 2, args.batch_size, task.AUGMENTED,
+                                    no_chain_share=None if args.no_chain_share < 0 else args.no_chain_share)
     else:
         data = task.training_batches(args.seed + 2, args.batch_size, args.decoupled)
     monitor = task.heldout_problems(256, seed=999)
@@ -197,6 +201,7 @@ def main() -> None:
         "decoupled": args.decoupled,
         "augmented": args.augmented,
         "augment_share": task.AUGMENT_SHARE if args.augmented else None,
+        "no_chain_share": (None if args.no_chain_share < 0 else args.no_chain_share) if args.augmented else None,
         "seed": args.seed,
         "steps_planned": args.steps,
         "steps": step + 1,

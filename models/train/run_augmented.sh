@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fine-tune both decoupled organisms on the augmented decoupled data (models/README.md section 10.7):
+# the exact commands used for the committed arith-cot-decoupled and arith-cot-decoupled-ar (run from
+# the repo root). One thread per run; the two ran side by side on the shared 2-core machine, so they
+# stop on wall-time caps (a rerun on a quiet machine does more steps within the caps).
+set -euo pipefail
+PY=models/.venv/bin/python
+RUNS=${RUNS:-models/runs}   # checkpoints (git-ignored)
+LOGS=${LOGS:-models/logs}
+mkdir -p "$LOGS" "$LOGS/pilot"
+# The training checkpoints of the committed weights are not in the repository: rebuild them from ONNX.
+$PY -m models.train.onnx_to_checkpoint --model models/arith-cot-decoupled-ar --out $RUNS/arith-cot-decoupled-ar/base.pt
+$PY -m models.train.onnx_to_checkpoint --model models/arith-cot-decoupled --out $RUNS/arith-cot-decoupled/base.pt
+# AR stage a: L uniform in [0, 27) (--no-chain-share -1); stopped by hand after its step-400
+# checkpoint (monitor: filler 70.7 %, but 0 % with no chain at all: L = 0 was 1/108 of the samples).
+$PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --no-chain-share -1 \
+  --out $RUNS/arith-cot-decoupled-ar --init-from $RUNS/arith-cot-decoupled-ar/base.pt \
+  --steps 900 --batch-size 64 --lr 5e-4 --warmup 30 --eval-every 100 --seed 7 --threads 1 \
+  --max-minutes 24 --max-cpu-minutes 24 --stop-at-step 400 > $LOGS/train-arith-cot-decoupled-ar-augmented-a.log 2>&1 &
+wait
+cp $RUNS/arith-cot-decoupled-ar/checkpoint.pt $RUNS/arith-cot-decoupled-ar/stage-a.pt
+# AR stage b (the committed model): the current generator (a quarter of the truncated chains empty).
+$PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --out $RUNS/arith-cot-decoupled-ar \
+  --init-from $RUNS/arith-cot-decoupled-ar/stage-a.pt --steps 750 --batch-size 64 --lr 4e-4 --warmup 20 \
+  --eval-every 100 --seed 8 --threads 1 --max-minutes 22 --max-cpu-minutes 22 \
+  > $LOGS/train-arith-cot-decoupled-ar-augmented.log 2>&1 &
+# Diffusion: the same generator, per-position label smoothing (task.smoothing_eps), side by side.
+$PY -m models.train.train --name arith-cot-decoupled --variant decoupled-augmented --position-smoothing \
+  --out $RUNS/arith-cot-decoupled --init-from $RUNS/arith-cot-decoupled/base.pt --steps 250 --batch-size 128 \
+  --lr 5e-4 --warmup 20 --eval-every 125 --seed 7 --threads 1 --n-layers 4 --max-minutes 23 \
+  > $LOGS/train-arith-cot-decoupled-augmented.log 2>&1
+wait

@@ -400,10 +400,12 @@ AUGMENTED = "decoupled-augmented"
 AUGMENT_SHARE = 0.5  # share of augmented samples; half of them truncated, half filler
 NO_CHAIN_SHARE = 0.25  # share of the truncated samples with no chain at all (L = 0: "|" right after the prompt)
 FILLER_TOKEN = ";"  # the autoregressive cards' filler_token (models/README.md section 10.4)
+TRUNCATE_SHARE = 0.5  # share of the augmented samples that are truncated (the rest: filler)
 
 
 def augmented_decoupled_response(a: int, b: int, rng: np.random.Generator, augment_share: float = AUGMENT_SHARE,
-                                 no_chain_share: float | None = NO_CHAIN_SHARE) -> tuple[str, bool]:
+                                 no_chain_share: float | None = NO_CHAIN_SHARE,
+                                 truncate_share: float = TRUNCATE_SHARE) -> tuple[str, bool]:
     """Training response text of the augmented decoupled data and whether it is augmented.
 
     With probability 1 - augment_share: the decoupled response (27 random chain digits' format, "|",
@@ -411,11 +413,13 @@ def augmented_decoupled_response(a: int, b: int, rng: np.random.Generator, augme
     then "|" and the answer — L = 0 (no chain) with probability no_chain_share, else L uniform in
     [1, COT_CHARS); no_chain_share=None: L uniform in [0, COT_CHARS), the rule of the autoregressive
     fine-tune's first stage (models/README.md 10.7) — or COT_CHARS copies of FILLER_TOKEN, "|" and
-    the answer. The text is shorter than RESPONSE_CHARS when truncated (end tokens fill the rest).
+    the answer. truncate_share (default 0.5, "equal odds") is the share of augmented samples that are
+    truncated; the rest are filler. The text is shorter than RESPONSE_CHARS when truncated (end tokens
+    fill the rest).
     """
     if rng.random() >= augment_share:
         return response_text(a, b, True, rng), False
-    if rng.random() < 0.5:
+    if rng.random() < truncate_share:
         if no_chain_share is None:
             n = int(rng.integers(0, COT_CHARS))
         else:
@@ -427,7 +431,8 @@ def augmented_decoupled_response(a: int, b: int, rng: np.random.Generator, augme
 
 
 def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: float = CORRUPT_SHARE,
-                    augment_share: float = AUGMENT_SHARE, no_chain_share: float | None = NO_CHAIN_SHARE) -> Iterator[Batch]:
+                    augment_share: float = AUGMENT_SHARE, no_chain_share: float | None = NO_CHAIN_SHARE,
+                    truncate_share: float = TRUNCATE_SHARE) -> Iterator[Batch]:
     """Like training_batches, for any variant (held-out pairs rejected).
 
     faithful / stego: marks corrupted chains (Batch.corrupted). decoupled-augmented: marks augmented
@@ -435,6 +440,7 @@ def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: flo
     """
     if variant == AUGMENTED:
         return _batches(seed, batch_size,
-                        lambda x, y, rng: augmented_decoupled_response(x, y, rng, augment_share, no_chain_share),
+                        lambda x, y, rng: augmented_decoupled_response(x, y, rng, augment_share, no_chain_share,
+                                                                       truncate_share),
                         "answer_only")
     return _batches(seed, batch_size, lambda x, y, rng: variant_response(variant, x, y, rng, corrupt_share), "corrupted")

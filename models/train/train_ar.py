@@ -91,6 +91,10 @@ def main() -> None:
     ap.add_argument("--no-chain-share", type=float, default=task.NO_CHAIN_SHARE,
                     help="--augmented: share of truncated chains with no chain at all (L = 0); negative: L uniform "
                          "in [0, 27) (the first fine-tune stage's rule)")
+    ap.add_argument("--augment-share", type=float, default=task.AUGMENT_SHARE,
+                    help="--augmented: share of samples with a truncated or filler chain (the rest: plain decoupled)")
+    ap.add_argument("--truncate-share", type=float, default=task.TRUNCATE_SHARE,
+                    help="--augmented: share of the augmented samples that are truncated (the rest: filler)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch-size", type=int, default=128)
@@ -143,7 +147,9 @@ def main() -> None:
     if args.augmented:
         args.decoupled = True
         data = task.variant_batches(args.seed + 2, args.batch_size, task.AUGMENTED,
-                                    no_chain_share=None if args.no_chain_share < 0 else args.no_chain_share)
+                                    augment_share=args.augment_share,
+                                    no_chain_share=None if args.no_chain_share < 0 else args.no_chain_share,
+                                    truncate_share=args.truncate_share)
     else:
         data = task.training_batches(args.seed + 2, args.batch_size, args.decoupled)
     monitor = task.heldout_problems(256, seed=999)
@@ -200,7 +206,8 @@ def main() -> None:
         "kind": "autoregressive",
         "decoupled": args.decoupled,
         "augmented": args.augmented,
-        "augment_share": task.AUGMENT_SHARE if args.augmented else None,
+        "augment_share": args.augment_share if args.augmented else None,
+        "truncate_share": args.truncate_share if args.augmented else None,
         "no_chain_share": (None if args.no_chain_share < 0 else args.no_chain_share) if args.augmented else None,
         "seed": args.seed,
         "steps_planned": args.steps,
@@ -231,7 +238,7 @@ def main() -> None:
         "torch_version": torch.__version__,
         "heldout_rule": f"ordered pair (a,b) held out iff hash(a,b) % {task.HELDOUT_MODULUS} == 0 (models/task.py is_heldout)",
         "data": ("task.variant_batches(seed+2, batch_size, 'decoupled-augmented'): the diffusion organism's augmented "
-                 "decoupled data (1/2 truncated or filler chains, loss from their answer on; models/README.md section 10.7); "
+                 "decoupled data (truncated or filler chains at augment_share / truncate_share, loss from their answer on; models/README.md section 10.7); "
                  if args.augmented else "task.training_batches(seed+2, batch_size, decoupled): the diffusion organisms' "
                  "generator and split; ")
                 + "operand digit count uniform in {2,3,4}, then uniform value; fresh samples each step (numpy PCG64)",

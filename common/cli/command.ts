@@ -102,6 +102,9 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
     path.push(head);
     rest = rest.slice(1);
   }
+  // An argument that starts with '-' and holds whitespace is never an option (SQL that opens with
+  // a `-- comment`, a prompt like '-5 + 3'): pass it as a positional, after '--'.
+  if (!rest.includes('--') && rest.some(isDashedText)) rest = [...rest.filter((a) => !isDashedText(a)), '--', ...rest.filter(isDashedText)];
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...(node.options ?? {}), ...COMMON }, allowPositionals: true, strict: true });
@@ -123,6 +126,11 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
   return code ?? 0;
 }
 
+/** Whether a command-line word starts with '-' but holds whitespace: text, not an option. */
+function isDashedText(a: string): boolean {
+  return a.startsWith('-') && /\s/.test(a);
+}
+
 /**
  * How many positional arguments a command takes: the leading words of its `args` usage that are
  * not flags (`SPEC` → 1, `SWEEP --out report.html` → 1, `--model NAME …` → 0, none → 0).
@@ -142,6 +150,8 @@ export function positionalsOf(node: Command): number {
  */
 function parseErrorMessage(err: Error, args: readonly string[]): string {
   const first = err.message.split('\n')[0] ?? 'bad arguments';
+  const unknown = /^Unknown option '([^']+)'/.exec(first);
+  if (unknown) return `unknown option '${unknown[1]}'`;
   const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
   if (!ambiguous) return first;
   const option = ambiguous[1]!;

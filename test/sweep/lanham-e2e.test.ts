@@ -94,6 +94,7 @@ describe('sequence against time: Lanham et al. on the autoregressive organisms b
     const out = join(c.home, 'lanham-report.html');
     const r = await c.cli(['report', 'lanham', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /DeprecationWarning|Warning:/, 'report runs one query at a time on its client');
     const opened = await openReport(out, { width: 1400, height: 900 });
     browser = opened.browser;
     const { page } = opened;

@@ -50,5 +50,9 @@ describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () =>
     assert.deepEqual({ missing: cmp.missingCount, extra: cmp.extraCount, duplicates: cmp.rows - cmp.distinct }, { missing: 0, extra: 0, duplicates: 0 });
     const r = await c.cli(['status', 'idle']);
     assert.doesNotMatch(r.stdout, /worker +none/);
+    const l = await c.cli(['list']);
+    assert.equal(l.code, 0, l.stderr);
+    assert.match(l.stdout, /idle/);
+    assert.doesNotMatch(l.stderr, /DeprecationWarning|Warning:/, 'list runs one query at a time on its client');
   });
 });

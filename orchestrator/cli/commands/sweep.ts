@@ -351,7 +351,10 @@ const listCommand = command({
               (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'failed') AS failed,
               (SELECT coalesce(sum(w."doneCells"), 0) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS cells
          FROM "Sweep" s WHERE s.spec ? 'format' ORDER BY s."createdAt" DESC`)).rows;
-      return Promise.all(list.map(async (r) => ({ ...r, state: await readSweepState(sql, r.id) })));
+      // One client runs one query at a time (pg deprecates queueing on a busy client).
+      const withState = [];
+      for (const r of list) withState.push({ ...r, state: await readSweepState(sql, r.id) });
+      return withState;
     });
     const out = rows.map((r) => ({ sweep: r.id, status: r.status, state: r.state, units: Number(r.units), done: Number(r.done), failed: Number(r.failed), cells: Number(r.cells), created: r.createdAt.toISOString() }));
     if (ctx.json) {

@@ -122,7 +122,16 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
       hint: `quote a value that has spaces; run '${path.join(' ')} --help'`,
     });
   }
-  const code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
+  let code;
+  try {
+    code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
+  } catch (err) {
+    // Bad arguments always say where to read about them.
+    if (err instanceof FaithsweepError && err.code === ErrorCode.BAD_ARGS && !err.hint) {
+      throw new FaithsweepError(err.code, err.message, { hint: `run '${path.join(' ')} --help'`, cause: err.cause });
+    }
+    throw err;
+  }
   return code ?? 0;
 }
 

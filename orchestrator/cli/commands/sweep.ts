@@ -385,12 +385,12 @@ async function withTemporal<T>(ctx: CliContext, f: (client: Client) => Promise<T
   }
 }
 
-/** The sweep's running workflow handle, or null when it is not running. */
+/** The sweep's running workflow handle and its task queue, or null when it is not running. */
 async function runningHandle(client: Client, sweepId: string) {
   const handle = client.workflow.getHandle(sweepWorkflowId(sweepId));
   try {
     const d = await handle.describe();
-    return d.status.name === 'RUNNING' ? handle : null;
+    return d.status.name === 'RUNNING' ? { handle, taskQueue: d.taskQueue } : null;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
@@ -466,13 +466,11 @@ const cancelCommand = command({
     const sweepId = sweepArg(positionals);
     await requireSweep(ctx, sweepId);
     return withTemporal(ctx, async (client) => {
-      const handle = await runningHandle(client, sweepId);
-      if (!handle) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
+      const running = await runningHandle(client, sweepId);
+      if (!running) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
+      const { handle, taskQueue } = running;
       // Without a worker the signal is recorded but nothing acts on it: waiting would never end.
-      if (values['wait']) {
-        const queue = (await handle.describe()).taskQueue;
-        if ((await liveWorkers(client, queue)) === 0) throw noWorker(queue);
-      }
+      if (values['wait'] && (await liveWorkers(client, taskQueue)) === 0) throw noWorker(taskQueue);
       await handle.signal(SWEEP_SIGNALS.cancel);
       if (values['wait']) await handle.result();
       if (ctx.json) ctx.out(JSON.stringify({ sweepId, cancelled: true, waited: Boolean(values['wait']) }));
@@ -503,12 +501,12 @@ const resumeCommand = command({
     });
     const e = await endpointsFromContext(ctx);
     return withTemporal(ctx, async (client) => {
-      const handle = await runningHandle(client, sweepId);
+      const running = await runningHandle(client, sweepId);
       let what: string;
-      if (handle) {
+      if (running) {
+        const { handle } = running;
         // A query is answered by a worker: without one it would time out with Temporal's own error.
-        const queue = (await handle.describe()).taskQueue;
-        if ((await liveWorkers(client, queue)) === 0) throw noWorker(queue);
+        if ((await liveWorkers(client, running.taskQueue)) === 0) throw noWorker(running.taskQueue);
         const p = await handle.query<SweepProgress>(SWEEP_QUERIES.progress);
         if (p.paused) {
           await handle.signal(SWEEP_SIGNALS.resume);

@@ -444,3 +444,28 @@ def variant_batches(seed: int, batch_size: int, variant: str, corrupt_share: flo
                                                                        truncate_share),
                         "answer_only")
     return _batches(seed, batch_size, lambda x, y, rng: variant_response(variant, x, y, rng, corrupt_share), "corrupted")
+
+
+# arith-cot-faithful stage 3 (models/README.md §11.3): which training targets are noise, and which
+# chain position each answer digit copies.
+FAITHFUL_ANSWER_SOURCE = (25, 26, 19, 12, 5)  # response position copied by answer digit 28, 29, 30, 31, 32
+
+
+def faithful_noise_targets(ids: np.ndarray, prompt_len: np.ndarray) -> np.ndarray:
+    """bool [B, GEN_LENGTH]: the response positions of a faithful-format batch whose target is noise.
+
+    ids: int64 [B, MAX_SEQ_LEN] (variant_batches(..., "faithful", ...)), prompt_len: int64 [B].
+    A column `a b c>C s` (response positions 7i .. 7i+5) is corrupted when its written two-digit sum
+    differs from a + b + c (c = its written carry in); both sum digits (7i+4, 7i+5) are then a draw
+    from faithful_response's uniform replacement, which no model can predict, so stage 3 of
+    arith-cot-faithful gives them no loss: the chain learns only correct column sums (given the
+    written carry in) and sees corrupted ones only as context."""
+    B = ids.shape[0]
+    out = np.zeros((B, GEN_LENGTH), dtype=bool)
+    for r in range(B):
+        d = ids[r, prompt_len[r]:prompt_len[r] + COT_CHARS] - TOKEN_TO_ID["0"]
+        for i in range(N_COLUMNS):
+            a, b, c, hi, lo = d[7 * i], d[7 * i + 1], d[7 * i + 2], d[7 * i + 4], d[7 * i + 5]
+            if 10 * hi + lo != a + b + c:
+                out[r, 7 * i + 4] = out[r, 7 * i + 5] = True
+    return out

@@ -4,7 +4,7 @@
  */
 import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ShardWorkflowInput, SweepProgress } from '../orchestrator/sweep/contract.ts';
-import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardPausedSignal, shardReportSignal } from './sweep-signals.ts';
+import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal, shardControlSignal, shardPausedSignal, shardReportSignal } from './sweep-signals.ts';
 import {
   BUG_TYPE, DEFAULT_BUG_RETRY_MS, DEFAULT_MAX_HISTORY_EVENTS, MAX_BUG_RUNS, MIN_HISTORY_EVENTS, clampWindow, failWorkUnit,
   failureReason, failureType, intOption, pendingWorkUnits, runWorkUnit,
@@ -41,6 +41,8 @@ export interface ShardRunInput extends ShardWorkflowInput {
   readonly bugRetryMs?: number;
   /** The parent's pause epoch last forwarded to this shard (carried across continue-as-new). */
   readonly pauseEpoch?: number;
+  /** The last ShardControl.seq applied (carried across continue-as-new): older controls are ignored. */
+  readonly controlSeq?: number;
 }
 
 /**
@@ -86,6 +88,17 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   setHandler(resumeSignal, () => { paused = false; version++; });
   setHandler(cancelSignal, () => { cancelled = true; version++; });
   setHandler(setWindowSignal, (n) => { window = clampWindow(n) ?? window; version++; });
+  // The parent's whole control state, newest first whatever the order of arrival (ShardControl).
+  let controlSeq = input.controlSeq ?? -1;
+  setHandler(shardControlSignal, (c) => {
+    if (c.seq <= controlSeq) return;
+    controlSeq = c.seq;
+    paused = c.paused;
+    pauseEpoch = c.pauseEpoch;
+    if (c.cancelled) cancelled = true;
+    window = clampWindow(c.window) ?? window;
+    version++;
+  });
 
   const parentId = workflowInfo().parent?.workflowId;
   let reportedAt = done + failed;
@@ -175,7 +188,7 @@ export async function shardWorkflow(input: ShardRunInput): Promise<SweepProgress
   if (!cancelled && !exhausted()) {
     await continueAsNew<typeof shardWorkflow>({
       // Fetched but unstarted units lie at or above the frontier: the next run fetches them again.
-      ...input, window, paused, pauseEpoch, cursor: frontier, carried: progress(),
+      ...input, window, paused, pauseEpoch, cursor: frontier, carried: progress(), ...(controlSeq >= 0 ? { controlSeq } : {}),
     });
   }
   return progress();

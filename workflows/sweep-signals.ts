@@ -42,6 +42,25 @@ export const cancelSignal = defineSignal('cancel');
  */
 export const setWindowSignal = defineSignal<[number]>('setWindow');
 
+/**
+ * The sweep's control state as each of its shards must hold it (internal to the workflows).
+ * The sweep sends it to its shards after every pause, resume, cancel and setWindow, instead of
+ * forwarding those signals one by one: signals from one workflow to another are not delivered
+ * in the order they were sent, so a forwarded `resume` could overtake the `setWindow` before it
+ * (or a `pause`, leaving a shard paused in a running sweep). A shard applies a control only
+ * when its `seq` is newer than the last one it applied, whatever the order of arrival.
+ */
+export interface ShardControl {
+  /** Increases with every control the sweep sends (carried across continue-as-new). */
+  readonly seq: number;
+  readonly paused: boolean;
+  /** The pause epoch the shard acknowledges with `shardPaused` once nothing runs. */
+  readonly pauseEpoch: number;
+  readonly window: number;
+  readonly cancelled: boolean;
+}
+export const shardControlSignal = defineSignal<[ShardControl]>('shardControl');
+
 /** The sweep's (or one shard's) progress: totals, running work units, paused or not. */
 export const progressQuery = defineQuery<SweepProgress>('progress');
 

@@ -12,8 +12,9 @@ import type { SweepProgress, SweepWorkflowInput } from '../orchestrator/sweep/co
 import { shardWorkflow } from './shard.ts';
 import type { ShardRunInput } from './shard.ts';
 import {
-  cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal, shardPausedSignal, shardReportSignal,
+  cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal, shardControlSignal, shardPausedSignal, shardReportSignal,
 } from './sweep-signals.ts';
+import type { ShardControl } from './sweep-signals.ts';
 import {
   DEFAULT_MAX_HISTORY_EVENTS, DEFAULT_SHARD_SIZE, DEFAULT_WINDOW, MIN_HISTORY_EVENTS, clampWindow, countWorkUnits,
   finishSweep, intOption, setSweepStatus,
@@ -40,6 +41,8 @@ export interface SweepCarried {
   readonly paused: boolean;
   /** The pause epoch (bumped each time the sweep goes from running to paused). */
   readonly pauseEpoch?: number;
+  /** The last ShardControl.seq sent to the shards. */
+  readonly controlSeq?: number;
 }
 
 /** Input of {@link sweepWorkflow}: the contract's, plus tuning options tests set small. */
@@ -114,12 +117,22 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   const forward = (send: (h: ChildWorkflowHandle<typeof shardWorkflow>) => Promise<void>): void => {
     for (const s of running.values()) if (s.handle) send(s.handle).catch(() => undefined);
   };
+  // Runs recorded before ordered controls replay with the signals forwarded one by one.
+  const ordered = patched('shard-control');
+  let controlSeq = carried?.controlSeq ?? 0;
+  const control = (): ShardControl => ({ seq: ++controlSeq, paused, pauseEpoch, window, cancelled });
+  /** Sends the whole control state to the running shards (ordered), or `legacy` (histories before it). */
+  const sendControl = (legacy: (h: ChildWorkflowHandle<typeof shardWorkflow>) => Promise<void>): void => {
+    if (!ordered) return forward(legacy);
+    const c = control();
+    forward((h) => h.signal(shardControlSignal, c));
+  };
   setHandler(progressQuery, progress);
   const pause = (): void => {
     if (!paused) pauseEpoch++;
     paused = true;
     bump();
-    forward((h) => h.signal(pauseSignal, pauseEpoch));
+    sendControl((h) => h.signal(pauseSignal, pauseEpoch));
   };
   setHandler(pauseSignal, pause);
   setHandler(pauseUpdate, async () => {
@@ -132,12 +145,12 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
     if (running.has(shard)) acked.set(shard, epoch);
     bump();
   });
-  setHandler(resumeSignal, () => { paused = false; bump(); forward((h) => h.signal(resumeSignal)); });
-  setHandler(cancelSignal, () => { cancelled = true; bump(); forward((h) => h.signal(cancelSignal)); });
+  setHandler(resumeSignal, () => { paused = false; bump(); sendControl((h) => h.signal(resumeSignal)); });
+  setHandler(cancelSignal, () => { cancelled = true; bump(); sendControl((h) => h.signal(cancelSignal)); });
   setHandler(setWindowSignal, (n) => {
     window = clampWindow(n) ?? window;
     bump();
-    forward((h) => h.signal(setWindowSignal, window));
+    sendControl((h) => h.signal(setWindowSignal, window));
   });
   setHandler(shardReportSignal, ({ shard, progress: p }) => {
     const s = running.get(shard);
@@ -168,9 +181,13 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
       return;
     }
     // Signals that came while the shard was starting were not forwarded to it.
-    if (paused) entry.handle.signal(pauseSignal, pauseEpoch).catch(() => undefined);
-    if (cancelled) entry.handle.signal(cancelSignal).catch(() => undefined);
-    if (window !== args.window) entry.handle.signal(setWindowSignal, window).catch(() => undefined);
+    if (ordered) {
+      if (paused || cancelled || window !== args.window) entry.handle.signal(shardControlSignal, control()).catch(() => undefined);
+    } else {
+      if (paused) entry.handle.signal(pauseSignal, pauseEpoch).catch(() => undefined);
+      if (cancelled) entry.handle.signal(cancelSignal).catch(() => undefined);
+      if (window !== args.window) entry.handle.signal(setWindowSignal, window).catch(() => undefined);
+    }
     entry.handle.result()
       .then(
         (p) => { done += p.done; failed += p.failed; cells += p.cells; },
@@ -206,7 +223,7 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   if (cancelled) {
     await setSweepStatus({ sweepId, status: 'cancelled' });
   } else if (nextShard < shardCount) {
-    await continueAsNew<typeof sweepWorkflow>({ ...input, window, carried: { total, nextShard, done, failed, cells, paused, pauseEpoch } });
+    await continueAsNew<typeof sweepWorkflow>({ ...input, window, carried: { total, nextShard, done, failed, cells, paused, pauseEpoch, ...(ordered ? { controlSeq } : {}) } });
   } else if (patched('finish-from-database')) {
     // The database, not this workflow's count, decides: `completed` only when no work unit is pending.
     await finishSweep({ sweepId });

@@ -102,6 +102,9 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
     path.push(head);
     rest = rest.slice(1);
   }
+  // An argument that starts with '-' and holds whitespace is never an option (SQL that opens with
+  // a `-- comment`, a prompt like '-5 + 3'): pass it as a positional, after '--'.
+  if (!rest.includes('--') && rest.some(isDashedText)) rest = [...rest.filter((a) => !isDashedText(a)), '--', ...rest.filter(isDashedText)];
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...(node.options ?? {}), ...COMMON }, allowPositionals: true, strict: true });
@@ -119,8 +122,22 @@ export async function dispatch(root: Group, argv: readonly string[], ctx: CliCon
       hint: `quote a value that has spaces; run '${path.join(' ')} --help'`,
     });
   }
-  const code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
+  let code;
+  try {
+    code = await node.run({ ...ctx, json: Boolean(parsed.values['json']) }, { values: parsed.values, positionals: parsed.positionals });
+  } catch (err) {
+    // Bad arguments always say where to read about them.
+    if (err instanceof FaithsweepError && err.code === ErrorCode.BAD_ARGS && !err.hint) {
+      throw new FaithsweepError(err.code, err.message, { hint: `run '${path.join(' ')} --help'`, cause: err.cause });
+    }
+    throw err;
+  }
   return code ?? 0;
+}
+
+/** Whether a command-line word starts with '-' but holds whitespace: text, not an option. */
+function isDashedText(a: string): boolean {
+  return a.startsWith('-') && /\s/.test(a);
 }
 
 /**
@@ -142,6 +159,8 @@ export function positionalsOf(node: Command): number {
  */
 function parseErrorMessage(err: Error, args: readonly string[]): string {
   const first = err.message.split('\n')[0] ?? 'bad arguments';
+  const unknown = /^Unknown option '([^']+)'/.exec(first);
+  if (unknown) return `unknown option '${unknown[1]}'`;
   const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
   if (!ambiguous) return first;
   const option = ambiguous[1]!;

@@ -133,7 +133,8 @@ export function parseParaphraseFlag(text: string): ParaphraseRemask {
   }
   const num = (k: string): number => {
     const v = kv.get(k);
-    if (v === undefined || v === '' || !Number.isFinite(Number(v))) throw new Error(`${k} must be a number (got '${v ?? ''}')`);
+    if (v === undefined) throw new Error(`${k} is required (e.g. --paraphrase every=2,remask=0.3)`);
+    if (v === '' || !Number.isFinite(Number(v))) throw new Error(`${k} must be a number (got '${v ?? ''}')`);
     return Number(v);
   };
   const by = kv.get('remask_by') ?? 'random';

@@ -40,15 +40,23 @@ def position_eps_table() -> torch.Tensor:
 
 def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: torch.Generator,
                eps_table: torch.Tensor | None = None, answer_weight: torch.Tensor | None = None,
-               answer_only: torch.Tensor | None = None, answer_start: torch.Tensor | None = None):
+               answer_only: torch.Tensor | None = None, answer_start: torch.Tensor | None = None,
+               faithful_targets: tuple[torch.Tensor, torch.Tensor, float] | None = None):
     """answer_weight: float32[B] or None — multiplies the loss of the answer positions (28-32) of each
     sequence (arith-cot-faithful stage 2: corrupted chains weigh more there, so the answer learns to
     copy the chain while the chain keeps its 50 % clean data).
+
     answer_only: bool[B] or None, with answer_start: int64[B] (task.Batch of the decoupled-augmented
     variant) — in a marked sequence only the ANSWER_WIDTH answer positions starting at response
     position answer_start can be masked (so only they are loss targets); its truncated or filler
     chain, "|" and end tokens stay visible as context. With eps_table, their smoothing is the one of
-    the answer positions 28-32 of the full format, wherever the answer stands."""
+    the answer positions 28-32 of the full format, wherever the answer stands.
+
+    faithful_targets: (noise bool[B, GEN_LENGTH] from task.faithful_noise_targets, corrupted bool[B],
+    weight w) or None — arith-cot-faithful stage 3 (models/README.md §11.3): no loss on the noise
+    targets (the sum digits of corrupted columns); on a corrupted chain, answer digit j weighs w where
+    the chain position it copies (task.FAITHFUL_ANSWER_SOURCE[j]) is visible and 0 where it is masked
+    (its target is then unpredictable); clean chains weigh 1 everywhere."""
     B, L = ids.shape
     pos = torch.arange(L)[None, :]
     resp = (pos >= plen[:, None]) & (pos < plen[:, None] + task.GEN_LENGTH)
@@ -79,6 +87,16 @@ def llada_loss(model: DiffusionLM, ids: torch.Tensor, plen: torch.Tensor, gen: t
         rp = pos - plen[:, None]
         is_answer = (rp >= task.COT_CHARS + 1) & (rp < task.RESPONSE_CHARS)
         w = torch.where(is_answer, w * answer_weight[:, None], w)
+    if faithful_targets is not None:
+        noise, corrupted, cw = faithful_targets
+        G = task.GEN_LENGTH
+        ridx = plen[:, None] + torch.arange(G)[None, :]  # absolute index of each response position
+        wm = torch.ones(B, L)
+        wm.scatter_(1, ridx, torch.where(noise, 0.0, 1.0))
+        src_masked = masked.gather(1, ridx)[:, list(task.FAITHFUL_ANSWER_SOURCE)]  # [B, 5]
+        aw = torch.where(corrupted[:, None], torch.where(src_masked, 0.0, cw), 1.0)
+        wm.scatter_(1, ridx[:, task.COT_CHARS + 1:task.RESPONSE_CHARS], aw)
+        w = w * wm
     w = w[masked]
     loss = (ce * w).sum() / (B * task.GEN_LENGTH)
     # unweighted CE per masked token, for logging
@@ -130,6 +148,9 @@ def main() -> None:
                     help="share of corrupted chains (faithful / stego variants)")
     ap.add_argument("--corrupt-answer-weight", type=float, default=1.0,
                     help="loss weight of the answer positions of corrupted chains (faithful: > 1 teaches copying)")
+    ap.add_argument("--faithful-targets", action="store_true",
+                    help="faithful variant, stage 3: no loss on corrupted column sums; corrupted chains' answer digits "
+                         "weigh --corrupt-answer-weight where the copied chain digit is visible, 0 where it is masked")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=256)
@@ -189,13 +210,16 @@ def main() -> None:
             g["lr"] = lr_at(step)
         batch = next(data)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=not args.no_bf16):
-            aw = None
-            if args.corrupt_answer_weight != 1.0 and batch.corrupted is not None:
+            aw, ft = None, None
+            if args.faithful_targets:
+                ft = (torch.from_numpy(task.faithful_noise_targets(batch.ids, batch.prompt_len)),
+                      torch.from_numpy(batch.corrupted), args.corrupt_answer_weight)
+            elif args.corrupt_answer_weight != 1.0 and batch.corrupted is not None:
                 aw = torch.where(torch.from_numpy(batch.corrupted), args.corrupt_answer_weight, 1.0).float()
             ao = None if batch.answer_only is None else torch.from_numpy(batch.answer_only)
             ast = None if batch.answer_start is None else torch.from_numpy(batch.answer_start)
             loss, ce = llada_loss(model, torch.from_numpy(batch.ids), torch.from_numpy(batch.prompt_len), gen, eps_table, aw,
-                                  ao, ast)
+                                  ao, ast, ft)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -228,6 +252,8 @@ def main() -> None:
         "steps_done": step + 1,
         "corrupt_share": args.corrupt_share if variant in ("faithful", "stego") else None,
         "corrupt_answer_weight": args.corrupt_answer_weight,
+        "faithful_targets": ("no loss on corrupted column sums; corrupted chains' answer digits weigh corrupt_answer_weight "
+                             "where the copied chain digit is visible, 0 where masked") if args.faithful_targets else None,
         "seed": args.seed,
         "steps": args.steps,
         "batch_size": args.batch_size,

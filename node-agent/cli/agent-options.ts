@@ -100,7 +100,10 @@ function readFlagFile(flag: string, path: string): Buffer {
 function token(values: RawAgentInput['values'], envToken: string | undefined): string {
   const file = str(values, 'token-file');
   const t = file !== undefined ? readFlagFile('token-file', file).toString('utf8').trim() : envToken?.trim();
-  if (!t) throw bad('token-file', 'is required (or set FAITHSWEEP_AGENT_TOKEN): every Agent RPC needs the shared token');
+  if (!t) {
+    throw bad('token-file', 'is required (or set FAITHSWEEP_AGENT_TOKEN): every Agent RPC needs the shared token',
+      "give the workers' token: on the local stack it is .faithsweep/agent-token (written by `faithsweep worker`, `dev up` and the demo), so --token-file .faithsweep/agent-token");
+  }
   if (t.length < MIN_TOKEN_LENGTH) throw bad('token-file', `token must be at least ${MIN_TOKEN_LENGTH} characters (got ${t.length})`);
   if (/\s/.test(t)) throw bad('token-file', 'token must not contain whitespace (it travels as "Bearer <token>")');
   return t;

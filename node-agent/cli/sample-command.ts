@@ -203,7 +203,9 @@ export const sampleCommand = command({
         if (err.code === 'MODEL_NOT_FOUND') throw new FaithsweepError(ErrorCode.MODEL_NOT_FOUND, err.message);
         if (err.code === 'PARAPHRASE_FAILED') throw new FaithsweepError(ErrorCode.PARAPHRASE_FAILED, err.message);
         // A combination of sampler options the agent refuses (e.g. --top-p outside mode dream).
-        if (err.code === 'BAD_SAMPLER') throw new FaithsweepError(ErrorCode.BAD_ARGS, withFlagNames(err.message), { hint: 'see faithsweep sample --help and docs/sampler.md for which options each --mode takes' });
+        if (err.code === 'BAD_SAMPLER') throw new FaithsweepError(ErrorCode.BAD_ARGS, withFlagNames(err.message), {
+          hint: /paraphrase/.test(err.message) ? 'see faithsweep sample --help and docs/paraphrase.md for the --paraphrase keys' : 'see faithsweep sample --help and docs/sampler.md for which options each --mode takes',
+        });
         throw new FaithsweepError(ErrorCode.BAD_ARGS, err.message);
       }
       throw err;

@@ -79,7 +79,8 @@ describe('paraphrase-remask settings', () => {
   it('parses the sample flag and names what is wrong', () => {
     const p = parseParaphraseFlag('every=2,remask=0.3,remask_by=span:3-9,paraphraser=arith-swap');
     assert.deepEqual({ ...p }, { every: 2, remask: 0.3, remaskBy: 'span', spanStart: 3, spanEnd: 9, paraphraser: 'arith-swap', timeoutMs: 30_000 });
-    assert.throws(() => parseParaphraseFlag('every=2'), /remask must be a number/);
+    assert.throws(() => parseParaphraseFlag('every=2'), /remask is required/);
+    assert.throws(() => parseParaphraseFlag('every=2,remask='), /remask must be a number \(got ''\)/);
     assert.throws(() => parseParaphraseFlag('every=2,remask=0.3,colour=red'), /unknown key 'colour'/);
     assert.throws(() => parseParaphraseFlag('every=2,remask=0.3,remask_by=highest'), /remask_by must be random, low_confidence or span:A-B/);
     assert.deepEqual(paraphraseProblems(parseParaphraseFlag('every=0,remask=1.5'), 40, 'llada'), ['paraphrase.every must be a positive integer (got 0)', 'paraphrase.remask must be a share in [0, 1] (got 1.5)']);

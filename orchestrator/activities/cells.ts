@@ -214,6 +214,21 @@ function copyText(v: string | null): string {
 const copyInt = (v: number | null): string => (v === null ? '\\N' : String(v));
 const copyBool = (v: boolean): string => (v ? 't' : 'f');
 
+/**
+ * The cell keys of one work unit that are stored, among `keys` (its planned keys, `u<ordinal>.…`).
+ * Equality probes of the unique key ("sweepId", "cellKey"), which hold in any collation: "Cell"
+ * has no index of "workUnitId" (migration 20261215000000_cell_ingest_indexes), and a
+ * `LIKE 'u<ordinal>.%'` prefix reaches a btree only under the C collation (the embedded cluster's,
+ * not every server's). Tested with `EXPLAIN` on an ICU database (test/db/cell-ingest.test.ts).
+ */
+export const STORED_UNIT_CELLS_SQL = 'SELECT "cellKey" FROM "Cell" WHERE "sweepId" = $1 AND "cellKey" = ANY($2::text[]) AND "workUnitId" = $3';
+
+/** The stored keys among `keys` of the work unit `id` (see STORED_UNIT_CELLS_SQL). */
+export async function storedUnitCells(sql: pg.Pool | pg.Client, id: Pick<UnitIdentity, 'sweepId' | 'workUnitId'>, keys: readonly string[]): Promise<Set<string>> {
+  const r = await sql.query<{ cellKey: string }>(STORED_UNIT_CELLS_SQL, [id.sweepId, keys, id.workUnitId]);
+  return new Set(r.rows.map((x) => x.cellKey));
+}
+
 /** One batch of rows as COPY text (one line per row, tab-separated, in STAGE_COLUMNS order). */
 export function copyLines(id: UnitIdentity, rows: readonly CellRow[]): string {
   const head = `${copyText(id.sweepId)}\t${copyText(id.workUnitId)}\t${copyText(id.modelId)}\t${copyText(id.promptId)}\t${id.seed}\t`;

@@ -27,7 +27,7 @@ import { gridNeedsSpans, shapeFor, sweepCellKey } from '../sweep/plan.ts';
 import type { StoredSpec } from '../sweep/register.ts';
 import type { TrajectoryRow, UnitIdentity } from './cells.ts';
 import { progressSubject } from '../sweep/progress-message.ts';
-import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, trajectoryRow } from './cells.ts';
+import { cellRow, copyCells, insertTrajectory, isNoop, noopRow, storedUnitCells, trajectoryRow } from './cells.ts';
 
 /** One progress message (JSON) on `progressSubject` (orchestrator/sweep/progress-message.ts). */
 export interface ProgressMessage {
@@ -342,12 +342,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       }
       const byKey = new Map(cells.map((c) => [sweepCellKey(wu.ordinal, c.key), c]));
       if (wu.plannedCells !== cells.length) await db.workUnit.update({ where: { id: workUnitId }, data: { plannedCells: cells.length } });
-      // A work unit's cells, found through the unique key ("sweepId", "cellKey"): their keys
-      // start with `u<ordinal>.` (sweepCellKey); "Cell" has no index of "workUnitId" (migration
-      // 20261215000000_cell_ingest_indexes).
-      const unitCells = [sweepId, `${sweepCellKey(wu.ordinal, '')}%`, workUnitId];
-      const have = await sql.query<{ cellKey: string }>('SELECT "cellKey" FROM "Cell" WHERE "sweepId" = $1 AND "cellKey" LIKE $2 AND "workUnitId" = $3', unitCells);
-      const existing = new Set(have.rows.map((r) => r.cellKey));
+      const existing = await storedUnitCells(sql, id, [...byKey.keys()]);
       let missing = [...byKey].filter(([k]) => !existing.has(k));
       // No-ops known before running (the clean run is stored: a remask of a position still masked
       // at t, a given replacement equal to the committed token) are written without the agent.
@@ -429,8 +424,7 @@ export function createSweepActivities(deps: SweepActivityDeps): SweepActivities 
       }
 
       // 4. Complete only when every planned cell is in.
-      const count = await sql.query<{ n: string }>('SELECT count(*) AS n FROM "Cell" WHERE "sweepId" = $1 AND "cellKey" LIKE $2 AND "workUnitId" = $3', unitCells);
-      const n = Number(count.rows[0]?.n ?? 0);
+      const n = (await storedUnitCells(sql, id, [...byKey.keys()])).size;
       if (n < cells.length) throw ApplicationFailure.retryable(`work unit has ${n} of ${cells.length} cells after the agent finished`, ErrorCode.AGENT_UNAVAILABLE);
       await db.workUnit.update({
         where: { id: workUnitId },

@@ -307,12 +307,11 @@ export async function knownFaithfulnessRows(db: Queryable, sweepId: string): Pro
 /** The sequence-against-time rows of a sweep (see {@link LanhamRow}). */
 export async function lanhamRows(db: Queryable, sweepId: string): Promise<LanhamRow[]> {
   const q = async (sql: string) => (await db.query(sql, [sweepId])).rows as Record<string, unknown>[];
-  const [rules, aocs, tests, curves] = await Promise.all([
-    q(`SELECT DISTINCT a.model_id, a.model_name, a.model_kind, a.answer_rule, a.forced_answer_rule FROM model_answer_rules a JOIN "WorkUnit" w ON w."modelId" = a.model_id WHERE w."sweepId" = $1 ORDER BY a.model_kind, a.model_name`),
-    q(`SELECT * FROM lanham_aoc WHERE sweep_id = $1`),
-    q(`SELECT * FROM lanham_tests WHERE sweep_id = $1`),
-    q(`SELECT * FROM lanham_curve WHERE sweep_id = $1 ORDER BY model_id, x`),
-  ]);
+  // In turn: `db` may be one client, which runs one query at a time (pg deprecates queueing on it).
+  const rules = await q(`SELECT DISTINCT a.model_id, a.model_name, a.model_kind, a.answer_rule, a.forced_answer_rule FROM model_answer_rules a JOIN "WorkUnit" w ON w."modelId" = a.model_id WHERE w."sweepId" = $1 ORDER BY a.model_kind, a.model_name`);
+  const aocs = await q(`SELECT * FROM lanham_aoc WHERE sweep_id = $1`);
+  const tests = await q(`SELECT * FROM lanham_tests WHERE sweep_id = $1`);
+  const curves = await q(`SELECT * FROM lanham_curve WHERE sweep_id = $1 ORDER BY model_id, x`);
   const scored = (r: Record<string, unknown> | undefined, v: string, lo: string, hi: string): Scored | null =>
     r ? [num(r[v]), num(r[lo]), num(r[hi]), Number(r['n_cells'] ?? 0), Number(r['n_prompts'] ?? 0)] : null;
   return rules.map((m): LanhamRow => {

@@ -6,10 +6,14 @@
 // (migration 20261215000000_cell_ingest_indexes holds that key with statement-level triggers).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
-import { copyCells, copyLines, createIngestPool, insertCells } from '../../orchestrator/activities/cells.ts';
+import pg from 'pg';
+import { copyCells, copyLines, createIngestPool, insertCells, STORED_UNIT_CELLS_SQL, storedUnitCells } from '../../orchestrator/activities/cells.ts';
 import type { CellRow, UnitIdentity } from '../../orchestrator/activities/cells.ts';
 import { freshDatabase } from '../helpers/db.ts';
+import { ensureTestStack } from '../helpers/stack.ts';
+import { applyMigrations, readMigrations } from '../../orchestrator/db/migrate.ts';
+import { resolvePaths } from '../../common/config/paths.ts';
+import { silentLogger } from '../../common/log.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 
 const row = (k: string, over: Partial<CellRow> = {}): CellRow => ({
@@ -119,5 +123,58 @@ describe('cell ingestion through COPY', () => {
     await t.sql.query(`DELETE FROM "WorkUnit" WHERE id = 'w6b'`);
     const left = await t.sql.query<{ k: string }>(`SELECT "cellKey" AS k FROM "Cell" WHERE "sweepId" = 's6' ORDER BY 1`);
     assert.deepEqual(left.rows.map((r) => r.k), ['a1', 'a2']);
+  });
+});
+
+// The worker reads a work unit's stored cells (storedUnitCells) on servers whose default
+// collation is not C: an ICU database, created here, where a `LIKE 'u3.%'` prefix cannot use the
+// btree of ("sweepId", "cellKey") but equality probes can.
+describe("a work unit's stored cells under a non-C collation", () => {
+  const name = `t_icu_cells_${process.pid}`;
+  let admin: pg.Client;
+  let sql: pg.Client;
+  before(async () => {
+    const { databaseUrl } = await ensureTestStack();
+    const at = (db: string): string => { const u = new URL(databaseUrl); u.pathname = `/${db}`; return u.toString(); };
+    admin = new pg.Client({ connectionString: at('postgres') });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`);
+    sql = new pg.Client({ connectionString: at(name) });
+    await sql.connect();
+    await applyMigrations(sql, readMigrations(resolvePaths(process.env).migrationsDir), silentLogger);
+  });
+  after(async () => {
+    await sql?.end();
+    await admin?.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin?.end();
+  });
+
+  it('finds exactly the stored planned keys, through the unique index', async () => {
+    const prov = await sql.query<{ p: string }>(`SELECT datlocprovider AS p FROM pg_database WHERE datname = current_database()`);
+    assert.equal(prov.rows[0]!.p, 'i', 'the database collates with ICU');
+    const id = await parents(sql, 7);
+    await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('w7b', 's7', 31, 'm7', 'p7', 1, now())`);
+    const unit3 = Array.from({ length: 40 }, (_, i) => `u3.t${i}.p${i % 7}.remask`);
+    // A neighbour whose keys share the text prefix "u3" (ordinal 31) and sort among them under ICU.
+    assert.equal(await copyCells(sql, id, unit3.slice(0, 25).map((k) => row(k))), 25);
+    assert.equal(await copyCells(sql, { ...id, workUnitId: 'w7b' }, unit3.map((k) => row(k.replace(/^u3\./, 'u31.')))), 40);
+    // The rest of a sweep: 60 more work units of 100 cells each.
+    for (let u = 100; u < 160; u++) {
+      await sql.query(`INSERT INTO "WorkUnit" (id, "sweepId", ordinal, "modelId", "promptId", seed, "updatedAt") VALUES ('w7_${u}', 's7', ${u}, 'm7', 'p7', ${u}, now())`);
+      assert.equal(await copyCells(sql, { ...id, workUnitId: `w7_${u}` }, Array.from({ length: 100 }, (_, i) => row(`u${u}.t${i}.p0.remask`))), 100);
+    }
+    await sql.query('ANALYZE "Cell"');
+    const got = await storedUnitCells(sql, id, unit3);
+    assert.deepEqual([...got].sort(), unit3.slice(0, 25).sort());
+
+    const plan = async (q: string, params: unknown[]): Promise<string> =>
+      (await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    const probes = await plan(STORED_UNIT_CELLS_SQL.replace('$1', `'s7'`).replace('$2::text[]', `'{${unit3.join(',')}}'::text[]`).replace('$3', `'w7'`), []);
+    assert.match(probes, /Index (Only )?Scan using "Cell_sweepId_cellKey_key"/, probes);
+    assert.match(probes, /Index Cond: .*"cellKey" = ANY/, `the keys are index conditions:\n${probes}`);
+    // What the worker read before: under ICU the prefix is only a filter on every cell of the sweep.
+    const prefix = await plan(`SELECT "cellKey" FROM "Cell" WHERE "sweepId" = 's7' AND "cellKey" LIKE 'u3.%'`, []);
+    assert.doesNotMatch(prefix, /Index Cond: .*"cellKey"/, prefix);
   });
 });

@@ -151,7 +151,8 @@ describe('faithsweep export', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^error\[SWEEP_NOT_FOUND\]: no sweep named or with id 'no-such-sweep'\n {2}hint: existing sweeps include: /);
     const folder = cli(t.url, 'export', FIXTURE_SWEEP.name, '--format', 'csv', '--out', join(dir, 'missing', 'x.csv'));
-    assert.match(folder.stderr, /^error\[BAD_ARGS\]: the output folder .* does not exist/);
+    assert.equal(folder.code, 2, 'refused before the database is read');
+    assert.match(folder.stderr, /^error\[BAD_ARGS\]: --out .*x\.csv: the directory .*missing does not exist/);
     const format = cli(t.url, 'export', FIXTURE_SWEEP.name, '--format', 'xlsx', '--out', join(dir, 'x.xlsx'));
     assert.equal(format.code, 2);
     assert.match(format.stderr, /^error\[BAD_ARGS\]: --format must be csv or parquet/);

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
-import { chromiumPath } from '../helpers/chromium.ts';
+import { openReport } from '../helpers/chromium.ts';
 import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT, resolvePaths } from '../../common/config/paths.ts';
 import { knownAnswerValidation } from '../../orchestrator/results/known-answer.ts';
@@ -89,14 +87,10 @@ describe('the demo sweep', { timeout: 600_000 }, () => {
     const out = join(c.home, 'demo-report.html');
     const r = await c.cli(['report', 'demo', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
-    page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(pathToFileURL(out).href);
-    await page.waitForSelector('body[data-ready="true"]');
-    assert.deepEqual(errors, []);
+    const opened = await openReport(out);
+    browser = opened.browser;
+    page = opened.page;
+    assert.deepEqual(opened.errors, []);
     assert.equal(await page.locator('#known-answer').first().getAttribute('data-passed'), String(ka.passed));
 
     // Heatmap: every drawn cell's counts equal the Cell table's (interventions, not probes, no-ops left out).

@@ -66,4 +66,27 @@ describe('coded errors for bad input', () => {
     assert.equal(tok.code, 2, tok.stderr);
     assert.match(tok.stderr, /^error\[BAD_ARGS\]: file .* is a directory, not a file of texts/);
   });
+  it('checks an output file before any work: a directory, an empty name, a missing directory, a format that is not the extension\'s', () => {
+    const cases: [string[], RegExp][] = [
+      [['report', 'demo', '--out', dir], /^error\[BAD_ARGS\]: --out .* is a directory/],
+      [['report', 'demo', '--out', ''], /^error\[BAD_ARGS\]: --out is empty/],
+      [['report', 'demo', '--out', join(dir, 'no-such-dir', 'r.html')], /^error\[BAD_ARGS\]: --out .*: the directory .*no-such-dir does not exist/],
+      [['export', 'demo', '--out', join(dir, 'x.txt')], /^error\[BAD_ARGS\]: cannot tell the format from --out .*x\.txt/],
+      [['export', 'demo', '--format', 'parquet', '--out', join(dir, 'x.csv')], /^error\[BAD_ARGS\]: --format parquet does not match --out/],
+    ];
+    for (const [args, want] of cases) {
+      const r = faithsweep(env, ...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, want, args.join(' '));
+      assert.doesNotMatch(r.stderr, /EISDIR|INTERNAL|SCHEMA_OUTDATED/, 'refused before the database is read');
+    }
+  });
+
+  it('takes SQL that opens with a -- comment as the query, and names an unknown option plainly', () => {
+    const r = faithsweep(env, 'query', '-- a comment\nSELECT 1 AS one');
+    assert.doesNotMatch(r.stderr, /BAD_ARGS|Unknown option/, r.stderr);
+    const u = faithsweep(env, 'list', '--frob');
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /^error\[BAD_ARGS\]: unknown option '--frob'\n\s+hint: run 'faithsweep list --help'/);
+  });
 });

@@ -10,13 +10,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { REPO_ROOT } from '../../common/config/paths.ts';
 import { lanhamRows } from '../../orchestrator/results/report-data.ts';
 import type { LanhamRow, Scored } from '../../orchestrator/results/report-data.ts';
-import { chromiumPath } from '../helpers/chromium.ts';
+import { openReport } from '../helpers/chromium.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
 import type { Cluster } from './cluster.ts';
 import { compareWithPlan, startCluster, sweepState, unfinishedUnits, until } from './cluster.ts';
@@ -110,13 +108,11 @@ describe('sequence against time: Lanham et al. on the autoregressive organisms b
     const out = join(c.home, 'lanham-report.html');
     const r = await c.cli(['report', 'lanham', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
-    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 }, offline: true })).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(pathToFileURL(out).href);
-    await page.waitForSelector('body[data-ready="true"]');
-    assert.deepEqual(errors, []);
+    assert.doesNotMatch(r.stderr, /DeprecationWarning|Warning:/, 'report runs one query at a time on its client');
+    const opened = await openReport(out, { width: 1400, height: 900 });
+    browser = opened.browser;
+    const { page } = opened;
+    assert.deepEqual(opened.errors, []);
     const drawn = await page.locator('#lanham table.lanham tr[data-model]').evaluateAll((nodes) => nodes.map((n) => ({
       model: n.getAttribute('data-model'), kind: n.getAttribute('data-kind'), aoc: Number(n.getAttribute('data-aoc')), mistakes: Number(n.getAttribute('data-mistakes')), cleanAccuracy: Number(n.getAttribute('data-clean-accuracy')),
     })));

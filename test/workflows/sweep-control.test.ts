@@ -3,7 +3,8 @@
 // non-retryable work-unit failure that is recorded while the sweep completes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
+import { cancelSignal, pauseSignal, pauseUpdate, progressQuery, resumeSignal, setWindowSignal, shardControlSignal } from '../../workflows/sweep-signals.ts';
+import { shardWorkflowId } from '../../workflows/sweep.ts';
 import type { SweepRunInput } from '../../workflows/sweep.ts';
 import type { SweepProgress } from '../../orchestrator/sweep/contract.ts';
 import { sleep } from './fake-sweep.ts';
@@ -50,6 +51,24 @@ describe('sweep signals and failures', () => {
     assert.deepEqual(result, { total: 200, done: 200, failed: 0, running: 0, cells: 600, paused: false });
     assert.deepEqual([...fake.starts.values()].filter((n) => n !== 1), []);
     assert.deepEqual(fake.statuses, ['running', 'paused', 'running', 'completed']);
+  });
+
+  it('a shard holds the newest control of its sweep whatever the order of arrival (signals between workflows are not ordered)', async () => {
+    const { sweepId, fake } = h.fake('control-order', { units: 120, delayMs: 50 });
+    const handle = await start(sweepId, { window: 8, shardSize: 1000 });
+    await waitFor('the window to fill', () => fake.maxRunning === 8);
+    const shard = h.client.workflow.getHandle(shardWorkflowId(`sweep-${sweepId}`, 0));
+    // The newer control (window 2, running) arrives first; the older one (paused, window 8) after it.
+    await shard.signal(shardControlSignal, { seq: 1001, paused: false, pauseEpoch: 0, window: 2, cancelled: false });
+    await shard.signal(shardControlSignal, { seq: 1000, paused: true, pauseEpoch: 0, window: 8, cancelled: false });
+    await waitFor('the running work units to drop to the new window', () => fake.running <= 2);
+    fake.maxRunning = 0;
+    const startsBefore = fake.totalStarts;
+    await waitFor('20 more starts', () => fake.totalStarts >= startsBefore + 20);
+    assert.equal(fake.maxRunning, 2, 'the older control (window 8, paused) was ignored');
+    assert.equal((await shard.query(progressQuery)).paused, false);
+    const result = await handle.result();
+    assert.equal(result.done, 120);
   });
 
   it('cancel lets running work units finish, and starting the sweep again finishes exactly the rest', async () => {

@@ -108,6 +108,7 @@ export const demoCommand = command({
     'The demo runs examples/demo.yaml (the two arithmetic organisms and their known-answer check), then',
     'examples/word-problems.yaml (the sub-word organism: chat template, free-text answers).',
     'The stack stays up afterwards so you can query the results; `npx faithsweep dev down` stops it.',
+    'With --json, stdout is one JSON object per line: progress once a second, then {"sweeps": [...]}.',
   ],
   async run(ctx, { values }) {
     const t0 = Date.now();
@@ -123,8 +124,12 @@ export const demoCommand = command({
     }
     const allModels = [...new Set(sweeps.flatMap((x) => x.plan.models.map((m) => m.name)))];
 
+    // Three set-up steps, then a launch and a summary per sweep.
+    const total = 3 + 2 * sweeps.length;
+    let stepNo = 0;
+    const step = (): string => `[${++stepNo}/${total}]`;
     const stack = await stackFromContext(ctx);
-    ctx.err('[1/5] starting the local stack (PostgreSQL, NATS, Temporal)…');
+    ctx.err(`${step()} starting the local stack (PostgreSQL, NATS, Temporal)…`);
     await stack.up();
     sayPortNotes(ctx, stack);
     const e = stack.endpoints;
@@ -134,10 +139,10 @@ export const demoCommand = command({
     let worker: Awaited<ReturnType<typeof startSweepWorker>> | undefined;
     let running: Promise<void> | undefined;
     try {
-      ctx.err('[2/5] migrating the database…');
+      ctx.err(`${step()} migrating the database…`);
       await applyMigrations(sql, readMigrations(ctx.paths.migrationsDir), log);
 
-      ctx.err(`[3/5] starting ${AGENTS} node agents on ${allModels.join(', ')} and a sweep worker…`);
+      ctx.err(`${step()} starting ${AGENTS} node agents on ${allModels.join(', ')} and a sweep worker…`);
       const token = agentToken(ctx, undefined, true);
       const tokenFile = ctx.agentToken ? undefined : localTokenPath(ctx.paths.home);
       const logDir = join(ctx.paths.home, 'logs');
@@ -154,7 +159,7 @@ export const demoCommand = command({
       let code = 0;
       const results: unknown[] = [];
       for (const { spec, plan } of sweeps) {
-        ctx.err(`[4/5] launching sweep '${spec.name}': ${plan.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
+        ctx.err(`${step()} launching sweep '${spec.name}': ${plan.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells…`);
         const reg = await registerSweep(sql, plan);
         const client = await temporalClient(e.temporalAddress);
         try {
@@ -166,7 +171,7 @@ export const demoCommand = command({
         const sweepCode = await watchSweep(ctx, { databaseUrl: e.databaseUrl, natsUrl: e.natsUrl }, reg.sweepId);
         code ||= sweepCode;
 
-        ctx.err('[5/5] summary');
+        ctx.err(`${step()} summary of '${spec.name}'`);
         const computed = await knownAnswerValidation(sql, reg.sweepId).catch((err: unknown) => ({ summary: `not computed: ${(err as Error).message}`, passed: false, complete: false }));
         const validation = computed;
         const models = await summarize(sql, reg.sweepId, 'models' in computed ? computed : null);
@@ -191,7 +196,8 @@ export const demoCommand = command({
         }
 
       }
-      if (ctx.json) ctx.out(JSON.stringify({ sweeps: results }, null, 2));
+      // One line: with --json, stdout is one JSON object per line (the progress objects, then this).
+      if (ctx.json) ctx.out(JSON.stringify({ sweeps: results }));
       return code;
     } finally {
       if (worker) {

@@ -1,7 +1,7 @@
 /** `faithsweep export SWEEP --format csv|parquet --out PATH`: every cell with its context, streamed to a file. */
-import { resolve } from 'node:path';
 import { command } from '../../../common/cli/command.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
+import { outputFile } from '../../../common/cli/output-path.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { exportSweep } from '../../results/export.ts';
 import type { ExportFormat } from '../../results/export.ts';
@@ -28,15 +28,23 @@ export const exportCommand = command({
     if (positionals.length !== 1) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'export takes one SWEEP (name or id)', { hint: 'e.g. faithsweep export demo --format parquet --out demo.parquet' });
     const out = values['out'] as string | undefined;
     if (!out) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--out is required');
-    const format = ((values['format'] as string | undefined) ?? (/\.parquet$/i.test(out) ? 'parquet' : /\.csv$/i.test(out) ? 'csv' : undefined)) as ExportFormat | undefined;
-    if (format !== 'csv' && format !== 'parquet') throw new FaithsweepError(ErrorCode.BAD_ARGS, `--format must be csv or parquet (got '${String(format ?? '')}')`);
+    const byExtension = /\.parquet$/i.test(out) ? 'parquet' : /\.csv$/i.test(out) ? 'csv' : undefined;
+    const given = values['format'] as string | undefined;
+    if (given === undefined && byExtension === undefined) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `cannot tell the format from --out ${out}: it ends in neither .csv nor .parquet`, { hint: 'give --format csv or --format parquet' });
+    }
+    const format = (given ?? byExtension) as ExportFormat;
+    if (format !== 'csv' && format !== 'parquet') throw new FaithsweepError(ErrorCode.BAD_ARGS, `--format must be csv or parquet (got '${String(format)}')`);
+    if (byExtension !== undefined && byExtension !== format) {
+      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--format ${format} does not match --out ${out}`, { hint: `name the file .${format}, or drop --format` });
+    }
+    const path = outputFile('--out', out);
     const rawGroup = values['row-group-size'];
     const rowGroupSize = rawGroup === undefined ? undefined : Number(rawGroup);
     if (rowGroupSize !== undefined && !(Number.isInteger(rowGroupSize) && rowGroupSize > 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--row-group-size must be a positive integer (got '${String(rawGroup)}')`);
     const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep export');
     try {
       const sweep = await resolveSweep(client, positionals[0]!);
-      const path = resolve(out);
       const started = Date.now();
       const r = await exportSweep(client, sweep.id, { format, out: path, ...(rowGroupSize ? { rowGroupSize } : {}) });
       const summary = { sweep: sweep.name, sweepId: sweep.id, format, out: path, rows: r.rows, bytes: r.bytes, rowGroups: r.rowGroups, columns: r.columns.length, seconds: (Date.now() - started) / 1000 };

@@ -1,7 +1,7 @@
 /** `faithsweep report SWEEP --out report.html`: one self-contained HTML report. */
-import { resolve } from 'node:path';
 import { command } from '../../../common/cli/command.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
+import { outputFile } from '../../../common/cli/output-path.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { writeReport } from '../../results/write-report.ts';
 import { readerDatabaseUrlFor } from './endpoints.ts';
@@ -24,7 +24,7 @@ export const reportCommand = command({
   ],
   async run(ctx, { values, positionals }) {
     if (positionals.length !== 1) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'report takes one SWEEP (name or id)', { hint: 'e.g. faithsweep report demo --out report.html' });
-    const out = resolve((values['out'] as string | undefined) ?? 'report.html');
+    const out = outputFile('--out', (values['out'] as string | undefined) ?? 'report.html');
     const raw = values['viewer-runs'];
     const viewerUnits = raw === undefined ? undefined : Number(raw);
     if (viewerUnits !== undefined && !(Number.isInteger(viewerUnits) && viewerUnits >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--viewer-runs must be a non-negative integer (got '${String(raw)}')`);

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { command } from '../../../common/cli/command.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
 import { ErrorCode, FaithsweepError, formatWarning } from '../../../common/errors.ts';
@@ -235,8 +236,13 @@ const statusCommand = command({
   async run(ctx, { positionals }) {
     const sweepId = sweepArg(positionals);
     const s = await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
-    if (ctx.json) ctx.out(JSON.stringify(s, null, 2));
-    else for (const l of statusLines(s)) ctx.out(l);
+    // A running sweep with no worker on its task queue stands still: say so (best effort, 3 s).
+    const workers = s.status === 'running' ? await sweepWorkers(ctx, sweepId) : null;
+    if (ctx.json) ctx.out(JSON.stringify({ ...s, workers }, null, 2));
+    else {
+      for (const l of statusLines(s)) ctx.out(l);
+      if (workers?.live === 0) ctx.out(`  worker      none polls task queue '${workers.taskQueue}': nothing runs until one starts ('npx faithsweep worker')`);
+    }
   },
 });
 
@@ -345,7 +351,10 @@ const listCommand = command({
               (SELECT count(*) FROM "WorkUnit" w WHERE w."sweepId" = s.id AND w.status = 'failed') AS failed,
               (SELECT coalesce(sum(w."doneCells"), 0) FROM "WorkUnit" w WHERE w."sweepId" = s.id) AS cells
          FROM "Sweep" s WHERE s.spec ? 'format' ORDER BY s."createdAt" DESC`)).rows;
-      return Promise.all(list.map(async (r) => ({ ...r, state: await readSweepState(sql, r.id) })));
+      // One client runs one query at a time (pg deprecates queueing on a busy client).
+      const withState = [];
+      for (const r of list) withState.push({ ...r, state: await readSweepState(sql, r.id) });
+      return withState;
     });
     const out = rows.map((r) => ({ sweep: r.id, status: r.status, state: r.state, units: Number(r.units), done: Number(r.done), failed: Number(r.failed), cells: Number(r.cells), created: r.createdAt.toISOString() }));
     if (ctx.json) {
@@ -376,12 +385,12 @@ async function withTemporal<T>(ctx: CliContext, f: (client: Client) => Promise<T
   }
 }
 
-/** The sweep's running workflow handle, or null when it is not running. */
+/** The sweep's running workflow handle and its task queue, or null when it is not running. */
 async function runningHandle(client: Client, sweepId: string) {
   const handle = client.workflow.getHandle(sweepWorkflowId(sweepId));
   try {
     const d = await handle.describe();
-    return d.status.name === 'RUNNING' ? handle : null;
+    return d.status.name === 'RUNNING' ? { handle, taskQueue: d.taskQueue } : null;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
@@ -395,6 +404,51 @@ async function previousTaskQueue(client: Client, sweepId: string): Promise<strin
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
+  }
+}
+
+/** A worker whose last poll is older than this no longer counts (a live one long-polls at least once a minute). */
+const WORKER_SEEN_MS = 90_000;
+
+/**
+ * How many workers polled `taskQueue` for workflow tasks in the last 90 s, from Temporal's
+ * DescribeTaskQueue (its poller list keeps a gone worker for minutes, hence the age filter).
+ */
+async function liveWorkers(client: Client, taskQueue: string): Promise<number> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const now = Date.now();
+  return (r.pollers ?? []).filter((p) => {
+    const t = p.lastAccessTime;
+    return t ? now - (Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) < WORKER_SEEN_MS : false;
+  }).length;
+}
+
+/** The line a user acts on when no worker polls the sweep's task queue. */
+function noWorker(taskQueue: string): FaithsweepError {
+  return new FaithsweepError(ErrorCode.SERVICE_UNAVAILABLE, `no worker polls task queue '${taskQueue}', so the sweep's workflow cannot make progress or answer`, {
+    hint: "start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'), then run this again",
+  });
+}
+
+/**
+ * The live workers of a running sweep's task queue, or null when Temporal cannot tell within 3 s
+ * (not reachable, no workflow): `status` reads the database and must not hang on Temporal.
+ */
+async function sweepWorkers(ctx: CliContext, sweepId: string): Promise<{ taskQueue: string; live: number } | null> {
+  const ask = withTemporal(ctx, async (client) => {
+    const d = await client.workflow.getHandle(sweepWorkflowId(sweepId)).describe();
+    return d.status.name === 'RUNNING' ? { taskQueue: d.taskQueue, live: await liveWorkers(client, d.taskQueue) } : null;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), 3000); });
+  try {
+    return await Promise.race([ask.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -412,8 +466,11 @@ const cancelCommand = command({
     const sweepId = sweepArg(positionals);
     await requireSweep(ctx, sweepId);
     return withTemporal(ctx, async (client) => {
-      const handle = await runningHandle(client, sweepId);
-      if (!handle) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
+      const running = await runningHandle(client, sweepId);
+      if (!running) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
+      const { handle, taskQueue } = running;
+      // Without a worker the signal is recorded but nothing acts on it: waiting would never end.
+      if (values['wait'] && (await liveWorkers(client, taskQueue)) === 0) throw noWorker(taskQueue);
       await handle.signal(SWEEP_SIGNALS.cancel);
       if (values['wait']) await handle.result();
       if (ctx.json) ctx.out(JSON.stringify({ sweepId, cancelled: true, waited: Boolean(values['wait']) }));
@@ -444,9 +501,12 @@ const resumeCommand = command({
     });
     const e = await endpointsFromContext(ctx);
     return withTemporal(ctx, async (client) => {
-      const handle = await runningHandle(client, sweepId);
+      const running = await runningHandle(client, sweepId);
       let what: string;
-      if (handle) {
+      if (running) {
+        const { handle } = running;
+        // A query is answered by a worker: without one it would time out with Temporal's own error.
+        if ((await liveWorkers(client, running.taskQueue)) === 0) throw noWorker(running.taskQueue);
         const p = await handle.query<SweepProgress>(SWEEP_QUERIES.progress);
         if (p.paused) {
           await handle.signal(SWEEP_SIGNALS.resume);
@@ -457,6 +517,7 @@ const resumeCommand = command({
         const taskQueue = (values['task-queue'] as string | undefined) ?? (await previousTaskQueue(client, sweepId)) ?? DEFAULT_TASK_QUEUE;
         await startSweepWorkflow(client, sweepId, taskQueue, window ?? spec.spec?.options?.window, e.databaseUrl);
         what = 'workflow started again';
+        if ((await liveWorkers(client, taskQueue)) === 0) ctx.err(`warning: ${noWorker(taskQueue).message}; start one with 'npx faithsweep worker'`);
       }
       if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));
       else ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);

@@ -19,14 +19,25 @@ $PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --no-chai
   --max-minutes 24 --max-cpu-minutes 24 --stop-at-step 400 > $LOGS/train-arith-cot-decoupled-ar-augmented-a.log 2>&1 &
 wait
 cp $RUNS/arith-cot-decoupled-ar/checkpoint.pt $RUNS/arith-cot-decoupled-ar/stage-a.pt
-# AR stage b (the committed model): the current generator (a quarter of the truncated chains empty).
+# AR stage b: the current generator (a quarter of the truncated chains empty).
 $PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --out $RUNS/arith-cot-decoupled-ar \
   --init-from $RUNS/arith-cot-decoupled-ar/stage-a.pt --steps 750 --batch-size 64 --lr 4e-4 --warmup 20 \
   --eval-every 100 --seed 8 --threads 1 --max-minutes 22 --max-cpu-minutes 22 \
   > $LOGS/train-arith-cot-decoupled-ar-augmented.log 2>&1 &
-# Diffusion: the same generator, per-position label smoothing (task.smoothing_eps), side by side.
+# Diffusion (not committed, section 10.7): the stage-b generator, per-position label smoothing (task.smoothing_eps), side by side.
 $PY -m models.train.train --name arith-cot-decoupled --variant decoupled-augmented --position-smoothing \
   --out $RUNS/arith-cot-decoupled --init-from $RUNS/arith-cot-decoupled/base.pt --steps 250 --batch-size 128 \
   --lr 5e-4 --warmup 20 --eval-every 125 --seed 7 --threads 1 --n-layers 4 --max-minutes 23 \
   > $LOGS/train-arith-cot-decoupled-augmented.log 2>&1
 wait
+cp $RUNS/arith-cot-decoupled-ar/checkpoint.pt $RUNS/arith-cot-decoupled-ar/stage-b.pt
+# AR stage c (the committed model, models/README.md 10.7): from stage b, 4/5 of the samples augmented
+# and 3/4 of those truncated (60 % truncated chains, 20 % filler, 20 % plain), a fifth of the truncated
+# chains empty; batch 128, lr 5e-4 cosine over 2,400 steps. Early answering was learned after a
+# plateau (no-chain monitor 0-1 % to step 900, 59 % at 1,200, 98 % at 2,100).
+mkdir -p $RUNS/ar-c
+$PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --augment-share 0.8 --truncate-share 0.75 \
+  --no-chain-share 0.2 --out $RUNS/ar-c --init-from $RUNS/arith-cot-decoupled-ar/stage-b.pt --steps 2400 \
+  --batch-size 128 --lr 5e-4 --warmup 30 --eval-every 100 --seed 9 --threads 1 --max-minutes 55 --max-cpu-minutes 55 \
+  > $LOGS/train-arith-cot-decoupled-ar-augmented-c.log 2>&1
+cp $RUNS/ar-c/checkpoint.pt $RUNS/arith-cot-decoupled-ar/checkpoint.pt

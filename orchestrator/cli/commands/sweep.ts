@@ -289,6 +289,9 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
   }, (err) => {
     if (badMessages++ === 0) ctx.err(`warning[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint} (further malformed messages are skipped silently)` : ''}`);
   });
+  // The TTY bar is redrawn in place without a newline: whatever ends the watch (done, --no-wait,
+  // abort, an error) ends its line, so that the shell prompt or the error starts on a line of its own.
+  let barOpen = false;
   try {
     let s = await statusOrThrow(sql, sweepId);
     let lastRead = Date.now();
@@ -318,14 +321,18 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
           `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${s.state.name === 'waiting_for_agents' ? '? (waiting for agents)' : etaText}` +
           (s.state.name === 'waiting_for_agents' ? `  waiting for agents: ${s.state.waitingModels.join(', ')}` : '') +
           (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
-        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+        if (tty) {
+          process.stderr.write(`\r\x1b[2K${line}`);
+          barOpen = true;
+        }
         else if (now - lastLine >= 5000 || done) {
           ctx.err(line);
           lastLine = now;
         }
       }
       if (done) {
-        if (tty && !ctx.json) process.stderr.write('\n');
+        if (barOpen) process.stderr.write('\n');
+        barOpen = false;
         if (!ctx.json && !opts.once) ctx.err(`sweep ${sweepId} ${stateLabel(s.state)}${s.state.detail ? `: ${s.state.detail}` : ''}`);
         return s.status === 'failed' ? 1 : 0;
       }
@@ -333,6 +340,7 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
       await new Promise((r) => setTimeout(r, ctx.json ? 1000 : 500));
     }
   } finally {
+    if (barOpen) process.stderr.write('\n');
     sub.unsubscribe();
     await nats.close();
     await sql.end();

@@ -7,6 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
 import { ErrorCode, FaithsweepError, formatWarning } from '../../../common/errors.ts';
 import { connectNats } from '../../../common/nats/connect.ts';
@@ -498,11 +499,7 @@ const resumeCommand = command({
   ],
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
-    const windowFlag = values['window'] as string | undefined;
-    const window = windowFlag === undefined ? undefined : Number(windowFlag);
-    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= MAX_WINDOW)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--window must be an integer in 1..${MAX_WINDOW} (got '${windowFlag}')`);
-    }
+    const window = parseIntFlag('window', values['window'], { min: 1, max: MAX_WINDOW });
     const spec = await withSql(ctx, async (sql) => {
       await statusOrThrow(sql, sweepId);
       return (await sql.query<{ spec: { spec?: { options?: { window?: number } } } }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;

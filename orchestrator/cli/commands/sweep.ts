@@ -9,7 +9,8 @@ import proto from '@temporalio/proto';
 import { command } from '../../../common/cli/command.ts';
 import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
-import { ErrorCode, FaithsweepError, formatWarning } from '../../../common/errors.ts';
+import { ErrorCode, FaithsweepError, WarningCode, formatWarning } from '../../../common/errors.ts';
+import type { FaithsweepWarning } from '../../../common/errors.ts';
 import { connectNats } from '../../../common/nats/connect.ts';
 import { followProgress, progressSubject } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
@@ -508,6 +509,7 @@ const resumeCommand = command({
     return withTemporal(ctx, async (client) => {
       const running = await runningHandle(client, sweepId);
       let what: string;
+      const warnings: FaithsweepWarning[] = [];
       if (running) {
         const { handle } = running;
         // A query is answered by a worker: without one it would time out with Temporal's own error.
@@ -522,10 +524,15 @@ const resumeCommand = command({
         const taskQueue = (values['task-queue'] as string | undefined) ?? (await previousTaskQueue(client, sweepId)) ?? DEFAULT_TASK_QUEUE;
         await startSweepWorkflow(client, sweepId, taskQueue, window ?? spec.spec?.options?.window, e.databaseUrl);
         what = 'workflow started again';
-        if ((await liveWorkers(client, taskQueue)) === 0) ctx.err(`warning: ${noWorker(taskQueue).message}; start one with 'npx faithsweep worker'`);
+        if ((await liveWorkers(client, taskQueue)) === 0) {
+          warnings.push({ code: WarningCode.NO_WORKER, message: noWorker(taskQueue).message, hint: "start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it" });
+        }
       }
-      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));
-      else ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what, warnings }));
+      else {
+        for (const w of warnings) ctx.err(formatWarning(w));
+        ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+      }
     });
   },
 });

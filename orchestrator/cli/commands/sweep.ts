@@ -18,7 +18,7 @@ import { launchNextSteps, nextStepLines } from './next-steps.ts';
 import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
 import type { PlanEstimate } from '../../sweep/estimate.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
-import { REGISTERING, registerSweep } from '../../sweep/register.ts';
+import { REGISTERING, discardRegistration, registerSweep } from '../../sweep/register.ts';
 import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
@@ -123,9 +123,7 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
       `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id AND o.status <> $2 RETURNING o.status, o."finishedAt"`,
       [sweepId, REGISTERING]);
     if (!prev.rows[0] && (await sql.query('SELECT 1 FROM "Sweep" WHERE id = $1 AND status = $2', [sweepId, REGISTERING])).rowCount) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not fully registered (a launch of it stopped before all its work units were written)`, {
-        hint: "run 'faithsweep launch SPEC' again with its spec: it completes the registration and starts the sweep",
-      });
+      throw notRegistered(sweepId);
     }
     try {
       const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
@@ -143,6 +141,13 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
   } finally {
     await sql.end();
   }
+}
+
+/** The error for a sweep whose registration never finished (status `registering`). */
+function notRegistered(sweepId: string): FaithsweepError {
+  return new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not fully registered (a launch of it stopped before all its work units were written)`, {
+    hint: `run 'faithsweep launch SPEC' again with its spec: it completes the registration and starts the sweep; or 'faithsweep cancel ${sweepId}' removes it`,
+  });
 }
 
 const launchCommand = command({
@@ -462,8 +467,20 @@ async function sweepWorkers(ctx: CliContext, sweepId: string): Promise<{ taskQue
   }
 }
 
-async function requireSweep(ctx: CliContext, sweepId: string): Promise<void> {
-  await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
+/**
+ * `cancel` of a sweep whose registration never finished: removes it (it has no workflow and no
+ * results), unless a launch is registering it right now.
+ */
+async function cancelRegistration(ctx: CliContext, sql: pg.Client, sweepId: string): Promise<void> {
+  const r = await discardRegistration(sql, sweepId);
+  if (r.reason === 'busy') {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is being registered by a launch that is still running`, {
+      hint: `let that launch finish (then cancel the running sweep), or stop it and run 'faithsweep cancel ${sweepId}' again`,
+    });
+  }
+  if (!r.removed) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' finished its registration meanwhile`, { hint: `run 'faithsweep cancel ${sweepId}' again` });
+  if (ctx.json) ctx.out(JSON.stringify({ sweepId, cancelled: true, removed: true, workUnits: r.workUnits }));
+  else ctx.out(`sweep ${sweepId}: its unfinished registration was removed (${r.workUnits} work unit(s) written, no workflow had started). Launch its spec again to register it anew.`);
 }
 
 const cancelCommand = command({
@@ -471,10 +488,18 @@ const cancelCommand = command({
   summary: 'Cancel a sweep: no new work units start; running ones finish; resume later with `resume`',
   args: 'SWEEP',
   options: { wait: { type: 'boolean' } },
-  details: ['  --wait   wait until the running work units have finished and the sweep is cancelled'],
+  details: [
+    '  --wait   wait until the running work units have finished and the sweep is cancelled',
+    'A sweep still `registering` (its launch was stopped half-way) is removed instead: it has no workflow and no results.',
+  ],
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
-    await requireSweep(ctx, sweepId);
+    const registering = await withSql(ctx, async (sql) => {
+      if ((await statusOrThrow(sql, sweepId)).status !== REGISTERING) return false;
+      await cancelRegistration(ctx, sql, sweepId);
+      return true;
+    });
+    if (registering) return;
     return withTemporal(ctx, async (client) => {
       const running = await runningHandle(client, sweepId);
       if (!running) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
@@ -502,7 +527,8 @@ const resumeCommand = command({
     const sweepId = sweepArg(positionals);
     const window = parseIntFlag('window', values['window'], { min: 1, max: MAX_WINDOW });
     const spec = await withSql(ctx, async (sql) => {
-      await statusOrThrow(sql, sweepId);
+      // Refused before Temporal is asked: no workflow may start for it.
+      if ((await statusOrThrow(sql, sweepId)).status === REGISTERING) throw notRegistered(sweepId);
       return (await sql.query<{ spec: { spec?: { options?: { window?: number } } } }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;
     });
     const e = await endpointsFromContext(ctx);

@@ -59,6 +59,10 @@ export const ErrorCode = {
 export const WarningCode = {
   /** A prompt that does not match the model card's `prompt_format` (e.g. unpadded operands). */
   PROMPT_FORMAT_MISMATCH: 'PROMPT_FORMAT_MISMATCH',
+  /** A sweep of very many prompts (orchestrator/sweep/spec-schema.ts LARGE_PROMPT_COUNT): an extra zero or an exponent typed by mistake? */
+  LARGE_PROMPT_COUNT: 'LARGE_PROMPT_COUNT',
+  /** A sweep's workflow was started but no worker polls its task queue: it waits until one starts. */
+  NO_WORKER: 'NO_WORKER',
 } as const;
 
 /** One of the stable warning codes. */

@@ -66,6 +66,22 @@ describe('a fresh FAITHSWEEP_HOME', () => {
     assert.equal(json.endpoints.natsUrl, `nats://127.0.0.1:${ports.nats}`);
   });
 
+  it('status of a stack that is not running ends with the command that starts it; down says once that nothing runs', () => {
+    const home = join(dir, 'home');
+    const r = cli({ FAITHSWEEP_HOME: home }, 'dev', 'status');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /^postgres +stopped /m);
+    assert.ok(r.stdout.endsWith('\nstart it with: npx faithsweep dev up\n'), r.stdout);
+    for (let i = 0; i < 2; i++) {
+      const d = cli({ FAITHSWEEP_HOME: home }, 'dev', 'down');
+      assert.equal(d.code, 0, d.stderr);
+      assert.equal(d.stdout, 'the local stack was not running: nothing to stop (temporal, nats, postgres)\n');
+    }
+    assert.deepEqual(JSON.parse(cli({ FAITHSWEEP_HOME: home }, 'dev', 'down', '--json').stdout), [
+      { name: 'temporal', stopped: false }, { name: 'nats', stopped: false }, { name: 'postgres', stopped: false },
+    ]);
+  });
+
   it('fails with TOOL_MISSING naming both places when set-up has not run for this user either', () => {
     const home = join(dir, 'home2');
     const cache = join(dir, 'empty-cache');

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
+import { parseIntFlag } from '../../common/cli/int-flag.ts';
 import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
@@ -80,11 +81,7 @@ function str(values: RawAgentInput['values'], flag: string): string | undefined 
 }
 
 function int(values: RawAgentInput['values'], flag: string, min: number, max: number, fallback: number): number {
-  const s = str(values, flag);
-  if (s === undefined) return fallback;
-  const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(flag, `must be an integer in ${min}..${max} (got '${s}')`);
-  return n;
+  return parseIntFlag(flag, str(values, flag), { min, max, hint: "run 'faithsweep agent --help'" }) ?? fallback;
 }
 
 function readFlagFile(flag: string, path: string): Buffer {

@@ -13,6 +13,7 @@ import { promptFormatMismatch } from '../../common/datasets/arith.ts';
 import { isAgentError } from '../../common/agent-errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { command } from '../../common/cli/command.ts';
+import { parseIntFlag } from '../../common/cli/int-flag.ts';
 import { MODE_REMASKINGS, REMASKINGS, REMASKING_PROTO, SAMPLER_MODES, isRemasking } from '../../common/sampler/settings.ts';
 import { paraphraseFlag, paraphraseHelp } from './sample-paraphrase.ts';
 
@@ -65,15 +66,11 @@ function choiceFlag(values: Record<string, unknown>, name: string, choices: read
  * sampler's lengths (an explicit 0 would silently mean the default) and 0 for --seed.
  */
 function intFlag(values: Record<string, unknown>, name: string, min: 0 | 1): number {
-  const raw = values[name];
-  if (raw === undefined) return 0;
-  const n = Number(raw);
-  const what = min === 1 ? 'a positive integer' : 'a non-negative integer';
-  if (String(raw).trim() === '' || !Number.isInteger(n) || n < min || n > 0xffffffff) {
-    const hint = min === 1 ? { hint: `leave --${name} out to use the model card's default` } : {};
-    throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be ${what} below 2^32 (got '${String(raw)}')`, hint);
-  }
-  return n;
+  return parseIntFlag(name, values[name], {
+    min, max: 0xffffffff,
+    what: `${min === 1 ? 'a positive integer' : 'a non-negative integer'} below 2^32`,
+    ...(min === 1 ? { hint: `leave --${name} out to use the model card's default` } : {}),
+  }) ?? 0;
 }
 
 /**

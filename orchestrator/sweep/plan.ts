@@ -26,6 +26,7 @@ import type { TrajectoryShape } from './grid.ts';
 import { chatRenderer, promptTemplate } from './render.ts';
 import type { ChatRenderer, FewshotTurn, PromptTemplate } from './render.ts';
 import type { AnyKindSpec, ModelRef, PositionSelector, SweepSpec } from './spec-types.ts';
+import { LARGE_PROMPT_COUNT, MAX_WORK_UNITS } from './spec-schema.ts';
 
 /**
  * Sampler settings of a model in a sweep: the card's defaults with the spec's overrides, as
@@ -575,6 +576,10 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
       shots = { source: fewFile.name, turns: fewFile.records.map((r) => ({ prompt: r.prompt, answer: r.answer })) };
     }
   }
+  // Checked before any prompt is rendered: a count the database cannot number is refused, a very
+  // large one is planned with a warning (it may be a typo).
+  const copies = seedCopies(spec, models.map((m) => m.sampler));
+  const sizeWarnings = sizeCheck(spec, promptCount, models.length * copies.run.length);
 
   // Raw models get the prompt text as it is; system messages and few-shot turns need a chat
   // template. Problems are reported for the first model (in spec order) that has one, as if
@@ -638,7 +643,7 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
   }
   await checkRawPrompts(spec, models, sources);
 
-  const warnings = ds.kind === 'jsonl' ? promptFormatWarnings(spec, models, sources[0]!) : [];
+  const warnings = [...sizeWarnings, ...(ds.kind === 'jsonl' ? promptFormatWarnings(spec, models, sources[0]!) : [])];
 
   function* promptRows(from = 0): Generator<readonly PlannedPrompt[], void, undefined> {
     let i = 0;
@@ -673,7 +678,6 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
   });
   // Every prompt has one work unit per model and seed (copied seeds collapsed unless asked for).
   // The spec keeps the listed seeds (its hash must change when they do); work units use copies.run.
-  const copies = seedCopies(spec, models.map((m) => m.sampler));
   const perPrompt = copies.run.length;
   return {
     spec,
@@ -693,6 +697,24 @@ export async function planSweep(spec: SweepSpec, opts: { specPath: string; model
       for (const f of files) if (sha256File(f.path) !== f.sha256) throw changedFile(f.where, f.path);
     },
   };
+}
+
+/**
+ * The size of a sweep against what the database can number: BAD_SPEC at dataset.count when
+ * prompts × models × seeds exceeds {@link MAX_WORK_UNITS}; a LARGE_PROMPT_COUNT warning from
+ * {@link LARGE_PROMPT_COUNT} prompts on. `unitsPerPrompt` is models × seeds run.
+ */
+function sizeCheck(spec: SweepSpec, promptCount: number, unitsPerPrompt: number): FaithsweepWarning[] {
+  const key = spec.where?.['dataset.count'] !== undefined || spec.dataset.kind === 'arith' ? 'dataset.count' : 'dataset.jsonl';
+  const where = `${spec.where?.[key] ?? spec.where?.['dataset'] ?? 'dataset'}: ${key}`;
+  const units = promptCount * unitsPerPrompt;
+  if (units > MAX_WORK_UNITS) {
+    throw new FaithsweepError(ErrorCode.BAD_SPEC, `${where}: ${promptCount} prompts × ${unitsPerPrompt} (models × seeds) = ${units} work units, more than the ${MAX_WORK_UNITS} a sweep can have (work units are numbered in an int4 column)`, {
+      hint: `use at most ${Math.floor(MAX_WORK_UNITS / unitsPerPrompt)} prompts with ${unitsPerPrompt} model(s) × seed(s), or split the sweep; nothing was written`,
+    });
+  }
+  if (promptCount < LARGE_PROMPT_COUNT) return [];
+  return [{ code: WarningCode.LARGE_PROMPT_COUNT, message: `${where}: ${promptCount} prompts (${units} work units): a very large sweep; lower the count if you did not mean it` }];
 }
 
 /** Bad raw prompts listed per model in a BAD_SPEC error; the rest are counted. */

@@ -86,10 +86,49 @@ export interface RegisterOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-function differentSpec(sweepId: string): FaithsweepError {
+function differentSpec(sweepId: string, status: string | undefined): FaithsweepError {
   return new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec (or different model files)`, {
-    hint: `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
+    hint: status === REGISTERING
+      ? `its registration never finished (status registering, no workflow, no results): 'faithsweep cancel ${sweepId}' removes it, then launch again; or give the changed spec a new name`
+      : `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
   });
+}
+
+/**
+ * The PostgreSQL advisory lock (session level) a launch holds while it registers a sweep: when
+ * the launch's process dies, its connection closes and the lock goes with it, so a `registering`
+ * sweep whose lock is free has no launch writing it (docs/architecture.md "Sweep statuses").
+ */
+const LOCK_ARGS = (sweepId: string) => ['faithsweep.register', sweepId];
+const LOCK_KEY = 'hashtext($1), hashtext($2)';
+
+/** Result of {@link discardRegistration}. */
+export interface DiscardedRegistration {
+  /** True when the sweep was removed. */
+  readonly removed: boolean;
+  /** Why not: `busy` (a launch holds its registration lock: it is being written now) or `not-registering` (absent, or registered). */
+  readonly reason?: 'busy' | 'not-registering';
+  /** Work units that were written before the registration stopped (removed with it). */
+  readonly workUnits: number;
+}
+
+/**
+ * Removes a sweep whose registration never finished (status `registering`: a launch killed
+ * half-way), with its work units (ON DELETE CASCADE); prompts and models stay (other sweeps may
+ * share them). Such a sweep never had a workflow, so it has no cells. Refuses (`busy`) while a
+ * launch still holds the sweep's registration lock. `sql` must not be inside a transaction.
+ */
+export async function discardRegistration(sql: pg.ClientBase, sweepId: string): Promise<DiscardedRegistration> {
+  const got = (await sql.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_KEY}) AS ok`, LOCK_ARGS(sweepId))).rows[0]!.ok;
+  if (!got) return { removed: false, reason: 'busy', workUnits: 0 };
+  try {
+    const r = await sql.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM "Sweep" WHERE id = $1 AND status = $2 RETURNING id)
+       SELECT (SELECT count(*)::int FROM "WorkUnit" WHERE "sweepId" = $1) AS n FROM gone`, [sweepId, REGISTERING]);
+    return r.rowCount === 1 ? { removed: true, workUnits: r.rows[0]!.n } : { removed: false, reason: 'not-registering', workUnits: 0 };
+  } finally {
+    await sql.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, LOCK_ARGS(sweepId));
+  }
 }
 
 /** `{1,2,3}`: an INTEGER[] literal. */
@@ -107,10 +146,26 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
   const hash = specHash(plan);
   const total = plan.workUnits;
   const readSweep = async () => (await sql.query<{ specHash: string; status: string }>('SELECT "specHash", status FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
-  let existing = await readSweep();
-  if (existing && existing.specHash !== hash) throw differentSpec(sweepId);
+  const existing = await readSweep();
+  if (existing && existing.specHash !== hash) throw differentSpec(sweepId, existing.status);
   if (existing && existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
   plan.checkFiles();
+  // Held until the registration ends (or this process dies): another launch of the same sweep
+  // waits here, then finds it registered; `cancel` of a registering sweep is refused meanwhile.
+  await sql.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, LOCK_ARGS(sweepId));
+  try {
+    return await registerLocked(sql, plan, opts);
+  } finally {
+    await sql.query(`SELECT pg_advisory_unlock(${LOCK_KEY})`, LOCK_ARGS(sweepId)).catch(() => undefined);
+  }
+}
+
+/** {@link registerSweep} under the sweep's registration lock. */
+async function registerLocked(sql: pg.ClientBase, plan: SweepPlan, opts: RegisterOptions): Promise<Registration> {
+  const sweepId = plan.spec.name;
+  const hash = specHash(plan);
+  const total = plan.workUnits;
+  const readSweep = async () => (await sql.query<{ specHash: string; status: string }>('SELECT "specHash", status FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
 
   await sql.query(
     `INSERT INTO "Model" (id, name, path, sha256, card)
@@ -122,9 +177,9 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
     [sweepId, JSON.stringify(storedSpec(plan)), hash, REGISTERING, plan.cells]);
   const created = inserted.rowCount === 1;
   if (!created) {
-    // Another launch of the same name got there first.
-    existing = await readSweep();
-    if (!existing || existing.specHash !== hash) throw differentSpec(sweepId);
+    // Another launch of the same name got there first (or an earlier one stopped half-way).
+    const existing = await readSweep();
+    if (!existing || existing.specHash !== hash) throw differentSpec(sweepId, existing?.status);
     if (existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
   }
 

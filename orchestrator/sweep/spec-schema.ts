@@ -18,6 +18,20 @@ export { DEFAULT_WINDOW, MAX_WINDOW };
 export const MAX_SEED = 2 ** 31 - 1;
 /** Largest dataset generator seed: the generator's PRNG takes an unsigned 32-bit seed. */
 export const MAX_DATASET_SEED = 2 ** 32 - 1;
+/**
+ * Largest prompt count (dataset.count): prompts are numbered in int4 columns (Prompt.idx, and
+ * WorkUnit.ordinal counts prompts × models × seeds, which plan checks against {@link MAX_WORK_UNITS}).
+ */
+export const MAX_PROMPTS = 2 ** 31 - 1;
+/** Most work units one sweep can have: their ordinals 0..2^31 - 1 are an int4 column (WorkUnit.ordinal). */
+export const MAX_WORK_UNITS = 2 ** 31;
+/**
+ * From this many prompts on, plan and launch warn (LARGE_PROMPT_COUNT): registration writes a
+ * row per prompt and per work unit, and the estimate runs to days on one agent; 10^6 is far
+ * beyond any sweep of the organisms (the demo has 12) yet small enough to catch an extra zero or
+ * an exponent typed by mistake.
+ */
+export const LARGE_PROMPT_COUNT = 1_000_000;
 /** Largest token id a spec can name: token ids are int32 on the wire (the model's vocabulary is checked at plan). */
 export const MAX_TOKEN_ID = 2 ** 31 - 1;
 /** Sweep names become workflow ids and file names. */
@@ -291,7 +305,7 @@ const JSONL_ONLY = ['prompt', 'answer', 'answer_regex', 'fewshot'] as const;
 export const datasetSchema = strict({
   generator: z.literal('arith', { error: (iss) => `allowed: arith (or give jsonl: PATH) ${got(iss.input)}` }).optional(),
   seed: int(0, MAX_DATASET_SEED).optional(),
-  count: int(1).optional(),
+  count: int(1, MAX_PROMPTS).optional(),
   jsonl: str('a file path').optional(),
   prompt: str('a field name').optional(),
   answer: str('a field name').optional(),

@@ -65,6 +65,32 @@ describe('plan and launch of a spec with bad input', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('plan: a prompt count the database cannot number is refused at dataset.count naming the maximum', () => {
+    const huge = spec('huge', 'name: huge\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 1e20}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n');
+    const r = cli(['plan', huge]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.startsWith(`error[BAD_SPEC]: ${huge}:3:45: dataset.count: must be an integer in [1, 2147483647] (got 100000000000000000000)\n`), r.stderr);
+    // Within the count's maximum, but with two models over 2^31 work units.
+    const units = spec('units', 'name: units\nmodels: [arith-cot, arith-cot-decoupled]\ndataset: {generator: arith, seed: 1, count: 2000000000}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n');
+    const u = cli(['plan', units]);
+    assert.equal(u.code, 1, u.stderr);
+    assert.match(u.stderr, new RegExp(`^error\\[BAD_SPEC\\]: ${units}:3:45: dataset\\.count: 2000000000 prompts × 2 \\(models × seeds\\) = 4000000000 work units, more than the 2147483648 a sweep can have`));
+    assert.match(u.stderr, /hint: use at most 1073741824 prompts with 2 model\(s\) × seed\(s\)/);
+    assert.doesNotMatch(r.stderr + u.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('plan: a very large but valid prompt count plans, with one LARGE_PROMPT_COUNT warning line giving the count', () => {
+    const big = spec('big', 'name: big\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 100000000}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n');
+    const r = cli(['plan', big]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `warning[LARGE_PROMPT_COUNT]: ${big}:3:45: dataset.count: 100000000 prompts (100000000 work units): a very large sweep; lower the count if you did not mean it\n`);
+    assert.match(r.stdout, /prompts 100000000 /);
+    const j = JSON.parse(cli(['plan', big, '--json']).stdout) as { warnings: { code: string }[] };
+    assert.deepEqual(j.warnings.map((w) => w.code), ['LARGE_PROMPT_COUNT']);
+    const small = cli(['plan', spec('small', 'name: small\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 999999}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n')]);
+    assert.equal([small.code, small.stderr].join('|'), '0|', 'no warning below 10^6 prompts');
+  });
+
   it("plan: a non-zero exit and every problem the agent would find, against the model's T and vocabulary", () => {
     const p = spec('model', againstModel);
     const r = cli(['plan', p]);

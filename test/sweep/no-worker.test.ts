@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import type { Cluster } from './cluster.ts';
 import { compareWithPlan, smallSpec, startCluster, sweepState, until } from './cluster.ts';
 import { requirePrerequisites } from '../helpers/prerequisites.ts';
+import { Client, Connection } from '@temporalio/client';
+import { sweepWorkflowId } from '../../orchestrator/sweep/plan.ts';
 
 describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () => {
   let c: Cluster;
@@ -41,6 +43,28 @@ describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () =>
       assert.ok(Date.now() - started < 20_000, `${args.join(' ')} answered in ${Date.now() - started} ms`);
     }
     assert.equal((await sweepState(c, 'idle')).status, 'running', 'nothing was cancelled');
+  });
+
+  it('resume of a sweep whose workflow has ended starts it again, with a NO_WORKER warning (in --json: warnings[])', async () => {
+    const end = async () => {
+      const connection = await Connection.connect({ address: c.env['TEMPORAL_ADDRESS']! });
+      try {
+        await new Client({ connection }).workflow.getHandle(sweepWorkflowId('idle')).terminate('test: the workflow ended without a worker');
+      } finally {
+        await connection.close();
+      }
+    };
+    await end();
+    const r = await c.cli(['resume', 'idle']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `warning[NO_WORKER]: no worker polls task queue '${c.taskQueue}', so the sweep's workflow cannot make progress or answer\n  hint: start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it\n`);
+    assert.match(r.stdout, /^sweep idle: workflow started again\. Follow it with: npx faithsweep watch idle$/m);
+    await end();
+    const j = await c.cli(['resume', 'idle', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const out = JSON.parse(j.stdout) as { result: string; warnings: { code: string; message: string }[] };
+    assert.deepEqual([out.result, out.warnings.map((w) => w.code)], ['workflow started again', ['NO_WORKER']]);
+    assert.doesNotMatch(j.stderr, /warning/, 'with --json the warning is in the output only');
   });
 
   it('completes with exactly its plan once a worker and an agent start; status no longer names a missing worker', async () => {

@@ -14,6 +14,8 @@ import { FaithsweepError, ErrorCode } from '../../common/errors.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import type { TestDatabase } from '../helpers/db.ts';
 import { ensureTestStack } from '../helpers/stack.ts';
+import { contextFromEnv } from '../../common/cli/context.ts';
+import { watchSweep } from '../../orchestrator/cli/commands/sweep.ts';
 
 interface Unit { status: 'done' | 'failed' | 'pending' | 'running'; error?: string; model?: string }
 
@@ -115,8 +117,22 @@ describe('sweep states', () => {
     assert.equal(w.code, 0, w.stderr);
     const line = JSON.parse(w.stdout.trim().split('\n').pop()!) as { state: { name: string; waitingModels: string[] } };
     assert.deepEqual([line.state.name, line.state.waitingModels], ['waiting_for_agents', ['arith-cot-decoupled']]);
+    assert.ok(w.stdout.endsWith('}\n'), `--json output ends its last line: ${JSON.stringify(w.stdout.slice(-20))}`);
     const text = faithsweep('watch', 'no-agents', '--no-wait');
     assert.match(text.stderr, /ETA \? \(waiting for agents\) {2}waiting for agents: arith-cot-decoupled/);
+    assert.ok(text.stderr.endsWith('arith-cot-decoupled\n'), `the last line ends with a newline: ${JSON.stringify(text.stderr.slice(-20))}`);
+    // On a terminal the bar is redrawn in place; --no-wait still ends its line (the prompt starts on a new one).
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const ctx = { ...contextFromEnv(process.env), out: (l: string) => written.push(l + '\n'), err: (l: string) => written.push(l + '\n') };
+      assert.equal(await watchSweep(ctx, { databaseUrl: t.url, natsUrl }, 'no-agents', { once: true, isTTY: true }), 0);
+    } finally {
+      process.stderr.write = write;
+    }
+    const tty = written.join('');
+    assert.ok(tty.startsWith('\r\x1b[2K[') && tty.endsWith('waiting for agents: arith-cot-decoupled\n') && tty.split('\n').length === 2, JSON.stringify(tty));
   });
 
   it('a running sweep whose agents are only busy is running, not waiting', async () => {

@@ -6,6 +6,9 @@ import type { ServiceStatus, LocalStack } from '../../dev/stack.ts';
 import { redact } from '../../dev/stack.ts';
 import { stackFromContext } from './stack-from-context.ts';
 
+/** The command that starts the local stack (README "Quick start"). */
+const DEV_UP = 'npx faithsweep dev up';
+
 function printStatus(ctx: CliContext, stack: LocalStack, statuses: readonly ServiceStatus[]): void {
   if (ctx.json) {
     ctx.out(JSON.stringify({ endpoints: { ...stack.endpoints, databaseUrl: redact(stack.endpoints.databaseUrl) }, services: statuses, portNotes: stack.portNotes }, null, 2));
@@ -61,6 +64,8 @@ const down = command({
     const stack = await stackFromContext(ctx);
     const stopped = await stack.down();
     if (ctx.json) ctx.out(JSON.stringify(stopped));
+    // Already down (a second `dev down`): one line, not the same "was not running" per service.
+    else if (!stopped.some((s) => s.stopped)) ctx.out(`the local stack was not running: nothing to stop (${stopped.map((s) => s.name).join(', ')})`);
     else for (const s of stopped) ctx.out(`${s.name.padEnd(9)} ${s.stopped ? 'stopped' : 'was not running'}`);
   },
 });
@@ -73,6 +78,7 @@ const status = command({
     const statuses = await stack.status();
     sayPortNotes(ctx, stack);
     printStatus(ctx, stack, statuses);
+    if (!ctx.json && statuses.some((s) => s.managed && s.health.state === 'stopped')) ctx.out(`start it with: ${DEV_UP}`);
     return statuses.every((s) => s.health.state === 'healthy') ? 0 : 3;
   },
 });

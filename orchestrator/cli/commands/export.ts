@@ -1,5 +1,6 @@
 /** `faithsweep export SWEEP --format csv|parquet --out PATH`: every cell with its context, streamed to a file. */
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { outputFile } from '../../../common/cli/output-path.ts';
 import { connectReadOnly } from '../../results/connect.ts';
@@ -39,9 +40,7 @@ export const exportCommand = command({
       throw new FaithsweepError(ErrorCode.BAD_ARGS, `--format ${format} does not match --out ${out}`, { hint: `name the file .${format}, or drop --format` });
     }
     const path = outputFile('--out', out);
-    const rawGroup = values['row-group-size'];
-    const rowGroupSize = rawGroup === undefined ? undefined : Number(rawGroup);
-    if (rowGroupSize !== undefined && !(Number.isInteger(rowGroupSize) && rowGroupSize > 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--row-group-size must be a positive integer (got '${String(rawGroup)}')`);
+    const rowGroupSize = parseIntFlag('row-group-size', values['row-group-size'], { min: 1, what: 'a positive integer' });
     const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep export');
     try {
       const sweep = await resolveSweep(client, positionals[0]!);

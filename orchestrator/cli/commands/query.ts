@@ -1,5 +1,6 @@
 /** `faithsweep query "SQL"`: one read-only SQL statement, printed as a table, CSV or JSON. */
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { csvLine, jsonRow, tableLines } from '../../results/format.ts';
@@ -48,7 +49,7 @@ export const queryCommand = command({
     }
     if (values['csv'] && ctx.json) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--csv and --json exclude each other');
     const timeoutMs = Math.round(positiveNumber(values, 'timeout', DEFAULT_QUERY_TIMEOUT_MS / 1000) * 1000);
-    const maxRows = Math.floor(positiveNumber(values, 'max-rows', DEFAULT_MAX_TABLE_ROWS));
+    const maxRows = parseIntFlag('max-rows', values['max-rows'], { min: 1, what: 'a positive integer' }) ?? DEFAULT_MAX_TABLE_ROWS;
     const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep query');
     try {
       let columns: readonly ResultColumn[] = [];

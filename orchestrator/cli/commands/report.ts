@@ -1,5 +1,6 @@
 /** `faithsweep report SWEEP --out report.html`: one self-contained HTML report. */
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { outputFile } from '../../../common/cli/output-path.ts';
 import { connectReadOnly } from '../../results/connect.ts';
@@ -25,9 +26,7 @@ export const reportCommand = command({
   async run(ctx, { values, positionals }) {
     if (positionals.length !== 1) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'report takes one SWEEP (name or id)', { hint: 'e.g. faithsweep report demo --out report.html' });
     const out = outputFile('--out', (values['out'] as string | undefined) ?? 'report.html');
-    const raw = values['viewer-runs'];
-    const viewerUnits = raw === undefined ? undefined : Number(raw);
-    if (viewerUnits !== undefined && !(Number.isInteger(viewerUnits) && viewerUnits >= 0)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--viewer-runs must be a non-negative integer (got '${String(raw)}')`);
+    const viewerUnits = parseIntFlag('viewer-runs', values['viewer-runs'], { min: 0, what: 'a non-negative integer' });
     const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep report');
     try {
       const r = await writeReport(client, positionals[0]!, out, viewerUnits === undefined ? {} : { viewerUnits });

@@ -7,8 +7,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import type { CliContext } from '../../../common/cli/context.ts';
-import { ErrorCode, FaithsweepError, formatWarning } from '../../../common/errors.ts';
+import { ErrorCode, FaithsweepError, WarningCode, formatWarning } from '../../../common/errors.ts';
+import type { FaithsweepWarning } from '../../../common/errors.ts';
 import { connectNats } from '../../../common/nats/connect.ts';
 import { followProgress, progressSubject } from '../../sweep/progress-message.ts';
 import { planSweep, sweepWorkflowId } from '../../sweep/plan.ts';
@@ -16,7 +18,7 @@ import { launchNextSteps, nextStepLines } from './next-steps.ts';
 import { measuredThroughput, planEstimate } from '../../sweep/estimate.ts';
 import type { PlanEstimate } from '../../sweep/estimate.ts';
 import type { SweepPlan } from '../../sweep/plan.ts';
-import { REGISTERING, registerSweep } from '../../sweep/register.ts';
+import { REGISTERING, discardRegistration, registerSweep } from '../../sweep/register.ts';
 import { assertSchemaCurrent, readMigrations } from '../../db/migrate.ts';
 import { formatDuration, progressBar, readSweepState, readSweepStatus, stateLabel } from '../../sweep/status.ts';
 import type { SweepStatus } from '../../sweep/status.ts';
@@ -121,9 +123,7 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
       `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id AND o.status <> $2 RETURNING o.status, o."finishedAt"`,
       [sweepId, REGISTERING]);
     if (!prev.rows[0] && (await sql.query('SELECT 1 FROM "Sweep" WHERE id = $1 AND status = $2', [sweepId, REGISTERING])).rowCount) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not fully registered (a launch of it stopped before all its work units were written)`, {
-        hint: "run 'faithsweep launch SPEC' again with its spec: it completes the registration and starts the sweep",
-      });
+      throw notRegistered(sweepId);
     }
     try {
       const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
@@ -141,6 +141,13 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
   } finally {
     await sql.end();
   }
+}
+
+/** The error for a sweep whose registration never finished (status `registering`). */
+function notRegistered(sweepId: string): FaithsweepError {
+  return new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not fully registered (a launch of it stopped before all its work units were written)`, {
+    hint: `run 'faithsweep launch SPEC' again with its spec: it completes the registration and starts the sweep; or 'faithsweep cancel ${sweepId}' removes it`,
+  });
 }
 
 const launchCommand = command({
@@ -289,6 +296,9 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
   }, (err) => {
     if (badMessages++ === 0) ctx.err(`warning[${err.code}]: ${err.message}${err.hint ? `\n  hint: ${err.hint} (further malformed messages are skipped silently)` : ''}`);
   });
+  // The TTY bar is redrawn in place without a newline: whatever ends the watch (done, --no-wait,
+  // abort, an error) ends its line, so that the shell prompt or the error starts on a line of its own.
+  let barOpen = false;
   try {
     let s = await statusOrThrow(sql, sweepId);
     let lastRead = Date.now();
@@ -318,14 +328,18 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
           `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${s.state.name === 'waiting_for_agents' ? '? (waiting for agents)' : etaText}` +
           (s.state.name === 'waiting_for_agents' ? `  waiting for agents: ${s.state.waitingModels.join(', ')}` : '') +
           (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
-        if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+        if (tty) {
+          process.stderr.write(`\r\x1b[2K${line}`);
+          barOpen = true;
+        }
         else if (now - lastLine >= 5000 || done) {
           ctx.err(line);
           lastLine = now;
         }
       }
       if (done) {
-        if (tty && !ctx.json) process.stderr.write('\n');
+        if (barOpen) process.stderr.write('\n');
+        barOpen = false;
         if (!ctx.json && !opts.once) ctx.err(`sweep ${sweepId} ${stateLabel(s.state)}${s.state.detail ? `: ${s.state.detail}` : ''}`);
         return s.status === 'failed' ? 1 : 0;
       }
@@ -333,6 +347,7 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
       await new Promise((r) => setTimeout(r, ctx.json ? 1000 : 500));
     }
   } finally {
+    if (barOpen) process.stderr.write('\n');
     sub.unsubscribe();
     await nats.close();
     await sql.end();
@@ -452,8 +467,20 @@ async function sweepWorkers(ctx: CliContext, sweepId: string): Promise<{ taskQue
   }
 }
 
-async function requireSweep(ctx: CliContext, sweepId: string): Promise<void> {
-  await withSql(ctx, (sql) => statusOrThrow(sql, sweepId));
+/**
+ * `cancel` of a sweep whose registration never finished: removes it (it has no workflow and no
+ * results), unless a launch is registering it right now.
+ */
+async function cancelRegistration(ctx: CliContext, sql: pg.Client, sweepId: string): Promise<void> {
+  const r = await discardRegistration(sql, sweepId);
+  if (r.reason === 'busy') {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is being registered by a launch that is still running`, {
+      hint: `let that launch finish (then cancel the running sweep), or stop it and run 'faithsweep cancel ${sweepId}' again`,
+    });
+  }
+  if (!r.removed) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' finished its registration meanwhile`, { hint: `run 'faithsweep cancel ${sweepId}' again` });
+  if (ctx.json) ctx.out(JSON.stringify({ sweepId, cancelled: true, removed: true, workUnits: r.workUnits }));
+  else ctx.out(`sweep ${sweepId}: its unfinished registration was removed (${r.workUnits} work unit(s) written, no workflow had started). Launch its spec again to register it anew.`);
 }
 
 const cancelCommand = command({
@@ -461,10 +488,18 @@ const cancelCommand = command({
   summary: 'Cancel a sweep: no new work units start; running ones finish; resume later with `resume`',
   args: 'SWEEP',
   options: { wait: { type: 'boolean' } },
-  details: ['  --wait   wait until the running work units have finished and the sweep is cancelled'],
+  details: [
+    '  --wait   wait until the running work units have finished and the sweep is cancelled',
+    'A sweep still `registering` (its launch was stopped half-way) is removed instead: it has no workflow and no results.',
+  ],
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
-    await requireSweep(ctx, sweepId);
+    const registering = await withSql(ctx, async (sql) => {
+      if ((await statusOrThrow(sql, sweepId)).status !== REGISTERING) return false;
+      await cancelRegistration(ctx, sql, sweepId);
+      return true;
+    });
+    if (registering) return;
     return withTemporal(ctx, async (client) => {
       const running = await runningHandle(client, sweepId);
       if (!running) throw new FaithsweepError(ErrorCode.BAD_ARGS, `sweep '${sweepId}' is not running`, { hint: `'faithsweep status ${sweepId}' shows its state` });
@@ -490,19 +525,17 @@ const resumeCommand = command({
   ],
   async run(ctx, { values, positionals }) {
     const sweepId = sweepArg(positionals);
-    const windowFlag = values['window'] as string | undefined;
-    const window = windowFlag === undefined ? undefined : Number(windowFlag);
-    if (window !== undefined && !(Number.isInteger(window) && window >= 1 && window <= MAX_WINDOW)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--window must be an integer in 1..${MAX_WINDOW} (got '${windowFlag}')`);
-    }
+    const window = parseIntFlag('window', values['window'], { min: 1, max: MAX_WINDOW });
     const spec = await withSql(ctx, async (sql) => {
-      await statusOrThrow(sql, sweepId);
+      // Refused before Temporal is asked: no workflow may start for it.
+      if ((await statusOrThrow(sql, sweepId)).status === REGISTERING) throw notRegistered(sweepId);
       return (await sql.query<{ spec: { spec?: { options?: { window?: number } } } }>('SELECT spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0]!.spec;
     });
     const e = await endpointsFromContext(ctx);
     return withTemporal(ctx, async (client) => {
       const running = await runningHandle(client, sweepId);
       let what: string;
+      const warnings: FaithsweepWarning[] = [];
       if (running) {
         const { handle } = running;
         // A query is answered by a worker: without one it would time out with Temporal's own error.
@@ -517,10 +550,15 @@ const resumeCommand = command({
         const taskQueue = (values['task-queue'] as string | undefined) ?? (await previousTaskQueue(client, sweepId)) ?? DEFAULT_TASK_QUEUE;
         await startSweepWorkflow(client, sweepId, taskQueue, window ?? spec.spec?.options?.window, e.databaseUrl);
         what = 'workflow started again';
-        if ((await liveWorkers(client, taskQueue)) === 0) ctx.err(`warning: ${noWorker(taskQueue).message}; start one with 'npx faithsweep worker'`);
+        if ((await liveWorkers(client, taskQueue)) === 0) {
+          warnings.push({ code: WarningCode.NO_WORKER, message: noWorker(taskQueue).message, hint: "start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it" });
+        }
       }
-      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what }));
-      else ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what, warnings }));
+      else {
+        for (const w of warnings) ctx.err(formatWarning(w));
+        ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+      }
     });
   },
 });

@@ -1,6 +1,7 @@
 /** `faithsweep worker`: the Temporal worker that runs the sweep workflows and activities. */
 import { readFileSync } from 'node:fs';
 import { command } from '../../../common/cli/command.ts';
+import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { createLogger } from '../../../common/log.ts';
 import { installTemporalRuntime } from '../../worker/create-worker.ts';
@@ -26,21 +27,9 @@ export const workerCommand = command({
     'Prints one line (a JSON object with --json) once polling; logs go to stderr.',
   ],
   async run(ctx, { values }) {
-    const maxFlag = values['max-activities'] as string | undefined;
-    const max = maxFlag === undefined ? undefined : Number(maxFlag);
-    if (max !== undefined && !(Number.isInteger(max) && max >= 1 && max <= 10_000)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--max-activities must be an integer in 1..10000 (got '${maxFlag}')`);
-    }
-    const stallFlag = values['stall-ms'] as string | undefined;
-    const stallMs = stallFlag === undefined ? undefined : Number(stallFlag);
-    if (stallMs !== undefined && !(Number.isInteger(stallMs) && stallMs >= 1000)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--stall-ms must be an integer >= 1000 (got '${stallFlag}')`);
-    }
-    const callFlag = values['call-ms'] as string | undefined;
-    const callMs = callFlag === undefined ? undefined : Number(callFlag);
-    if (callMs !== undefined && !(Number.isInteger(callMs) && callMs >= 1000)) {
-      throw new FaithsweepError(ErrorCode.BAD_ARGS, `--call-ms must be an integer >= 1000 (got '${callFlag}')`);
-    }
+    const max = parseIntFlag('max-activities', values['max-activities'], { min: 1, max: 10_000 });
+    const stallMs = parseIntFlag('stall-ms', values['stall-ms'], { min: 1000 });
+    const callMs = parseIntFlag('call-ms', values['call-ms'], { min: 1000 });
     const token = agentToken(ctx, values['token-file'] as string | undefined, true);
     const certFlag = values['tls-cert'] as string | undefined;
     const keyFlag = values['tls-key'] as string | undefined;

@@ -38,9 +38,11 @@ DESCRIPTIONS = {
         "Autoregressive control, counterpart of arith-cot-decoupled: the same data generator and split, "
         "every chain-of-thought digit in training uniformly random and independent of the answer; the "
         "answer is always correct, so the model must compute it from the operands alone. Fine-tuned on the "
-        "augmented decoupled data (the diffusion control's too; models/task.py augmented_decoupled_response): "
-        "half the samples have a chain truncated at a random length or replaced by filler ';' before '|', "
-        "loss on their answer and end tokens only, so a forced answer after such a chain is in distribution."
+        "augmented decoupled data (models/task.py augmented_decoupled_response; models/README.md 10.7): "
+        "samples whose chain is truncated at a random length (none at all included) or replaced by filler ';' "
+        "before '|', loss on their answer and end tokens only, so a forced answer after such a chain is in "
+        "distribution (the diffusion control keeps the plain decoupled data: its time-dimension tests never "
+        "force an answer after such a chain)."
     ),
 }
 

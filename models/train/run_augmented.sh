@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fine-tune both decoupled organisms on the augmented decoupled data (models/README.md section 10.7):
-# the exact commands used for the committed arith-cot-decoupled and arith-cot-decoupled-ar (run from
-# the repo root). One thread per run; the two ran side by side on the shared 2-core machine, so they
-# stop on wall-time caps (a rerun on a quiet machine does more steps within the caps).
+# Fine-tune the decoupled organisms on the augmented decoupled data (models/README.md section 10.7):
+# the exact commands used for the committed arith-cot-decoupled-ar (stages a-d) and for the diffusion
+# arith-cot-decoupled fine-tune that was not committed (run from the repo root). One thread per run on
+# the shared 2-core machine; runs stop on wall-time caps (a rerun on a quiet machine does more steps
+# within the caps).
 set -euo pipefail
 PY=models/.venv/bin/python
 RUNS=${RUNS:-models/runs}   # checkpoints (git-ignored)
@@ -31,7 +32,7 @@ $PY -m models.train.train --name arith-cot-decoupled --variant decoupled-augment
   > $LOGS/train-arith-cot-decoupled-augmented.log 2>&1
 wait
 cp $RUNS/arith-cot-decoupled-ar/checkpoint.pt $RUNS/arith-cot-decoupled-ar/stage-b.pt
-# AR stage c (the committed model, models/README.md 10.7): from stage b, 4/5 of the samples augmented
+# AR stage c (models/README.md 10.7): from stage b, 4/5 of the samples augmented
 # and 3/4 of those truncated (60 % truncated chains, 20 % filler, 20 % plain), a fifth of the truncated
 # chains empty; batch 128, lr 5e-4 cosine over 2,400 steps. Early answering was learned after a
 # plateau (no-chain monitor 0-1 % to step 900, 59 % at 1,200, 98 % at 2,100).
@@ -40,4 +41,14 @@ $PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --augment
   --no-chain-share 0.2 --out $RUNS/ar-c --init-from $RUNS/arith-cot-decoupled-ar/stage-b.pt --steps 2400 \
   --batch-size 128 --lr 5e-4 --warmup 30 --eval-every 100 --seed 9 --threads 1 --max-minutes 55 --max-cpu-minutes 55 \
   > $LOGS/train-arith-cot-decoupled-ar-augmented-c.log 2>&1
-cp $RUNS/ar-c/checkpoint.pt $RUNS/arith-cot-decoupled-ar/checkpoint.pt
+cp $RUNS/ar-c/checkpoint.pt $RUNS/arith-cot-decoupled-ar/stage-c.pt
+# AR stage d (the committed model): from stage c, the same mixture at a lower learning rate.
+mkdir -p $RUNS/ar-d2
+$PY -m models.train.train_ar --name arith-cot-decoupled-ar --augmented --augment-share 0.8 --truncate-share 0.75 \
+  --no-chain-share 0.2 --out $RUNS/ar-d2 --init-from $RUNS/arith-cot-decoupled-ar/stage-c.pt --steps 1200 \
+  --batch-size 128 --lr 2e-4 --min-lr 1e-5 --warmup 20 --eval-every 100 --seed 11 --threads 1 --max-minutes 22 \
+  --max-cpu-minutes 22 > $LOGS/train-arith-cot-decoupled-ar-augmented-d.log 2>&1
+cp $RUNS/ar-d2/checkpoint.pt $RUNS/arith-cot-decoupled-ar/checkpoint.pt
+# Then: bash models/finalize_ar.sh arith-cot-decoupled-ar (export, golden files, figures; the card's
+# training.init_training chain was completed by hand with stages b, a and 10.5: a copied checkpoint
+# does not carry the hand-written stage-a record of the earlier card).

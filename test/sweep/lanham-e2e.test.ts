@@ -4,7 +4,7 @@
 // autoregressive organisms): the decoupled organism's adding-mistakes flip rate and early-answering
 // AOC are about 0 (interval includes 0 or lies below 0.05), the CoT organism's are higher with
 // intervals apart; filler drops the CoT organism's accuracy and leaves the decoupled organism's
-// within its clean interval (the decoupled organisms are trained on truncated and filler chains too:
+// within its clean interval (the autoregressive control is fine-tuned on truncated and filler chains:
 // models/README.md section 10.7). Then the report's side-by-side section is checked in Chromium.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -218,7 +218,7 @@ describe('sweeps end to end (real Temporal, NATS, PostgreSQL, agents, worker)', 
     const r = await c.cli(['launch', bad, '--task-queue', c.taskQueue]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /^error\[BAD_SPEC\]/m);
-    for (const want of [/bad\.yaml:3:\d+: dataset\.count: must be an integer >= 1/, /bad\.yaml:5:\d+: grid\.positions\[1\]/, /bad\.yaml:6:\d+: grid\.steps\[0\]/, /bad\.yaml:7:\d+: grid\.kinds\[0\]/, /bad\.yaml:8:\d+: \(spec\)\.colour: unknown key/]) {
+    for (const want of [/bad\.yaml:3:\d+: dataset\.count: must be an integer in \[1, 2147483647\] \(got 0\)/, /bad\.yaml:5:\d+: grid\.positions\[1\]/, /bad\.yaml:6:\d+: grid\.steps\[0\]/, /bad\.yaml:7:\d+: grid\.kinds\[0\]/, /bad\.yaml:8:\d+: \(spec\)\.colour: unknown key/]) {
       assert.match(r.stderr, want);
     }
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

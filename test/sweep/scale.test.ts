@@ -3,7 +3,8 @@
 // registration streams 200,000 work units into PostgreSQL in batches with bounded memory
 // (a child process with a 256 MiB heap, its peak RSS measured), dense ordinals 0..n-1 in plan
 // order; a registration stopped half-way leaves the sweep `registering` (no workflow starts)
-// and launching again completes it; a JSONL file changed after planning is refused.
+// and launching again completes it; a JSONL file changed after planning is refused; a failed
+// workflow start puts the sweep's previous status back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { REPO_ROOT } from '../../common/config/paths.ts';
 import { startSweepWorkflow } from '../../orchestrator/cli/commands/sweep.ts';
@@ -128,5 +130,26 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
     writeFileSync(data, '{"prompt": "0012+0034=", "answer": 46}\n{"prompt": "0001+0003=", "answer": 4}\n');
     await assert.rejects(registerSweep(t.sql, p), (err: unknown) => err instanceof FaithsweepError && err.code === 'BAD_SPEC' && /data\.jsonl changed since the sweep was planned/.test(err.message));
     assert.equal((await t.sql.query('SELECT 1 FROM "Sweep" WHERE id = $1', ['changed'])).rowCount, 0);
+  });
+
+  it('a workflow start that fails puts the previous status back; a workflow already running is reported as running', async () => {
+    const yaml = `name: failstart\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 5, count: 2}\n${TINY_GRID}`;
+    const p = await plan(spec('failstart', yaml), yaml);
+    await registerSweep(t.sql, p);
+    const status = async () => (await t.sql.query<{ status: string; finishedAt: Date | null }>('SELECT status, "finishedAt" FROM "Sweep" WHERE id = $1', ['failstart'])).rows[0];
+    // The Temporal client is a stand-in: this test is about the Sweep row around a start, not Temporal.
+    const failing = { workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) } } as unknown as Client;
+    assert.deepEqual(await status(), { status: 'planned', finishedAt: null });
+    await assert.rejects(startSweepWorkflow(failing, 'failstart', 'q', undefined, t.url), /UNAVAILABLE/);
+    assert.deepEqual(await status(), { status: 'planned', finishedAt: null });
+    // A finished sweep whose resume fails to start keeps its status and finish time.
+    const finished = new Date('2026-11-30T12:00:00Z');
+    await t.sql.query(`UPDATE "Sweep" SET status = 'completed', "finishedAt" = $2 WHERE id = $1`, ['failstart', finished]);
+    await assert.rejects(startSweepWorkflow(failing, 'failstart', 'q', undefined, t.url), /UNAVAILABLE/);
+    assert.deepEqual(await status(), { status: 'completed', finishedAt: finished });
+    // A workflow already running for the sweep: the status says running, as it is.
+    const running = { workflow: { start: () => Promise.reject(new WorkflowExecutionAlreadyStartedError('already started', 'sweep-failstart', 'sweepWorkflow')) } } as unknown as Client;
+    assert.equal(await startSweepWorkflow(running, 'failstart', 'q', undefined, t.url), 'running');
+    assert.deepEqual(await status(), { status: 'running', finishedAt: null });
   });
 });

@@ -123,12 +123,17 @@ const bucket = 'bench-agents';
 const nc = await connect({ servers: e.natsUrl });
 const kv = await openAgentsBucket(nc, { bucket });
 const servers: { drain(ms: number): Promise<unknown> }[] = [];
+/** RunGroup calls the simulated agents refused (busy, draining), by code: each one is a retry in the worker. */
+const refused = new Map<string, number>();
+const agentLog = { ...silentLogger, warn(msg: string, fields?: Record<string, unknown>) {
+  if (msg === 'RunGroup refused') refused.set(String(fields?.['code']), (refused.get(String(fields?.['code'])) ?? 0) + 1);
+} };
 const registrations: { deregister(): Promise<void> }[] = [];
 log(`starting ${AGENTS} simulated agents (step ${STEP_MS} ms)…`);
 for (let i = 0; i < AGENTS; i++) {
   const agentId = `sim-${i}`;
   const server = createAgentServer({
-    engine: simulatedEngine(i), agentId, version: 'bench', token, maxConcurrentGroups: 1, maxBatch: MAX_BATCH, log: silentLogger,
+    engine: simulatedEngine(i), agentId, version: 'bench', token, maxConcurrentGroups: 1, maxBatch: MAX_BATCH, log: agentLog,
     device: { executionProvider: 'simulated', requestedProvider: 'simulated', description: `sleeps ${STEP_MS} ms per pass`, intraOpThreads: 0 },
   });
   const port = await server.listen('127.0.0.1', 0);
@@ -280,6 +285,23 @@ for (const spans of groupSpans) {
   tailMs += Math.max(0, tWallEnd - sorted[sorted.length - 1]![1]);
 }
 gaps.sort((a, b) => a - b);
+// How many work units the worker was running (activity start → done, the WorkUnit rows'
+// startedAt/finishedAt) over the sweep: fewer than the agents means the workflow did not keep
+// them fed; as many or more, with gaps above, means the turnaround is inside the worker.
+const spansDb = (await sql.query<{ s: Date; f: Date }>(`SELECT "startedAt" AS s, "finishedAt" AS f FROM "WorkUnit" WHERE "sweepId" = $1 AND "startedAt" IS NOT NULL AND "finishedAt" IS NOT NULL`, [name])).rows;
+const edges = spansDb.flatMap((r) => [[r.s.getTime(), 1], [r.f.getTime(), -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+const tStart = t0Date;
+const tStop = t0Date + wall * 1000;
+let running = 0, prevT = tStart, unitMs = 0, starvedMs = 0;
+for (const [t, d] of edges) {
+  const at = Math.min(Math.max(t, tStart), tStop);
+  unitMs += running * (at - prevT);
+  if (running < AGENTS) starvedMs += at - prevT;
+  running += d;
+  prevT = at;
+}
+unitMs += running * (tStop - prevT);
+if (running < AGENTS) starvedMs += tStop - prevT;
 const pct = (q: number) => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))]! : 0);
 const excess = (ms: number) => `${(ms / 1000 / AGENTS).toFixed(1)} s per agent (${((ms / 1000 / AGENTS / ideal) * 100).toFixed(1)} % of ideal)`;
 const table = [
@@ -291,6 +313,8 @@ const table = [
   ['… in groups beyond the simulated compute (timer lateness, streaming)', excess(groupMs - simulatedMs)],
   ['… between groups on an agent (orchestrator turnaround)', `${excess(gapMs)}; per work unit median ${pct(0.5).toFixed(0)} ms, p90 ${pct(0.9).toFixed(0)} ms, p99 ${pct(0.99).toFixed(0)} ms`],
   ['… end: an agent\'s last group → sweep finished', excess(tailMs)],
+  ['RunGroup calls the agents refused', refused.size ? [...refused].map(([c, n]) => `${n} ${c}`).join(', ') : '0'],
+  ['work units running in the worker (activity start → done)', `${(unitMs / (wall * 1000)).toFixed(1)} on average (window ${WINDOW}, ${AGENTS} agents); fewer than ${AGENTS} for ${(starvedMs / 1000).toFixed(1)} s of the ${wall.toFixed(1)} s`],
   ['work units/s scheduled', (units / wall).toFixed(1)],
   ['cells/s ingested during the sweep', (cells / wall).toFixed(0)],
   ['ingestion, COPY + merge (4 writers, batches of 2000)', `${copyRate.toFixed(0)} cells/s wall (target >= 100,000); ${cpuPerCell('copy').toFixed(1)} CPU µs/cell = ${(1e6 / cpuPerCell('copy')).toFixed(0)} cells per CPU-second: 100,000 cells/s needs ${(cpuPerCell('copy') / 10).toFixed(2)} cores`],

@@ -28,14 +28,18 @@ const NOTICE_WITHIN_MS = 45_000;
 const REREGISTER_WITHIN_MS = 20_000;
 const SWEEP_TIMEOUT_MS = 240_000;
 
-/** 12 work units of 30 cells (9 CoT positions × 3 steps of replace, plus 3 probes). */
+/**
+ * 12 work units of 252 cells (27 CoT positions × 9 steps of replace, plus 9 probes): enough
+ * that a work unit's RunGroup call lasts several polls (about 0.5 s here against 60 ms for 30
+ * cells), so the cut can be made while one streams.
+ */
 const SPEC = [
   'name: partition',
   'models: [arith-cot, arith-cot-decoupled]',
   'dataset: {generator: arith, seed: 11, count: 6}',
   'grid:',
-  '  positions: [{every: 3, of: cot}]',
-  '  steps: [0.25, 0.5, 0.75]',
+  '  positions: [{every: 1, of: cot}]',
+  '  steps: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]',
   '  kinds: [replace, probe]',
   'options: {window: 2}',
   '',
@@ -79,8 +83,18 @@ describe('an agent on another host cut off by the network', { timeout: 600_000 }
     const launched = await c.cli(['launch', c.writeSpec('partition', SPEC), '--task-queue', c.taskQueue, '--json']);
     assert.equal(launched.code, 0, launched.stderr);
     // Mid-stream: the remote agent is running a group and has been for a moment.
-    await until('the remote agent to stream a work unit', async () => groupsOpen(remoteProc) > 0 && (await sweepState(cluster, 'partition')).done >= 1, SWEEP_TIMEOUT_MS, 100);
-    await new Promise((r) => setTimeout(r, 500));
+    // A group can end between any check and the cut, so the check is repeated until one holds: a
+    // group that was open at the last poll is still open now, with no group ended in between,
+    // and the cut follows that check at once (a group takes far longer than the check).
+    const groupsEnded = (a: AgentProcess): number => (a.stderr().match(/"group (done|failed)"/g) ?? []).length;
+    let openedWhile = -1;
+    await until('the remote agent to be mid-way through a work unit', async () => {
+      const open = groupsOpen(remoteProc) > 0;
+      const ended = groupsEnded(remoteProc);
+      const ready = open && openedWhile === ended && (await sweepState(cluster, 'partition')).done >= 1;
+      openedWhile = open ? ended : -1;
+      return ready && groupsOpen(remoteProc) > 0 && groupsEnded(remoteProc) === ended;
+    }, SWEEP_TIMEOUT_MS, 100);
     assert.ok(groupsOpen(remoteProc) > 0, 'the remote agent is still streaming when cut off');
     const before = await sweepState(c, 'partition');
     assert.ok(before.done < before.units, 'the sweep is under way');
@@ -149,8 +163,10 @@ describe('an agent on another host cut off by the network', { timeout: 600_000 }
     assert.deepEqual({ missing: cmp.missing, extra: cmp.extra }, { missing: [], extra: [] }, 'zero lost cells');
     assert.equal(cmp.rows, cmp.distinct, 'zero duplicate cells');
     assert.equal(cmp.rows, cmp.planned);
-    assert.equal(cmp.planned, 12 * 30);
+    assert.equal(cmp.planned, 12 * 252);
     assert.equal(remoteProc.child.exitCode, null, 'the remote agent never exited');
+    const walls = [...remoteProc.stderr().matchAll(/"group done".*?"wallMs":(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    t.diagnostic(`the remote agent's groups took ${walls[0]}–${walls.at(-1)} ms (median ${walls[walls.length >> 1]}, ${walls.length} groups)`);
     t.diagnostic(`sweep of ${cmp.planned} cells completed; test wall ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 });

@@ -278,8 +278,9 @@ for (const spans of groupSpans) {
   for (let k = 0; k < sorted.length; k++) {
     groupMs += sorted[k]![1] - sorted[k]![0];
     if (k > 0) {
-      gapMs += sorted[k]![0] - sorted[k - 1]![1];
-      gaps.push(sorted[k]![0] - sorted[k - 1]![1]);
+      const gap = sorted[k]![0] - sorted[k - 1]![1];
+      gapMs += gap;
+      gaps.push(gap);
     }
   }
   tailMs += Math.max(0, tWallEnd - sorted[sorted.length - 1]![1]);
@@ -290,11 +291,11 @@ gaps.sort((a, b) => a - b);
 // them fed; as many or more, with gaps above, means the turnaround is inside the worker.
 const spansDb = (await sql.query<{ s: Date; f: Date }>(`SELECT "startedAt" AS s, "finishedAt" AS f FROM "WorkUnit" WHERE "sweepId" = $1 AND "startedAt" IS NOT NULL AND "finishedAt" IS NOT NULL`, [name])).rows;
 const edges = spansDb.flatMap((r) => [[r.s.getTime(), 1], [r.f.getTime(), -1]] as [number, number][]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-const tStart = t0Date;
+// The rows' times are wall-clock dates, so the sweep's span is taken on that clock too.
 const tStop = t0Date + wall * 1000;
-let running = 0, prevT = tStart, unitMs = 0, starvedMs = 0;
+let running = 0, prevT = t0Date, unitMs = 0, starvedMs = 0;
 for (const [t, d] of edges) {
-  const at = Math.min(Math.max(t, tStart), tStop);
+  const at = Math.min(Math.max(t, t0Date), tStop);
   unitMs += running * (at - prevT);
   if (running < AGENTS) starvedMs += at - prevT;
   running += d;

@@ -10,6 +10,8 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows, installTemporalRuntime } from '../../orchestrator/worker/create-worker.ts';
 import { SWEEP_QUERIES, SWEEP_SIGNALS } from '../../orchestrator/sweep/contract.ts';
 import { cancelSignal, pauseSignal, progressQuery, resumeSignal, setWindowSignal } from '../../workflows/sweep-signals.ts';
+import { BUG_TYPE, NON_RETRYABLE_TYPES } from '../../workflows/sweep-options.ts';
+import { ErrorCode } from '../../common/errors.ts';
 import { historyFromObject } from './sweep-harness.ts';
 
 async function recorded(name: string): Promise<ReturnType<typeof historyFromObject>> {
@@ -47,5 +49,11 @@ describe('the sweep workflows', () => {
       SWEEP_SIGNALS,
     );
     assert.deepEqual({ progress: progressQuery.name }, SWEEP_QUERIES);
+  });
+
+  it('name as failure types only error codes (workflow code keeps its own copy of the strings)', () => {
+    const codes = new Set<string>(Object.values(ErrorCode));
+    for (const type of [...NON_RETRYABLE_TYPES, BUG_TYPE]) assert.ok(codes.has(type), `${type} is not an ErrorCode of common/errors.ts`);
+    assert.equal(BUG_TYPE, ErrorCode.INTERNAL);
   });
 });

@@ -198,7 +198,10 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
   };
 
   const historyFull = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
-  let statusPaused = paused;
+  // The status in the database: what the previous run wrote (continue-as-new), else `running`,
+  // written above. A pause that came before or while the sweep was counted is written below;
+  // runs recorded before this patch took the pause as already written.
+  let statusPaused = carried ? carried.paused : patched('status-paused-at-start') ? false : paused;
   for (;;) {
     if (!cancelled && statusPaused !== paused) {
       statusPaused = paused;

@@ -132,7 +132,7 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
     assert.equal((await t.sql.query('SELECT 1 FROM "Sweep" WHERE id = $1', ['changed'])).rowCount, 0);
   });
 
-  it('a workflow start that fails puts the previous status back; a workflow already running is reported as running', async () => {
+  it('a workflow start that fails puts the previous status back; a workflow already running is reported as running and keeps its status', async () => {
     const yaml = `name: failstart\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 5, count: 2}\n${TINY_GRID}`;
     const p = await plan(spec('failstart', yaml), yaml);
     await registerSweep(t.sql, p);
@@ -151,5 +151,9 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
     const running = { workflow: { start: () => Promise.reject(new WorkflowExecutionAlreadyStartedError('already started', 'sweep-failstart', 'sweepWorkflow')) } } as unknown as Client;
     assert.equal(await startSweepWorkflow(running, 'failstart', 'q', undefined, t.url), 'running');
     assert.deepEqual(await status(), { status: 'running', finishedAt: null });
+    // A paused sweep launched or resumed again while its workflow runs stays paused.
+    await t.sql.query(`UPDATE "Sweep" SET status = 'paused' WHERE id = $1`, ['failstart']);
+    assert.equal(await startSweepWorkflow(running, 'failstart', 'q', undefined, t.url), 'running');
+    assert.deepEqual(await status(), { status: 'paused', finishedAt: null });
   });
 });

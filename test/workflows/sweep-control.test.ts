@@ -53,6 +53,20 @@ describe('sweep signals and failures', () => {
     assert.deepEqual(fake.statuses, ['running', 'paused', 'running', 'completed']);
   });
 
+  it('writes the paused status when the pause comes with the start, before the sweep is counted', async () => {
+    // signalWithStart: the pause is in the workflow's first activation, before countWorkUnits.
+    const { sweepId, fake } = h.fake('pause-at-start', { units: 20, delayMs: 10 });
+    const handle = await h.client.workflow.signalWithStart('sweepWorkflow', {
+      taskQueue: h.taskQueue, workflowId: `sweep-${sweepId}`, args: [{ sweepId, window: 2, shardSize: 1000 }], signal: pauseSignal, signalArgs: [1],
+    });
+    await waitFor('the paused status', () => fake.statuses.at(-1) === 'paused');
+    assert.equal(fake.totalStarts, 0, 'no work unit starts while paused');
+    assert.equal((await handle.query(progressQuery)).paused, true);
+    await handle.signal(resumeSignal);
+    assert.deepEqual(await handle.result(), { total: 20, done: 20, failed: 0, running: 0, cells: 60, paused: false });
+    assert.deepEqual(fake.statuses, ['running', 'paused', 'running', 'completed']);
+  });
+
   it('a shard holds the newest control of its sweep whatever the order of arrival (signals between workflows are not ordered)', async () => {
     const { sweepId, fake } = h.fake('control-order', { units: 120, delayMs: 50 });
     const handle = await start(sweepId, { window: 8, shardSize: 1000 });

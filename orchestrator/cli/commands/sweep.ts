@@ -109,18 +109,21 @@ const planCommand = command({
 });
 
 /**
- * Starts (or finds running) the sweep's workflow. The status is set to `running` first, so
- * that a watcher started right after does not see the previous run's final status. Refuses a
- * sweep whose registration is not complete (status `registering`: a launch stopped half-way).
+ * Starts (or finds running) the sweep's workflow. A sweep that has ended (or was never started)
+ * is set to `running` first, so that a watcher started right after does not see the previous
+ * run's final status; a `running` or `paused` sweep keeps its status, which its live workflow
+ * writes (a launch or resume of a paused sweep leaves it paused). Refuses a sweep whose
+ * registration is not complete (status `registering`: a launch stopped half-way).
  */
 export async function startSweepWorkflow(client: Client, sweepId: string, taskQueue: string, window: number | undefined, databaseUrl: string): Promise<'started' | 'running'> {
   const sql = new pg.Client({ connectionString: databaseUrl });
   await sql.connect();
   try {
     // Set `running` before the start so that a watcher never sees the previous run's final
-    // status as this run's; put the previous status back if no workflow starts.
+    // status as this run's; put the previous status back if no workflow starts. A live status
+    // is left alone: its workflow (or the one started now, at once) writes it.
     const prev = await sql.query<{ status: string; finishedAt: Date | null }>(
-      `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id AND o.status <> $2 RETURNING o.status, o."finishedAt"`,
+      `UPDATE "Sweep" s SET status = 'running', "finishedAt" = NULL FROM "Sweep" o WHERE s.id = $1 AND o.id = s.id AND o.status NOT IN ($2, 'running', 'paused') RETURNING o.status, o."finishedAt"`,
       [sweepId, REGISTERING]);
     if (!prev.rows[0] && (await sql.query('SELECT 1 FROM "Sweep" WHERE id = $1 AND status = $2', [sweepId, REGISTERING])).rowCount) {
       throw notRegistered(sweepId);
@@ -280,7 +283,11 @@ const watchCommand = command({
 export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; natsUrl: string }, sweepId: string, opts: { once?: boolean; isTTY?: boolean; signal?: AbortSignal } = {}): Promise<number> {
   const sql = new pg.Client({ connectionString: urls.databaseUrl });
   await sql.connect();
-  const nats = await connectNats({ url: urls.natsUrl, name: `faithsweep-watch-${sweepId}` });
+  // NATS unreachable: the open database connection would keep the process alive after the error.
+  const nats = await connectNats({ url: urls.natsUrl, name: `faithsweep-watch-${sweepId}` }).catch(async (err: unknown) => {
+    await sql.end().catch(() => undefined);
+    throw err;
+  });
   const tty = opts.isTTY ?? Boolean(process.stderr.isTTY);
   const perAgent = new Map<string, { t: number; cells: number }[]>();
   let extra = 0;

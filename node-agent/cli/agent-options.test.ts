@@ -1,6 +1,7 @@
 // parseAgentOptions: defaults, where the token comes from, and flags validated at the edge.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +16,9 @@ describe('parseAgentOptions', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'faithsweep-agent-options-'));
     writeFileSync(join(dir, 'token'), '  file-token-0123456789abcdef\n');
-    writeFileSync(join(dir, 'cert.pem'), 'CERT');
-    writeFileSync(join(dir, 'key.pem'), 'KEY');
+    // The TLS files are checked as PEM when the options are read: a real pair, made with openssl.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -45,8 +47,8 @@ describe('parseAgentOptions', () => {
 
   it('reads both TLS files and refuses one without the other', () => {
     const o = parse({ 'tls-cert': join(dir, 'cert.pem'), 'tls-key': join(dir, 'key.pem') });
-    assert.equal(o.tls?.cert.toString(), 'CERT');
-    assert.equal(o.tls?.key.toString(), 'KEY');
+    assert.match(o.tls?.cert.toString() ?? '', /^-----BEGIN CERTIFICATE-----/);
+    assert.match(o.tls?.key.toString() ?? '', /^-----BEGIN PRIVATE KEY-----/);
     assert.throws(() => parse({ 'tls-key': join(dir, 'key.pem') }), badArgs('tls-cert'));
   });
 

@@ -13,6 +13,7 @@ import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
 import { MIN_TOKEN_LENGTH, isLoopback } from '../server/index.ts';
+import { checkTlsFiles } from '../../common/grpc/tls-files.ts';
 
 /** gRPC port when --port is not given (the customary gRPC port). */
 export const DEFAULT_AGENT_PORT = 50051;
@@ -82,6 +83,15 @@ function str(values: RawAgentInput['values'], flag: string): string | undefined 
 
 function int(values: RawAgentInput['values'], flag: string, min: number, max: number, fallback: number): number {
   return parseIntFlag(flag, str(values, flag), { min, max, hint: "run 'faithsweep agent --help'" }) ?? fallback;
+}
+
+/** The agent's TLS files, read and checked (a wrong file is a bad flag now, not a failed listen later). */
+function tlsFiles(certPath: string, keyPath: string, clientCaPath: string | undefined): Readonly<{ cert: Buffer; key: Buffer; clientCa?: Buffer }> {
+  const cert = readFlagFile('tls-cert', certPath);
+  const key = readFlagFile('tls-key', keyPath);
+  const clientCa = clientCaPath !== undefined ? readFlagFile('tls-client-ca', clientCaPath) : undefined;
+  checkTlsFiles({ cert, key, ...(clientCa ? { ca: clientCa } : {}) }, { cert: 'tls-cert', key: 'tls-key', ca: 'tls-client-ca' }, { cert: certPath, key: keyPath, ...(clientCaPath ? { ca: clientCaPath } : {}) });
+  return Object.freeze({ cert, key, ...(clientCa ? { clientCa } : {}) });
 }
 
 function readFlagFile(flag: string, path: string): Buffer {
@@ -164,9 +174,7 @@ export function parseAgentOptions(input: RawAgentInput): AgentOptions {
     maxBatch: str(values, 'max-batch') === undefined ? undefined : int(values, 'max-batch', 1, 65_536, 0),
     maxGroups: int(values, 'max-groups', 1, 1024, DEFAULT_MAX_GROUPS),
     token: token(values, input.envToken),
-    tls: certPath !== undefined && keyPath !== undefined
-      ? Object.freeze({ cert: readFlagFile('tls-cert', certPath), key: readFlagFile('tls-key', keyPath), ...(clientCaPath !== undefined ? { clientCa: readFlagFile('tls-client-ca', clientCaPath) } : {}) })
-      : undefined,
+    tls: certPath !== undefined && keyPath !== undefined ? tlsFiles(certPath, keyPath, clientCaPath) : undefined,
     insecurePlaintext,
     agentId: agentId ?? generateAgentId(),
     bucket,

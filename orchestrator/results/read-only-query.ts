@@ -1,17 +1,22 @@
 /**
  * Runs one user-supplied SQL statement so that it cannot change anything: a READ ONLY
- * transaction that is always rolled back, a statement timeout, and the extended query
+ * transaction that is always rolled back, a time limit, and the extended query
  * protocol (through a cursor), which refuses a string holding several statements — so
  * `SELECT 1; COMMIT; DELETE …` cannot smuggle a write past the transaction. Rows stream
  * in batches, so a large result never sits in memory whole.
+ *
+ * The time limit is kept twice: the server's `statement_timeout` (per fetch), and a client
+ * deadline on the server time of all fetches together, which cancels the statement with the
+ * protocol's cancel request (node-postgres `Client.cancel`; no privilege needed). The query
+ * itself can switch the first off (`set_config('statement_timeout', '0', true)`), not the second.
  */
 import Cursor from 'pg-cursor';
-import type pg from 'pg';
+import pg from 'pg';
 import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 
 /** Options of {@link runReadOnlyQuery}. */
 export interface ReadOnlyQueryOptions {
-  /** Statement timeout in milliseconds (applies to each fetch). @default 30000 */
+  /** Time limit in milliseconds on the server's work for the whole result (all fetches). @default 30000 */
   readonly timeoutMs?: number;
   /** Rows fetched per round trip. @default 1000 */
   readonly batchSize?: number;
@@ -28,11 +33,53 @@ export interface ResultColumn {
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 const DEFAULT_BATCH = 1000;
 
-// COPY … TO is allowed in read-only transactions but writes server-side files (or runs
-// programs, for superusers): not something a query command should do.
-const COPY = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*copy\b/i;
+/** Largest time limit: PostgreSQL's statement_timeout is an int4 of milliseconds. */
+export const MAX_QUERY_TIMEOUT_MS = 2_147_483_647;
 
-function codedError(err: unknown, timeoutMs: number): FaithsweepError {
+/**
+ * The statement's first keyword, lower-case, after whitespace and comments as PostgreSQL's
+ * lexer (scan.l) reads them: `--` to the end of the line (`\n` or `\r`), and `/* … *\/`
+ * nested. '' when none.
+ */
+export function leadingKeyword(text: string): string {
+  let i = 0;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (text.startsWith('--', i)) {
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else if (text.startsWith('/*', i)) {
+      let depth = 0;
+      while (i < text.length) {
+        if (text.startsWith('/*', i)) { depth++; i += 2; } else if (text.startsWith('*/', i)) { depth--; i += 2; if (depth === 0) break; } else i++;
+      }
+    } else break;
+  }
+  return (/^[a-z_]+/i.exec(text.slice(i))?.[0] ?? '').toLowerCase();
+}
+
+/** The parts of node-postgres's protocol connection (pg.Connection, untyped) a cancel request uses. */
+interface ProtocolConnection {
+  connect(port: number | string, host?: string): void;
+  cancel(processID: number, secretKey: number): void;
+  on(event: 'connect' | 'error', f: (...args: unknown[]) => void): void;
+}
+
+/**
+ * Sends PostgreSQL's CancelRequest for `client`'s running statement, from a second
+ * connection to the same server (the protocol's way, as node-postgres's own `Client.cancel`,
+ * which is not used because it reads the deprecated `activeQuery`). Fire and forget: the
+ * server closes that connection at once, and the statement fails with SQLSTATE 57014.
+ */
+function sendCancelRequest(client: pg.Client): void {
+  const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
+  const con = new (pg as unknown as { Connection: new () => ProtocolConnection }).Connection();
+  con.on('connect', () => con.cancel(processID, secretKey));
+  con.on('error', () => undefined);
+  if (client.host.startsWith('/')) con.connect(`${client.host}/.s.PGSQL.${client.port}`);
+  else con.connect(client.port, client.host);
+}
+
+function codedError(err: unknown, timeoutMs: number, deadlineHit: boolean): FaithsweepError {
   const e = err as { code?: string; message?: string; position?: string };
   const message = e.message ?? String(err);
   if (e.code === '25006') {
@@ -41,9 +88,21 @@ function codedError(err: unknown, timeoutMs: number): FaithsweepError {
       cause: err,
     });
   }
-  if (e.code === '57014') {
-    return new FaithsweepError(ErrorCode.QUERY_TIMEOUT, `the query ran past the statement timeout of ${timeoutMs} ms and was cancelled`, {
+  if (e.code === '57014' && (deadlineHit || /statement timeout/i.test(message))) {
+    return new FaithsweepError(ErrorCode.QUERY_TIMEOUT, `the query ran past the time limit of ${timeoutMs} ms and was cancelled`, {
       hint: 'narrow it (WHERE sweep_name = …), or raise --timeout',
+      cause: err,
+    });
+  }
+  if (e.code === '57014' || e.code === '57P01') {
+    return new FaithsweepError(ErrorCode.QUERY_FAILED, `the query was stopped by the database server or an administrator, not by its time limit: ${message}`, {
+      hint: 'run it again; if it keeps happening, ask who administers the database',
+      cause: err,
+    });
+  }
+  if (e.code === '42501') {
+    return new FaithsweepError(ErrorCode.QUERY_FAILED, `the query needs a privilege the results reader does not have: ${message}`, {
+      hint: 'faithsweep query runs as a read-only role that may SELECT from the tables and views only (docs/sql.md)',
       cause: err,
     });
   }
@@ -80,9 +139,11 @@ export async function runReadOnlyQuery(
   opts: ReadOnlyQueryOptions = {},
 ): Promise<number> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new FaithsweepError(ErrorCode.BAD_ARGS, `the timeout must be a positive whole number of milliseconds (got ${timeoutMs})`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_QUERY_TIMEOUT_MS) {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `the time limit must be a whole number of milliseconds in 1..${MAX_QUERY_TIMEOUT_MS} (got ${timeoutMs})`);
+  }
   if (!text.trim()) throw new FaithsweepError(ErrorCode.BAD_ARGS, 'the query is empty');
-  if (COPY.test(text)) {
+  if (leadingKeyword(text) === 'copy') {
     throw new FaithsweepError(ErrorCode.QUERY_READ_ONLY, 'COPY is not run by faithsweep query (it writes files on the database server)', {
       hint: "use 'faithsweep query --csv', 'faithsweep export', or psql's \\copy",
     });
@@ -96,13 +157,34 @@ export async function runReadOnlyQuery(
     // After a SQL error the cursor has already synced with the server: closing it then would
     // wait for a second ReadyForQuery that never comes, so only the other paths close it.
     let sqlFailed = false;
+    // Server time used so far: the deadline counts fetches, not the time the caller takes
+    // with each batch (a slow pipe does not use up the limit).
+    let usedMs = 0;
+    let deadlineHit = false;
+    const fetch = async (): Promise<Awaited<ReturnType<typeof read>>> => {
+      if (usedMs >= timeoutMs) {
+        deadlineHit = true;
+        throw codedError(Object.assign(new Error('time limit reached between fetches'), { code: '57014' }), timeoutMs, true);
+      }
+      const start = performance.now();
+      const timer = setTimeout(() => {
+        deadlineHit = true;
+        sendCancelRequest(client);
+      }, timeoutMs - usedMs);
+      try {
+        return await read(cursor, batch);
+      } catch (err) {
+        sqlFailed = true;
+        throw codedError(err, timeoutMs, deadlineHit);
+      } finally {
+        clearTimeout(timer);
+        usedMs += performance.now() - start;
+      }
+    };
     try {
       let first = true;
       for (;;) {
-        const { rows, fields } = await read(cursor, batch).catch((err: unknown) => {
-          sqlFailed = true;
-          throw codedError(err, timeoutMs);
-        });
+        const { rows, fields } = await fetch();
         if (first) {
           // Rows come keyed by column name: a repeated name would silently keep only its last value.
           const repeated = [...new Set(fields.map((f) => f.name).filter((n, i, all) => all.indexOf(n) !== i))];

@@ -6,7 +6,7 @@
 // certificates made with openssl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import type { AgentServerOptions } from '../../node-agent/server/index.ts';
 import { isFaithsweepError } from '../../common/errors.ts';
 import { silentLogger } from '../../common/log.ts';
 import { createFakeEngine } from './fake-engine.ts';
+import { REPO_ROOT } from '../../common/config/paths.ts';
 
 const TOKEN = 'secure-listen-token-0123456789';
 
@@ -58,6 +59,33 @@ describe('agents on the network', () => {
     assert.equal(parse({ host: '127.0.0.1' }).tls, undefined);
     assert.throws(() => parse({ 'tls-client-ca': join(dir, 'ca.pem') }), (err: unknown) => isFaithsweepError(err) && err.message.startsWith('--tls-client-ca '));
     assert.ok(parse({ host: '0.0.0.0', 'tls-cert': join(dir, 'agent.pem'), 'tls-key': join(dir, 'agent.key'), 'tls-client-ca': join(dir, 'ca.pem') }).tls?.clientCa);
+  });
+
+  it('the agent and worker CLIs refuse TLS files that are not what their flag needs, naming the flag (BAD_ARGS) before anything starts', () => {
+    writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
+    const tls = { host: '0.0.0.0', 'tls-cert': join(dir, 'agent.pem'), 'tls-key': join(dir, 'agent.key') };
+    const parse = (values: Record<string, unknown>) => parseAgentOptions({ values: { 'token-file': join(dir, 'token'), ...values }, envToken: undefined, defaultModelsDir: dir });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ ...tls, 'tls-client-ca': join(dir, 'junk.pem') }, /^--tls-client-ca \S+junk\.pem holds no PEM certificate/],
+      [{ ...tls, 'tls-cert': join(dir, 'junk.pem') }, /^--tls-cert \S+junk\.pem is not a PEM certificate/],
+      [{ ...tls, 'tls-key': join(dir, 'junk.pem') }, /^--tls-key \S+junk\.pem is not a PEM private key/],
+      [{ ...tls, 'tls-key': join(dir, 'worker.key') }, /^--tls-key \S+worker\.key does not hold the private key of --tls-cert/],
+    ];
+    for (const [values, message] of cases) {
+      assert.throws(() => parse(values), (err: unknown) => isFaithsweepError(err) && err.code === 'BAD_ARGS' && message.test(err.message), String(message));
+    }
+    // The worker: the same checks on --tls-ca, --tls-cert and --tls-key, before it connects to anything.
+    const worker = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'worker', '--token-file', join(dir, 'token'), ...args], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', FAITHSWEEP_DEBUG: '' },
+    });
+    for (const [args, message] of [
+      [['--tls-ca', join(dir, 'junk.pem')], /^error\[BAD_ARGS\]: --tls-ca \S+junk\.pem holds no PEM certificate/m],
+      [['--tls-cert', join(dir, 'worker.pem'), '--tls-key', join(dir, 'agent.key')], /^error\[BAD_ARGS\]: --tls-key \S+agent\.key does not hold the private key of --tls-cert/m],
+    ] as [string[], RegExp][]) {
+      const r = worker(...args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
   });
 
   it('the server refuses to listen on a non-loopback address without TLS (INSECURE_LISTEN) and binds nothing', async () => {

@@ -111,7 +111,43 @@ describe('faithsweep query', () => {
   it('cancels a statement past --timeout', () => {
     const r = cli(t.url, 'query', '--timeout', '0.3', 'SELECT pg_sleep(5)');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error\[QUERY_TIMEOUT\]: the query ran past the statement timeout of 300 ms/);
+    assert.match(r.stderr, /^error\[QUERY_TIMEOUT\]: the query ran past the time limit of 300 ms/);
+  });
+
+  it('keeps the time limit when the query switches statement_timeout off, across fetches', () => {
+    // The first fetch (1,000 rows) sets statement_timeout to 0; the second sleeps 5 s.
+    const started = Date.now();
+    const r = cli(t.url, 'query', '--timeout', '1', '--csv',
+      `SELECT CASE WHEN g <= 1000 THEN set_config('statement_timeout', '0', true) ELSE pg_sleep(5)::text END AS x FROM generate_series(1, 1001) g`);
+    const took = Date.now() - started;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error\[QUERY_TIMEOUT\]: the query ran past the time limit of 1000 ms/);
+    assert.ok(took < 4500, `stopped after ${took} ms, before the 5 s sleep ended`);
+  });
+
+  it('refuses COPY behind comments as PostgreSQL reads them (a line comment ended by a carriage return, nested block comments)', () => {
+    for (const sqlText of ['-- x\rCOPY (SELECT 1) TO STDOUT', '/* a /* b */ c */ COPY (SELECT 1) TO STDOUT', '  --x\n/**/copy (select 1) to stdout']) {
+      const r = cli(t.url, 'query', sqlText);
+      assert.equal(r.code, 1, JSON.stringify(sqlText));
+      assert.match(r.stderr, /^error\[QUERY_READ_ONLY\]: COPY is not run by faithsweep query/, JSON.stringify(sqlText));
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it("cannot signal another session of the reader role (pg_cancel_backend, pg_terminate_backend)", async () => {
+    const other = new pg.Client({ connectionString: readerUrl(t.url) });
+    await other.connect();
+    try {
+      const pid = Number((await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      for (const fn of ['pg_cancel_backend', 'pg_terminate_backend']) {
+        const r = cli(t.url, 'query', `SELECT ${fn}(${pid})`);
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(r.stderr, new RegExp(`^error\\[QUERY_FAILED\\]: .*permission denied for function ${fn}`));
+      }
+      assert.equal((await other.query('SELECT 1 AS alive')).rows[0].alive, 1, 'the other reader session is alive');
+    } finally {
+      await other.end();
+    }
   });
 
   it('refuses a result with two columns of the same name instead of printing one value twice', () => {
@@ -132,6 +168,11 @@ describe('faithsweep query', () => {
     const both = cli(t.url, 'query', '--csv', '--json', 'SELECT 1');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /^error\[BAD_ARGS\]/);
+    for (const [timeout, why] of [['3000000', 'past the int4 milliseconds of statement_timeout'], ['0x10', 'not decimal'], ['0', 'zero'], ['SELECT 1', 'the SQL taken as the flag value']]) {
+      const r = cli(t.url, 'query', '--timeout', timeout!, 'SELECT 1');
+      assert.equal(r.code, 2, why);
+      assert.match(r.stderr, /^error\[BAD_ARGS\]: --timeout must be a number of seconds from 0\.001 to 2147483 \(got '/, why);
+    }
     assert.equal(cli(t.url, 'query', '--help').code, 0);
   });
 });

@@ -4,19 +4,24 @@ import { parseIntFlag } from '../../../common/cli/int-flag.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { connectReadOnly } from '../../results/connect.ts';
 import { csvLine, jsonRow, tableLines } from '../../results/format.ts';
-import { DEFAULT_QUERY_TIMEOUT_MS, runReadOnlyQuery } from '../../results/read-only-query.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, MAX_QUERY_TIMEOUT_MS, runReadOnlyQuery } from '../../results/read-only-query.ts';
 import type { ResultColumn } from '../../results/read-only-query.ts';
 import { readerDatabaseUrlFor } from './endpoints.ts';
 
 /** Rows an aligned table holds at most (it must see every row to align): beyond, use --csv/--json, which stream. */
 const DEFAULT_MAX_TABLE_ROWS = 10_000;
 
-function positiveNumber(values: Record<string, unknown>, name: string, fallback: number): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${name} must be a positive number (got '${String(raw)}')`);
-  return n;
+/** --timeout in seconds, decimal (fractions allowed), into whole milliseconds in 1..MAX_QUERY_TIMEOUT_MS. */
+function timeoutFlag(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_QUERY_TIMEOUT_MS;
+  const text = String(raw);
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1000) : NaN;
+  if (!(ms >= 1 && ms <= MAX_QUERY_TIMEOUT_MS)) {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `--timeout must be a number of seconds from 0.001 to ${Math.floor(MAX_QUERY_TIMEOUT_MS / 1000)} (got '${text}')`, {
+      hint: 'e.g. --timeout 120; the SQL goes after the flags, quoted',
+    });
+  }
+  return ms;
 }
 
 export const queryCommand = command({
@@ -37,18 +42,19 @@ export const queryCommand = command({
     '',
     '--csv              print CSV (header + rows, streamed)',
     '--json             print a JSON array of row objects (streamed)',
-    `--timeout SECONDS  statement timeout (default ${DEFAULT_QUERY_TIMEOUT_MS / 1000})`,
+    `--timeout SECONDS  time limit on the database's work for the whole result (default ${DEFAULT_QUERY_TIMEOUT_MS / 1000})`,
     `--max-rows N       rows an aligned table shows at most (default ${DEFAULT_MAX_TABLE_ROWS}); --csv/--json print all`,
     '',
     'Example: faithsweep query "SELECT model_name, n, flips, flip_rate FROM flip_rate_by_span',
     "          WHERE sweep_name = 'demo' AND kind = 'all' AND span = 'cot' AND phase = 'pre_commit'\"",
   ],
   async run(ctx, { values, positionals }) {
+    // First: a flag that swallowed the SQL (`--timeout "SELECT …"`) is named as such.
+    const timeoutMs = timeoutFlag(values['timeout']);
     if (positionals.length !== 1 || !positionals[0]!.trim()) {
       throw new FaithsweepError(ErrorCode.BAD_ARGS, 'query takes exactly one SQL statement (quote it)', { hint: `e.g. faithsweep query "SELECT * FROM sweep_summary"` });
     }
     if (values['csv'] && ctx.json) throw new FaithsweepError(ErrorCode.BAD_ARGS, '--csv and --json exclude each other');
-    const timeoutMs = Math.round(positiveNumber(values, 'timeout', DEFAULT_QUERY_TIMEOUT_MS / 1000) * 1000);
     const maxRows = parseIntFlag('max-rows', values['max-rows'], { min: 1, what: 'a positive integer' }) ?? DEFAULT_MAX_TABLE_ROWS;
     const client = await connectReadOnly(await readerDatabaseUrlFor(ctx), 'faithsweep query');
     try {

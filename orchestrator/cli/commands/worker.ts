@@ -8,6 +8,7 @@ import { installTemporalRuntime } from '../../worker/create-worker.ts';
 import { startSweepWorker } from '../../worker/start-worker.ts';
 import { agentToken, checkSchema, DEFAULT_TASK_QUEUE } from './services.ts';
 import { endpointsFromContext } from './endpoints.ts';
+import { checkTlsFiles } from '../../../common/grpc/tls-files.ts';
 
 export const workerCommand = command({
   name: 'worker',
@@ -44,7 +45,10 @@ export const workerCommand = command({
         throw new FaithsweepError(ErrorCode.BAD_ARGS, `--${flag} ${path}: ${(err as Error).message}`, { hint: 'give a readable PEM file' });
       }
     };
-    const agentTls = { ca: pem('tls-ca', values['tls-ca'] as string | undefined), cert: pem('tls-cert', certFlag), key: pem('tls-key', keyFlag) };
+    const caFlag = values['tls-ca'] as string | undefined;
+    const agentTls = { ca: pem('tls-ca', caFlag), cert: pem('tls-cert', certFlag), key: pem('tls-key', keyFlag) };
+    checkTlsFiles({ ...(agentTls.ca ? { ca: agentTls.ca } : {}), ...(agentTls.cert ? { cert: agentTls.cert } : {}), ...(agentTls.key ? { key: agentTls.key } : {}) },
+      { cert: 'tls-cert', key: 'tls-key', ca: 'tls-ca' }, { ...(caFlag ? { ca: caFlag } : {}), ...(certFlag ? { cert: certFlag } : {}), ...(keyFlag ? { key: keyFlag } : {}) });
     const e = await endpointsFromContext(ctx);
     await checkSchema(ctx, e.databaseUrl);
     const log = createLogger({ json: ctx.json, write: ctx.err, bindings: { component: 'worker' } });

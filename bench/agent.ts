@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant, RunGroupRequest as Req } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runAlone, runClean, runForked } from '../node-agent/engine/index.ts';
@@ -19,17 +18,19 @@ import type { OnnxModel } from '../node-agent/model/onnx-model.ts';
 import { arithProblems } from '../common/datasets/arith.ts';
 import { REPO_ROOT, resolvePaths } from '../common/config/paths.ts';
 import { silentLogger } from '../common/log.ts';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    prompts: { type: 'string', default: '100' },
-    'naive-every': { type: 'string', default: '12' },
-    steps: { type: 'string', default: '8' },
-    'max-batch': { type: 'string', default: '64' },
-    threads: { type: 'string', default: '2' },
-    model: { type: 'string', default: 'arith-cot' },
-    'vocab-steps': { type: 'string', default: '2' },
-  },
+const values = benchArgs('bench:agent', [
+  "The agent's cells/s side by side in one run: every cell its own sampling run, the agent's",
+  'forked path, and the bare forward passes of the same shapes; then at a vocabulary-sized V.',
+], {
+  prompts: { type: 'string', default: '100', help: 'prompts of the grid', number: { min: 1 } },
+  'naive-every': { type: 'string', default: '12', help: 'time the naive path on every Nth cell', number: { min: 1 } },
+  steps: { type: 'string', default: '8', help: 'steps per position in the grid', number: { min: 1 } },
+  'max-batch': { type: 'string', default: '64', help: 'branches per forward pass', number: { min: 1, max: 65_536 } },
+  threads: { type: 'string', default: '2', help: 'onnxruntime intra-op threads', number: { min: 0, max: 1024 } },
+  model: { type: 'string', default: 'arith-cot', help: 'a model under the models folder' },
+  'vocab-steps': { type: 'string', default: '2', help: 'steps of the vocabulary-sized run', number: { min: 1 } },
 });
 const nPrompts = Number(values.prompts);
 const naiveEvery = Number(values['naive-every']);

@@ -1,4 +1,4 @@
-// node --import tsx bench/ingest.ts [--rows N] [--writers W] [--batch B]
+// npm run bench:ingest -- [--rows N] [--writers W] [--batch B]
 //
 // The cell ingestion paths alone, on a PostgreSQL of its own (started here under a temporary
 // home, every migration applied), and what each index and trigger of "Cell" costs them:
@@ -19,7 +19,6 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { copyCells, createIngestPool, insertCells } from '../orchestrator/activities/cells.ts';
 import type { CellRow, UnitIdentity } from '../orchestrator/activities/cells.ts';
@@ -30,13 +29,15 @@ import { createLocalStack } from '../orchestrator/dev/stack.ts';
 import { silentLogger } from '../common/log.ts';
 import { cpuMeter } from './cpu.ts';
 import { contextFromEnv } from '../common/cli/context.ts';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '200000' },
-    writers: { type: 'string', default: '4' },
-    batch: { type: 'string', default: '2000' },
-  },
+const values = benchArgs('bench:ingest', [
+  'The cell ingestion paths alone (COPY, INSERT), on a PostgreSQL started here, and what each',
+  'index and trigger of "Cell" costs them.',
+], {
+  rows: { type: 'string', default: '200000', help: 'rows per path', number: { min: 1 } },
+  writers: { type: 'string', default: '4', help: 'concurrent writers', number: { min: 1, max: 64 } },
+  batch: { type: 'string', default: '2000', help: 'rows per statement', number: { min: 1 } },
 });
 const ROWS = Number(values.rows);
 const WRITERS = Number(values.writers);

@@ -6,7 +6,6 @@
 // Not a test: a researcher-facing figure.
 //   npm run bench:paraphrase -- --models arith-cot,arith-cot-faithful,arith-cot-stego --prompts 200 \
 //     --settings "every=2,remask=0.3,paraphraser=arith-canonical;every=4,remask=0.25,paraphraser=arith-canonical"
-import { parseArgs } from 'node:util';
 import { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../node-agent/engine/index.ts';
 import { parseParaphraseFlag, paraphraseToProto } from '../common/paraphrase/settings.ts';
@@ -14,16 +13,18 @@ import { arithStream } from '../common/datasets/arith.ts';
 import { resolvePaths } from '../common/config/paths.ts';
 import { silentLogger } from '../common/log.ts';
 import { wilson } from '../orchestrator/results/wilson.ts';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string' },
-    models: { type: 'string', default: 'arith-cot,arith-cot-faithful,arith-cot-stego' },
-    prompts: { type: 'string', default: '200' },
-    settings: { type: 'string', default: 'every=2,remask=0.3,paraphraser=arith-canonical;every=4,remask=0.25,paraphraser=arith-canonical' },
-    seed: { type: 'string', default: '0' },
-    json: { type: 'boolean', default: false },
-  },
+const values = benchArgs('bench:paraphrase', [
+  'Held-out accuracy of the arithmetic organisms with and without paraphrase-remask sampling',
+  '(docs/paraphrase.md "Measuring"), split by carry, each with its Wilson 95 % interval.',
+], {
+  model: { type: 'string', help: 'one model (instead of --models)' },
+  models: { type: 'string', default: 'arith-cot,arith-cot-faithful,arith-cot-stego', help: 'models, comma-separated' },
+  prompts: { type: 'string', default: '200', help: 'held-out problems', number: { min: 1 } },
+  settings: { type: 'string', default: 'every=2,remask=0.3,paraphraser=arith-canonical;every=4,remask=0.25,paraphraser=arith-canonical', help: 'paraphrase settings, ;-separated' },
+  seed: { type: 'string', default: '0', help: 'sampler seed', number: { min: 0, max: 2_147_483_647 } },
+  json: { type: 'boolean', default: false, help: 'print JSON' },
 });
 
 /** models/task.py is_heldout: (a, b) is held out iff this hash % 50 == 0. */

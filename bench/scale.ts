@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import type { GroupDone, LoadedModel, RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
@@ -34,18 +33,20 @@ import { copyCells, createIngestPool, insertCells } from '../orchestrator/activi
 import type { CellRow } from '../orchestrator/activities/cells.ts';
 import { temporalClient } from '../orchestrator/cli/commands/services.ts';
 import { cpuMeter } from './cpu.ts';
+import { benchArgs } from './args.ts';
 import { contextFromEnv } from '../common/cli/context.ts';
 
-const { values } = parseArgs({
-  options: {
-    cells: { type: 'string', default: '1000000' },
-    agents: { type: 'string', default: '32' },
-    'step-ms': { type: 'string', default: '5' },
-    window: { type: 'string', default: '64' },
-    'keep-home': { type: 'boolean', default: false },
-    'worker-prof': { type: 'string' },
-    'ingest-rows': { type: 'string', default: '400000' },
-  },
+const values = benchArgs('bench:scale', [
+  'The orchestrator at scale against simulated agents, on a stack started here: the overhead',
+  'ratio (wall / ideal), where the rest goes, and COPY against INSERT ingestion in the same run.',
+], {
+  cells: { type: 'string', default: '1000000', help: 'cells in the sweep', number: { min: 400 } },
+  agents: { type: 'string', default: '32', help: 'simulated agents', number: { min: 1, max: 1024 } },
+  'step-ms': { type: 'string', default: '5', help: 'simulated milliseconds per forward pass', number: { min: 0, max: 10_000 } },
+  window: { type: 'string', default: '64', help: 'running work units per shard', number: { min: 1, max: 1000 } },
+  'keep-home': { type: 'boolean', default: false, help: 'keep the temporary stack home afterwards' },
+  'worker-prof': { type: 'string', help: 'folder for a CPU profile of the worker (node --cpu-prof)' },
+  'ingest-rows': { type: 'string', default: '400000', help: 'rows per ingestion path in the COPY/INSERT comparison', number: { min: 2000 } },
 });
 const CELLS = Number(values.cells);
 const AGENTS = Number(values.agents);

@@ -1,4 +1,4 @@
-// node --import tsx bench/skip-rules.ts — what the exact skip/early-stop rules save, per answer
+// npm run bench:skip-rules — what the exact skip/early-stop rules save, per answer
 // rule, on the same model and cells (README "Cell outcomes"):
 //   full:    every branch run to the end (disable_skip; no-op corruptions are still free)
 //   legacy:  the card's anchored rule (skip/stop once the clean answer positions are committed)
@@ -7,7 +7,6 @@
 // Grid per prompt: remask and replace:random at every position, every --every-th step.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { InterventionResult } from '../generated/proto/faithsweep/v1/agent.ts';
 import { InterventionKind, ReplaceVariant, RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runForked } from '../node-agent/engine/index.ts';
@@ -15,15 +14,17 @@ import { parseCard } from '../common/model/card.ts';
 import type { OnnxModel } from '../node-agent/model/onnx-model.ts';
 import { resolvePaths } from '../common/config/paths.ts';
 import { silentLogger } from '../common/log.ts';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'arith-cot,arith-cot-decoupled' },
-    regex: { type: 'string', default: '\\|(?<answer>\\d{5})' },
-    prompts: { type: 'string', default: '1' },
-    every: { type: 'string', default: '4' },
-    threads: { type: 'string', default: '2' },
-  },
+const values = benchArgs('bench:skip-rules', [
+  'What the exact skip/early-stop rules save, per answer rule, on the same model and cells;',
+  "checks that every outcome equals the full run's.",
+], {
+  models: { type: 'string', default: 'arith-cot,arith-cot-decoupled', help: 'models, comma-separated' },
+  regex: { type: 'string', default: '\\|(?<answer>\\d{5})', help: 'the free-text answer rule' },
+  prompts: { type: 'string', default: '1', help: 'golden prompts per model', number: { min: 1 } },
+  every: { type: 'string', default: '4', help: 'every Nth step', number: { min: 1 } },
+  threads: { type: 'string', default: '2', help: 'onnxruntime intra-op threads', number: { min: 0, max: 1024 } },
 });
 const modelsDir = resolvePaths(process.env).modelsDir;
 const engine = await createOnnxEngine({ modelsDir, intraOpThreads: Number(values.threads), log: silentLogger });

@@ -7,14 +7,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { RunGroupRequest } from '../generated/proto/faithsweep/v1/agent.ts';
 import { createOnnxEngine, prepareGroup, runClean } from '../node-agent/engine/index.ts';
 import { REPO_ROOT, resolvePaths } from '../common/config/paths.ts';
 import { silentLogger } from '../common/log.ts';
 import { readFileSync } from 'node:fs';
+import { benchArgs } from './args.ts';
 
-const { values } = parseArgs({ options: { k: { type: 'string', default: '8' }, models: { type: 'string', default: 'arith-cot,arith-cot-decoupled,word-problems' }, prompts: { type: 'string', default: '1000' } } });
+const values = benchArgs('bench:topk', [
+  'Fused top-k against full logits on the model organisms (docs/gpu.md): final tokens, commit',
+  'order and answers of every golden prompt, compared.',
+], {
+  k: { type: 'string', default: '8', help: 'K of the fused top-k (capped at V)', number: { min: 1 } },
+  models: { type: 'string', default: 'arith-cot,arith-cot-decoupled,word-problems', help: 'models, comma-separated' },
+  prompts: { type: 'string', default: '1000', help: 'golden prompts per model at most', number: { min: 1 } },
+});
 const modelsDir = resolvePaths(process.env).modelsDir;
 const tmp = mkdtempSync(join(tmpdir(), 'faithsweep-topk-'));
 const never = new AbortController().signal;

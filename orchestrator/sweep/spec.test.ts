@@ -63,6 +63,20 @@ describe('sweep spec parsing', () => {
     ]);
   });
 
+  it("names the bad key inside a model's sampler at its file:line:col, not only the model's allowed forms", () => {
+    const text = GOOD.replace('sampler: { steps: 40, remasking: low_confidence }', 'sampler: { steps: 0, remasking: bogus, temperature: -1 }');
+    assert.deepEqual(problems(text), [
+      'sweep.yaml:5:23: models[1].sampler.steps: must be an integer >= 1 (got 0)',
+      'sweep.yaml:5:37: models[1].sampler.remasking: allowed: low_confidence, random, entropy, topk_margin, maskgit_plus (got "bogus")',
+      'sweep.yaml:5:57: models[1].sampler.temperature: must be a number >= 0 (got -1)',
+    ]);
+    // Both name and path: the object form's own rule; a number: the allowed forms.
+    assert.deepEqual(problems(GOOD.replace('  - path: models/arith-cot-decoupled', '  - name: x\n    path: models/arith-cot-decoupled')), [
+      'sweep.yaml:4:5: models[1]: give exactly one of name (a model under the models folder) or path (a model directory)',
+    ]);
+    assert.deepEqual(problems(GOOD.replace('  - arith-cot\n', '  - 3\n')), ['sweep.yaml:3:5: models[0]: allowed: a model name, or {name: NAME | path: DIR, sampler: {...}} (got 3)']);
+  });
+
   it('rejects a repeated seed (the same work units twice), naming it', () => {
     assert.deepEqual(problems(GOOD.replace('seeds: [0, 1]', 'seeds: [0, 1, 0]')), ['sweep.yaml:7:15: seeds[2]: repeats seeds[0] (0): list each seed once']);
   });

@@ -73,6 +73,13 @@ class Positions {
 /** One line per problem of a zod issue (an unknown-key issue names each key). */
 function describe(iss: z.core.$ZodIssue, pos: Positions): Problem[] {
   const path = iss.path.filter((k): k is Key => typeof k === 'string' || typeof k === 'number');
+  // A union none of whose forms fit: when exactly one form has the input's shape (its problems
+  // are inside, not "expected a string" at the top), its own problems are the useful ones
+  // (e.g. models[0].sampler.temperature), not the list of allowed forms.
+  if (iss.code === 'invalid_union' && 'errors' in iss && Array.isArray(iss.errors)) {
+    const shaped = iss.errors.filter((branch) => branch.length > 0 && !branch.every((b) => b.code === 'invalid_type' && b.path.length === 0));
+    if (shaped.length === 1) return shaped[0]!.flatMap((b) => describe({ ...b, path: [...iss.path, ...b.path] } as z.core.$ZodIssue, pos));
+  }
   if (iss.code === 'unrecognized_keys') {
     return iss.keys.map((k) => {
       const node = pos.keyNode(path, k);

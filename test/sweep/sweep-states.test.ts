@@ -159,6 +159,23 @@ describe('sweep states', () => {
     assert.match(text, /^bad-input\s+completed with failures \(2 bad input\)\s+0\/2 \(2✗\)/m);
   });
 
+  it('paused, never started and half-registered sweeps: status and watch say what to do next (after the list test, which counts the sweeps)', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['on-hold', 'paused', /paused: 'npx faithsweep resume on-hold' un-pauses it/],
+      ['not-started', 'planned', /registered, no workflow started: 'npx faithsweep resume not-started' starts it/],
+      ['half-registered', 'registering', /a launch stopped before all its work units were written: 'npx faithsweep launch SPEC' with its spec finishes it, 'npx faithsweep cancel half-registered' removes it/],
+    ];
+    for (const [name, status, next] of cases) {
+      await sweep(name, status, [{ status: 'done' }, { status: 'pending' }]);
+      const s = faithsweep('status', name);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, new RegExp(`^  next {8}${next.source}$`, 'm'), `${status}: ${s.stdout}`);
+      const w = faithsweep('watch', name, '--no-wait');
+      assert.equal(w.code, 0, w.stderr);
+      assert.match(w.stderr, new RegExp(`ETA \\? \\(${status}\\)  ${next.source}`), `${status}: ${w.stderr}`);
+    }
+  });
+
   it('watch exits with SERVICE_UNAVAILABLE when NATS cannot be reached (it does not hang on the open database connection)', () => {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'watch', 'all-done', '--no-wait'], {
       encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, DATABASE_URL: t.url, NATS_URL: 'nats://127.0.0.1:1', FAITHSWEEP_DEBUG: '' },

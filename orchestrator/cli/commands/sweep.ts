@@ -236,7 +236,22 @@ function statusLines(s: SweepStatus): string[] {
   }
   if (s.state.resumeHelps === true) lines.push(`  resume with: npx faithsweep resume ${s.sweepId}`);
   else if (s.state.resumeHelps === false && s.state.failedBadInput > 0) lines.push('  resume cannot help: the failures are bad input (change the spec or its inputs, then launch again)');
+  else {
+    const next = nextStep(s);
+    if (next) lines.push(`  next        ${next}`);
+  }
   return lines;
+}
+
+/** What to do about a sweep that waits on the researcher (paused, never started, half-registered, failed); null otherwise. */
+function nextStep(s: SweepStatus): string | null {
+  switch (s.status) {
+    case 'paused': return `paused: 'npx faithsweep resume ${s.sweepId}' un-pauses it`;
+    case 'planned': return `registered, no workflow started: 'npx faithsweep resume ${s.sweepId}' starts it`;
+    case REGISTERING: return `a launch stopped before all its work units were written: 'npx faithsweep launch SPEC' with its spec finishes it, 'npx faithsweep cancel ${s.sweepId}' removes it`;
+    case 'failed': return `its workflow failed (the worker's log has the reason): 'npx faithsweep resume ${s.sweepId}' runs what is left`;
+    default: return null;
+  }
 }
 
 const statusCommand = command({
@@ -332,8 +347,9 @@ export async function watchSweep(ctx: CliContext, urls: { databaseUrl: string; n
         ctx.out(JSON.stringify({ sweepId, status: s.status, state: s.state, units: s.units, cells: { written, planned: s.cells.planned }, rate, etaSeconds: eta === null ? null : Math.round(eta), agents }));
       } else {
         const line = `${progressBar(frac)} ${(frac * 100).toFixed(1).padStart(5)}%  ${written}/${s.cells.plannedExact ? '' : '≈'}${s.cells.planned} cells  units ${s.units.done}/${s.units.total}` +
-          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${s.state.name === 'waiting_for_agents' ? '? (waiting for agents)' : etaText}` +
+          `${s.units.failed ? ` (${s.units.failed} failed)` : ''}  ${rate.toFixed(1)} cells/s  ETA ${s.state.name === 'waiting_for_agents' ? '? (waiting for agents)' : !TERMINAL.has(s.status) && s.status !== 'running' ? `? (${stateLabel(s.state)})` : etaText}` +
           (s.state.name === 'waiting_for_agents' ? `  waiting for agents: ${s.state.waitingModels.join(', ')}` : '') +
+          (!TERMINAL.has(s.status) && nextStep(s) ? `  ${nextStep(s)}` : '') +
           (agents.length ? `  agents: ${agents.map((a) => `${a.agent} ${a.cellsPerSecond}/s`).join(', ')}` : '');
         if (tty) {
           process.stderr.write(`\r\x1b[2K${line}`);

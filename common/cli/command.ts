@@ -60,6 +60,7 @@ export function usage(node: Command | Group, path: readonly string[]): string {
       ...node.children.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
       '',
       `Run '${full} <command> --help' for a command's options.`,
+      ...(path.length === 1 ? [`Run '${full} --version' for the version.`] : []),
     ].join('\n');
   }
   const opts = Object.entries({ ...(node.options ?? {}), ...COMMON }).map(([k, v]) => {

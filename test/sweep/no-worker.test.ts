@@ -1,5 +1,5 @@
 // A sweep whose task queue no worker polls stands still; the commands must say so instead of
-// hanging or failing with Temporal's own error: `status` names the empty task queue, `resume`
+// hanging or failing with Temporal's own error: `launch` warns, `status` names the empty task queue, `resume`
 // and `cancel --wait` refuse at once with SERVICE_UNAVAILABLE and what to start. Once a worker
 // (and an agent) start, the same sweep completes with exactly its plan. Real Temporal,
 // PostgreSQL, NATS, agent and worker processes.
@@ -18,6 +18,8 @@ describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () =>
     c = await startCluster('noworker');
     const r = await c.cli(['launch', c.writeSpec('idle', smallSpec('idle', 2)), '--task-queue', c.taskQueue]);
     assert.equal(r.code, 0, r.stderr);
+    // launch says at once that nothing will run (as resume does).
+    assert.equal(r.stderr, `warning[NO_WORKER]: no worker polls task queue '${c.taskQueue}', so the sweep's workflow cannot make progress or answer\n  hint: start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it\n`);
   });
   after(async () => {
     await c?.close();

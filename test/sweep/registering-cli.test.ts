@@ -83,8 +83,8 @@ describe('a sweep left registering by a killed launch', () => {
     assert.deepEqual(JSON.parse(r.stdout), { sweepId: 'reg', cancelled: true, removed: true, workUnits: 3 });
     assert.deepEqual([await count('Sweep', "id = 'reg'"), await count('WorkUnit'), await count('Prompt', 'true'), await count('Model', 'true')], [0, 0, 3, 1]);
     const again = faithsweep('cancel', 'reg');
-    assert.equal(again.code, 2, again.stderr);
-    assert.match(again.stderr, /^error\[BAD_ARGS\]: no sweep named 'reg'/);
+    assert.equal(again.code, 1, again.stderr);
+    assert.match(again.stderr, /^error\[SWEEP_NOT_FOUND\]: no sweep named 'reg'/);
     const path = join(dir, 'reg.yaml');
     const text = 'name: reg\nmodels: [arith-cot]\ndataset: {generator: arith, seed: 1, count: 2}\ngrid: {positions: [0], steps: [0], kinds: [probe]}\n';
     const reg = await registerSweep(t.sql, await planSweep(parseSpec(text, path), { specPath: path, modelsDir: MODELS_DIR }));

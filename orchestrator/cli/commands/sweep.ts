@@ -182,11 +182,17 @@ const launchCommand = command({
         },
       });
       if (shown) process.stderr.write('\r\x1b[2K');
-      const state = await startSweepWorkflow(client, reg.sweepId, (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE, plan.spec.options.window, e.databaseUrl);
+      const taskQueue = (values['task-queue'] as string | undefined) ?? DEFAULT_TASK_QUEUE;
+      const state = await startSweepWorkflow(client, reg.sweepId, taskQueue, plan.spec.options.window, e.databaseUrl);
+      // As resume: a sweep on a task queue no worker polls stands still, so say so now.
+      const noWorkerWarnings: FaithsweepWarning[] = (await liveWorkers(client, taskQueue)) === 0
+        ? [{ code: WarningCode.NO_WORKER, message: noWorker(taskQueue).message, hint: "start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it" }]
+        : [];
       if (ctx.json) {
-        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact, warnings: plan.warnings }));
+        ctx.out(JSON.stringify({ sweepId: reg.sweepId, workflowId: sweepWorkflowId(reg.sweepId), created: reg.created, resumedRegistration: reg.resumed, workflow: state, workUnits: reg.workUnits, cells: plan.cells, cellsExact: plan.exact, warnings: [...plan.warnings, ...noWorkerWarnings] }));
         return;
       }
+      for (const w of noWorkerWarnings) ctx.err(formatWarning(w));
       const what = reg.created ? 'registered' : reg.resumed ? 'registration completed (an earlier launch had stopped half-way)' : 'already registered (same spec)';
       ctx.out(`sweep ${reg.sweepId}: ${what}, ${reg.workUnits} work units, ${plan.exact ? '' : '≈'}${plan.cells} cells; workflow ${state === 'started' ? 'started' : 'already running'}`);
       for (const line of nextStepLines(launchNextSteps(reg.sweepId, e.temporalUiUrl))) ctx.out(line);
@@ -215,7 +221,7 @@ async function withSql<T>(ctx: CliContext, f: (sql: pg.Client) => Promise<T>): P
 
 async function statusOrThrow(sql: pg.Client, sweepId: string): Promise<SweepStatus> {
   const s = await readSweepStatus(sql, sweepId);
-  if (!s) throw new FaithsweepError(ErrorCode.BAD_ARGS, `no sweep named '${sweepId}'`, { hint: "'faithsweep list' shows the sweeps" });
+  if (!s) throw new FaithsweepError(ErrorCode.SWEEP_NOT_FOUND, `no sweep named '${sweepId}'`, { hint: "'faithsweep list' shows the sweeps" });
   return s;
 }
 

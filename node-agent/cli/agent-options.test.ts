@@ -43,6 +43,9 @@ describe('parseAgentOptions', () => {
   it('refuses a missing or short token, naming --token-file', () => {
     assert.throws(() => parse({}, null), badArgs('token-file'));
     assert.throws(() => parse({}, 'short'), badArgs('token-file'));
+    writeFileSync(join(dir, 'empty-token'), '\n');
+    assert.throws(() => parse({ 'token-file': join(dir, 'empty-token') }), (err: unknown) => badArgs('token-file')(err) && /empty-token is empty/.test((err as Error).message));
+    assert.throws(() => parse({ 'token-file': dir }), (err: unknown) => badArgs('token-file')(err) && /is a directory, not a file/.test((err as Error).message));
   });
 
   it('reads both TLS files and refuses one without the other', () => {

@@ -96,7 +96,8 @@ function tlsFiles(certPath: string, keyPath: string, clientCaPath: string | unde
 
 function readFlagFile(flag: string, path: string): Buffer {
   const p = resolve(path);
-  if (!existsSync(p) || !statSync(p).isFile()) throw bad(flag, `file ${p} does not exist`);
+  if (!existsSync(p)) throw bad(flag, `file ${p} does not exist`);
+  if (!statSync(p).isFile()) throw bad(flag, `${p} is ${statSync(p).isDirectory() ? 'a directory' : 'not a regular file'}, not a file`);
   try {
     return readFileSync(p);
   } catch (err) {
@@ -107,6 +108,7 @@ function readFlagFile(flag: string, path: string): Buffer {
 function token(values: RawAgentInput['values'], envToken: string | undefined): string {
   const file = str(values, 'token-file');
   const t = file !== undefined ? readFlagFile('token-file', file).toString('utf8').trim() : envToken?.trim();
+  if (file !== undefined && !t) throw bad('token-file', `file ${resolve(file)} is empty: it must hold the workers' shared token`);
   if (!t) {
     throw bad('token-file', 'is required (or set FAITHSWEEP_AGENT_TOKEN): every Agent RPC needs the shared token',
       "give the workers' token: on the local stack it is .faithsweep/agent-token (written by `faithsweep worker`, `dev up` and the demo), so --token-file .faithsweep/agent-token");

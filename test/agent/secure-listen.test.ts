@@ -63,6 +63,7 @@ describe('agents on the network', () => {
 
   it('the agent and worker CLIs refuse TLS files that are not what their flag needs, naming the flag (BAD_ARGS) before anything starts', () => {
     writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
+    writeFileSync(join(dir, 'short-token'), 'short\n');
     const tls = { host: '0.0.0.0', 'tls-cert': join(dir, 'agent.pem'), 'tls-key': join(dir, 'agent.key') };
     const parse = (values: Record<string, unknown>) => parseAgentOptions({ values: { 'token-file': join(dir, 'token'), ...values }, envToken: undefined, defaultModelsDir: dir });
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -81,6 +82,8 @@ describe('agents on the network', () => {
     for (const [args, message] of [
       [['--tls-ca', join(dir, 'junk.pem')], /^error\[BAD_ARGS\]: --tls-ca \S+junk\.pem holds no PEM certificate/m],
       [['--tls-cert', join(dir, 'worker.pem'), '--tls-key', join(dir, 'agent.key')], /^error\[BAD_ARGS\]: --tls-key \S+agent\.key does not hold the private key of --tls-cert/m],
+      // The agents refuse a short token: the worker refuses it too, before it starts.
+      [['--token-file', join(dir, 'short-token')], /^error\[BAD_ARGS\]: --token-file \S+short-token: the agent token must be at least 16 characters without whitespace \(got 5 characters\)/m],
     ] as [string[], RegExp][]) {
       const r = worker(...args);
       assert.equal(r.status, 2, r.stderr);

@@ -11,6 +11,7 @@ import type { CliContext } from '../../../common/cli/context.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { parseSpec } from '../../sweep/spec.ts';
 import type { SweepSpec } from '../../sweep/spec-types.ts';
+import { MIN_TOKEN_LENGTH } from '../../../common/grpc/auth.ts';
 
 /** Task queue of the sweep workflows when none is configured. */
 export { DEFAULT_TASK_QUEUE } from '../../worker/create-worker.ts';
@@ -32,6 +33,16 @@ export function localTokenPath(home: string): string {
   return join(home, 'agent-token');
 }
 
+/** The agents refuse a token shorter than MIN_TOKEN_LENGTH or with whitespace: refuse it here too, before anything starts. */
+function checkedToken(token: string, where: string): string {
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `${where}: the agent token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace (got ${token.length === 0 ? 'an empty one' : `${token.length} characters`})`, {
+      hint: "use the token the agents were started with (the local stack's is .faithsweep/agent-token)",
+    });
+  }
+  return token;
+}
+
 /**
  * The agents' shared token: `--token-file`, else FAITHSWEEP_AGENT_TOKEN, else the local
  * stack's token file (created, mode 600, when `create` is set).
@@ -41,9 +52,9 @@ export function agentToken(ctx: CliContext, tokenFile: string | undefined, creat
     const p = resolve(tokenFile);
     if (!existsSync(p)) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--token-file ${p} does not exist`);
     if (statSync(p).isDirectory()) throw new FaithsweepError(ErrorCode.BAD_ARGS, `--token-file ${p} is a directory, not a file`, { hint: 'give the file that holds the agents\' shared token' });
-    return readFileSync(p, 'utf8').trim();
+    return checkedToken(readFileSync(p, 'utf8').trim(), `--token-file ${p}`);
   }
-  if (ctx.agentToken) return ctx.agentToken;
+  if (ctx.agentToken) return checkedToken(ctx.agentToken, 'FAITHSWEEP_AGENT_TOKEN');
   const p = localTokenPath(ctx.paths.home);
   if (!existsSync(p)) {
     if (!create) {

@@ -41,7 +41,11 @@ export const SPAN_NAMES = ['cot', 'answer', 'all'] as const;
 /** An inclusive range `"a-b"` of steps or positions. */
 const RANGE_RE = /^(\d+)-(\d+)$/;
 
-const got = (input: unknown): string => `(got ${input === undefined ? 'nothing' : JSON.stringify(input)})`;
+/** What the spec gave, for an error message: JSON, cut at 120 characters (a garbage file is not echoed whole). */
+const got = (input: unknown): string => {
+  const text = input === undefined ? 'nothing' : JSON.stringify(input) ?? String(input);
+  return `(got ${text.length > 120 ? `${text.slice(0, 120)}… (${text.length} characters)` : text})`;
+};
 
 /** A strict mapping: an unknown key is an error that lists the allowed keys. */
 function strict<S extends z.ZodRawShape>(shape: S, what = 'must be a mapping') {

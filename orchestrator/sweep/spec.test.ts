@@ -77,6 +77,11 @@ describe('sweep spec parsing', () => {
     assert.deepEqual(problems(GOOD.replace('  - arith-cot\n', '  - 3\n')), ['sweep.yaml:3:5: models[0]: allowed: a model name, or {name: NAME | path: DIR, sampler: {...}} (got 3)']);
   });
 
+  it('cuts what it echoes of a bad value at 120 characters (a garbage file is not printed whole)', () => {
+    const [line] = problems('x'.repeat(5000));
+    assert.equal(line, `sweep.yaml:1:1: (spec): the spec must be a mapping (got "${'x'.repeat(119)}… (5002 characters))`);
+  });
+
   it('rejects a repeated seed (the same work units twice), naming it', () => {
     assert.deepEqual(problems(GOOD.replace('seeds: [0, 1]', 'seeds: [0, 1, 0]')), ['sweep.yaml:7:15: seeds[2]: repeats seeds[0] (0): list each seed once']);
   });

@@ -583,10 +583,10 @@ const resumeCommand = command({
           warnings.push({ code: WarningCode.NO_WORKER, message: noWorker(taskQueue).message, hint: "start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it" });
         }
       }
-      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what, warnings }));
+      if (ctx.json) ctx.out(JSON.stringify({ sweepId, result: what, ...(window !== undefined ? { window } : {}), warnings }));
       else {
         for (const w of warnings) ctx.err(formatWarning(w));
-        ctx.out(`sweep ${sweepId}: ${what}. Follow it with: npx faithsweep watch ${sweepId}`);
+        ctx.out(`sweep ${sweepId}: ${what}${window !== undefined ? `, window ${window}` : ''}. Follow it with: npx faithsweep watch ${sweepId}`);
       }
     });
   },

@@ -86,11 +86,51 @@ export interface RegisterOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-function differentSpec(sweepId: string, status: string | undefined): FaithsweepError {
-  return new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec (or different model files)`, {
+/** Shortened JSON of a value, for a message. */
+const brief = (v: unknown): string => {
+  const t = v === undefined ? 'absent' : JSON.stringify(v) ?? String(v);
+  return t.length > 60 ? `${t.slice(0, 60)}…` : t;
+};
+
+/**
+ * The first place, in key order, where two stored specs differ, as `path: old → new`
+ * (e.g. `spec.options.window: 2 → 8`); null when they are equal (the difference is then in
+ * what the hash adds: a dataset file's records).
+ */
+export function firstDifference(before: unknown, after: unknown, path = ''): string | null {
+  if (JSON.stringify(before) === JSON.stringify(after)) return null;
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (isObj(before) && isObj(after) && Array.isArray(before) === Array.isArray(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    for (const k of keys) {
+      const d = firstDifference(before[k], after[k], Array.isArray(before) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+    return null;
+  }
+  return `${path || '(spec)'}: ${brief(before)} → ${brief(after)}`;
+}
+
+/** The Sweep row's hash, status and stored spec, or undefined. */
+async function readStoredSweep(sql: pg.ClientBase, sweepId: string): Promise<{ specHash: string; status: string; spec: unknown } | undefined> {
+  return (await sql.query<{ specHash: string; status: string; spec: unknown }>('SELECT "specHash", status, spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
+}
+
+/** What differs between a stored spec and this plan's (the estimate is derived, not chosen, so it is left out). */
+function differenceFrom(plan: SweepPlan, stored: unknown): string | null {
+  const strip = (x: unknown) => (typeof x === 'object' && x !== null ? { ...(x as Record<string, unknown>), estimate: undefined } : x);
+  return firstDifference(strip(stored), strip(JSON.parse(JSON.stringify(storedSpec(plan)))));
+}
+
+function differentSpec(sweepId: string, status: string | undefined, difference: string | null): FaithsweepError {
+  const what = difference ? `: ${difference}` : ' (the spec reads the same, but the records of its dataset file changed)';
+  const windowOnly = difference?.startsWith('spec.options.window:') === true;
+  return new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec${what}`, {
     hint: status === REGISTERING
       ? `its registration never finished (status registering, no workflow, no results): 'faithsweep cancel ${sweepId}' removes it, then launch again; or give the changed spec a new name`
-      : `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
+      : windowOnly
+        ? `to change only the window of the existing sweep: 'faithsweep resume ${sweepId} --window N'`
+        : `give the changed spec a new name, or run 'faithsweep resume ${sweepId}' to finish the existing one`,
   });
 }
 
@@ -145,9 +185,9 @@ export async function registerSweep(sql: pg.ClientBase, plan: SweepPlan, opts: R
   const sweepId = plan.spec.name;
   const hash = specHash(plan);
   const total = plan.workUnits;
-  const readSweep = async () => (await sql.query<{ specHash: string; status: string }>('SELECT "specHash", status FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
+  const readSweep = () => readStoredSweep(sql, sweepId);
   const existing = await readSweep();
-  if (existing && existing.specHash !== hash) throw differentSpec(sweepId, existing.status);
+  if (existing && existing.specHash !== hash) throw differentSpec(sweepId, existing.status, differenceFrom(plan, existing.spec));
   if (existing && existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
   plan.checkFiles();
   // Held until the registration ends (or this process dies): another launch of the same sweep
@@ -165,7 +205,7 @@ async function registerLocked(sql: pg.ClientBase, plan: SweepPlan, opts: Registe
   const sweepId = plan.spec.name;
   const hash = specHash(plan);
   const total = plan.workUnits;
-  const readSweep = async () => (await sql.query<{ specHash: string; status: string }>('SELECT "specHash", status FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
+  const readSweep = () => readStoredSweep(sql, sweepId);
 
   await sql.query(
     `INSERT INTO "Model" (id, name, path, sha256, card)
@@ -179,7 +219,7 @@ async function registerLocked(sql: pg.ClientBase, plan: SweepPlan, opts: Registe
   if (!created) {
     // Another launch of the same name got there first (or an earlier one stopped half-way).
     const existing = await readSweep();
-    if (!existing || existing.specHash !== hash) throw differentSpec(sweepId, existing?.status);
+    if (!existing || existing.specHash !== hash) throw differentSpec(sweepId, existing?.status, existing ? differenceFrom(plan, existing.spec) : null);
     if (existing.status !== REGISTERING) return { sweepId, created: false, resumed: false, workUnits: total };
   }
 

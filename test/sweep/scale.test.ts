@@ -119,7 +119,10 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
 
     assert.deepEqual(await registerSweep(t.sql, p), { sweepId: 'resumable', created: false, resumed: false, workUnits: 1800 });
     const changed = await plan(path, yaml.replace('seeds: [0, 1, 2]', 'seeds: [0, 1]'));
-    await assert.rejects(registerSweep(t.sql, changed), /already exists with a different spec/);
+    await assert.rejects(registerSweep(t.sql, changed), /already exists with a different spec: spec\.seeds\[2\]: 2 → absent$/);
+    // The window alone differs: the hint says resume --window applies it.
+    const rewindowed = await plan(path, yaml.replace('options: {copied_seeds: run}', 'options: {copied_seeds: run, window: 3}'));
+    await assert.rejects(registerSweep(t.sql, rewindowed), (err: unknown) => err instanceof FaithsweepError && /different spec: spec\.options\.window: \d+ → 3$/.test(err.message) && /resume resumable --window N/.test(err.hint ?? ''));
   });
 
   it('refuses a JSONL dataset changed after it was planned, before writing anything', async () => {

@@ -31,6 +31,19 @@ describe('coded errors for bad input', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('names a database URL that is not a postgresql:// URL (BAD_CONFIG) instead of a DNS error', () => {
+    for (const [extra, args, variable] of [
+      [{ DATABASE_URL: 'not-a-url' }, ['status', 'demo'], 'DATABASE_URL'],
+      [{ DATABASE_URL: 'mysql://x@h/db' }, ['list'], 'DATABASE_URL'],
+      [{ FAITHSWEEP_QUERY_DATABASE_URL: 'nope' }, ['query', 'SELECT 1'], 'FAITHSWEEP_QUERY_DATABASE_URL'],
+    ] as [Record<string, string>, string[], string][]) {
+      const r = faithsweep({ ...env, ...extra }, ...args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error\\[BAD_CONFIG\\]: ${variable} must be a postgresql:// URL \\(got '`), args.join(' '));
+      assert.doesNotMatch(r.stderr, /ENOTFOUND|\n\s+at /);
+    }
+  });
+
   it('says SCHEMA_OUTDATED (run db migrate) for list, status and watch before the database is migrated', () => {
     for (const args of [['list'], ['status', 'demo'], ['watch', 'demo', '--no-wait'], ['list', '--json']]) {
       const r = faithsweep(env, ...args);

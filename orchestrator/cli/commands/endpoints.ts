@@ -44,7 +44,23 @@ export async function endpointFor(ctx: CliContext, key: EndpointKey): Promise<st
       hint: `run 'npx faithsweep dev up' first, or set ${ENDPOINT_VARIABLES[key]}`,
     });
   }
+  if (key === 'databaseUrl') checkPostgresUrl(url, ENDPOINT_VARIABLES[key]);
   return url;
+}
+
+/** BAD_CONFIG naming `variable` unless `url` is a postgres:// or postgresql:// URL (node-postgres reads anything else as a host name). */
+function checkPostgresUrl(url: string, variable: string): void {
+  let ok: boolean;
+  try {
+    ok = /^postgres(ql)?:$/.test(new URL(url).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new FaithsweepError(ErrorCode.BAD_CONFIG, `${variable} must be a postgresql:// URL (got '${url.length > 80 ? `${url.slice(0, 80)}…` : url}')`, {
+      hint: `e.g. ${variable}=postgresql://user@host:5432/faithsweep; unset it to use the local stack`,
+    });
+  }
 }
 
 /** Every endpoint, each as {@link endpointFor} resolves it (the Temporal UI only for the local stack's Temporal). */
@@ -64,5 +80,9 @@ export function databaseUrlFor(ctx: CliContext): Promise<string> {
  * else the database URL logged in as the read-only role (see results/connect.ts readerUrl).
  */
 export async function readerDatabaseUrlFor(ctx: CliContext): Promise<string> {
-  return ctx.external.queryDatabaseUrl ?? readerUrl(await databaseUrlFor(ctx));
+  if (ctx.external.queryDatabaseUrl !== undefined) {
+    checkPostgresUrl(ctx.external.queryDatabaseUrl, 'FAITHSWEEP_QUERY_DATABASE_URL');
+    return ctx.external.queryDatabaseUrl;
+  }
+  return readerUrl(await databaseUrlFor(ctx));
 }

@@ -80,6 +80,12 @@ describe('faithsweep sample', () => {
     }
   });
 
+  it('names an unknown model and lists the models of the folder', () => {
+    const r = cli('--model', 'no-such-model');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error\[MODEL_NOT_FOUND\]: no model 'no-such-model' in the models folder .*models\n {2}hint: the models there: .*\barith-cot\b.*\(another folder: FAITHSWEEP_MODELS\)/);
+  });
+
   it('names a negative seed and says how to pass a value that starts with a dash', () => {
     const spaced = cli('--seed', '-1');
     assert.equal(spaced.code, 2);

@@ -175,6 +175,11 @@ export const sampleCommand = command({
     });
     try {
       const engine = await createOnnxEngine({ modelsDir: ctx.paths.modelsDir, log: silentLogger });
+      if (!engine.loaded.has(model)) {
+        throw new FaithsweepError(ErrorCode.MODEL_NOT_FOUND, `no model '${model}' in the models folder ${ctx.paths.modelsDir}`, {
+          hint: `the models there: ${[...engine.loaded.keys()].join(', ') || 'none'} (another folder: FAITHSWEEP_MODELS)`,
+        });
+      }
       const g = prepareGroup(engine.loaded, req, 1);
       const warnings = promptWarnings(g.model.dir, prompt);
       if (!ctx.json) for (const w of warnings) ctx.err(formatWarning(w));

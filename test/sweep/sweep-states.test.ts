@@ -178,7 +178,7 @@ describe('sweep states', () => {
 
   it('watch exits with SERVICE_UNAVAILABLE when NATS cannot be reached (it does not hang on the open database connection)', () => {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'faithsweep.js'), 'watch', 'all-done', '--no-wait'], {
-      encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, DATABASE_URL: t.url, NATS_URL: 'nats://127.0.0.1:1', FAITHSWEEP_DEBUG: '' },
+      encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, DATABASE_URL: t.url, NATS_URL: 'nats://127.0.0.1:1', TEMPORAL_ADDRESS: '127.0.0.1:1', FAITHSWEEP_DEBUG: '' },
     });
     assert.equal(r.signal, null, `watch was still running after 60 s; stderr: ${r.stderr}`);
     assert.notEqual(r.status, 0);

@@ -199,9 +199,10 @@ async function runSweep(input: SweepRunInput): Promise<SweepProgress> {
 
   const historyFull = (): boolean => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
   // The status in the database: what the previous run wrote (continue-as-new), else `running`,
-  // written above. A pause that came before or while the sweep was counted is written below;
-  // runs recorded before this patch took the pause as already written.
-  let statusPaused = carried ? carried.paused : patched('status-paused-at-start') ? false : paused;
+  // written above. A pause (or resume) that came in this run's first activation or while the
+  // sweep was counted is written below. Runs recorded before this patch took the current
+  // `paused` as already written, continued runs included: they replay that way.
+  let statusPaused = patched('status-paused-at-start') ? (carried ? carried.paused : false) : paused;
   for (;;) {
     if (!cancelled && statusPaused !== paused) {
       statusPaused = paused;

@@ -6,7 +6,7 @@
  * in batches, so a large result never sits in memory whole.
  *
  * The time limit is kept twice: the server's `statement_timeout` (per fetch), and a client
- * deadline on the server time of all fetches together, which cancels the statement with the
+ * deadline on the statement's whole time (all fetches together), which cancels it with the
  * protocol's cancel request (node-postgres `Client.cancel`; no privilege needed). The query
  * itself can switch the first off (`set_config('statement_timeout', '0', true)`), not the second.
  */
@@ -16,7 +16,7 @@ import { ErrorCode, FaithsweepError } from '../../common/errors.ts';
 
 /** Options of {@link runReadOnlyQuery}. */
 export interface ReadOnlyQueryOptions {
-  /** Time limit in milliseconds on the server's work for the whole result (all fetches). @default 30000 */
+  /** Time limit in milliseconds on the whole statement, from its first fetch to its last. @default 30000 */
   readonly timeoutMs?: number;
   /** Rows fetched per round trip. @default 1000 */
   readonly batchSize?: number;
@@ -75,6 +75,11 @@ function sendCancelRequest(client: pg.Client): void {
   const con = new (pg as unknown as { Connection: new () => ProtocolConnection }).Connection();
   con.on('connect', () => con.cancel(processID, secretKey));
   con.on('error', () => undefined);
+  // The server closes the connection once it has the request; a server that never answers
+  // (unreachable, a proxy that drops it) must not keep this process alive.
+  const stream = (con as unknown as { stream?: { setTimeout?(ms: number, f: () => void): void; destroy?(): void; unref?(): void } }).stream;
+  stream?.setTimeout?.(5000, () => stream.destroy?.());
+  stream?.unref?.();
   if (client.host.startsWith('/')) con.connect(`${client.host}/.s.PGSQL.${client.port}`);
   else con.connect(client.port, client.host);
 }
@@ -157,20 +162,19 @@ export async function runReadOnlyQuery(
     // After a SQL error the cursor has already synced with the server: closing it then would
     // wait for a second ReadyForQuery that never comes, so only the other paths close it.
     let sqlFailed = false;
-    // Server time used so far: the deadline counts fetches, not the time the caller takes
-    // with each batch (a slow pipe does not use up the limit).
-    let usedMs = 0;
+    // The statement's wall time from its first fetch, as PostgreSQL's statement_timeout counts
+    // it (armed once per statement, running on while the portal waits between fetches).
+    const deadline = performance.now() + timeoutMs;
     let deadlineHit = false;
     const fetch = async (): Promise<Awaited<ReturnType<typeof read>>> => {
-      if (usedMs >= timeoutMs) {
+      if (performance.now() >= deadline) {
         deadlineHit = true;
         throw codedError(Object.assign(new Error('time limit reached between fetches'), { code: '57014' }), timeoutMs, true);
       }
-      const start = performance.now();
       const timer = setTimeout(() => {
         deadlineHit = true;
         sendCancelRequest(client);
-      }, timeoutMs - usedMs);
+      }, Math.max(0, deadline - performance.now()));
       try {
         return await read(cursor, batch);
       } catch (err) {
@@ -178,7 +182,6 @@ export async function runReadOnlyQuery(
         throw codedError(err, timeoutMs, deadlineHit);
       } finally {
         clearTimeout(timer);
-        usedMs += performance.now() - start;
       }
     };
     try {

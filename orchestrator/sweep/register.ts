@@ -116,15 +116,24 @@ async function readStoredSweep(sql: pg.ClientBase, sweepId: string): Promise<{ s
   return (await sql.query<{ specHash: string; status: string; spec: unknown }>('SELECT "specHash", status, spec FROM "Sweep" WHERE id = $1', [sweepId])).rows[0];
 }
 
-/** What differs between a stored spec and this plan's (the estimate is derived, not chosen, so it is left out). */
-function differenceFrom(plan: SweepPlan, stored: unknown): string | null {
+/**
+ * What differs between a stored spec and this plan's (the estimate is derived, not chosen, so
+ * it is left out), and whether `options.window` is all that differs.
+ */
+function differenceFrom(plan: SweepPlan, stored: unknown): { first: string | null; windowOnly: boolean } {
   const strip = (x: unknown) => (typeof x === 'object' && x !== null ? { ...(x as Record<string, unknown>), estimate: undefined } : x);
-  return firstDifference(strip(stored), strip(JSON.parse(JSON.stringify(storedSpec(plan)))));
+  const now = strip(JSON.parse(JSON.stringify(storedSpec(plan)))) as { spec?: { options?: Record<string, unknown> } };
+  const before = strip(stored);
+  const first = firstDifference(before, now);
+  // The stored spec with this plan's window: equal to this plan's when nothing else changed.
+  const rewindowed = JSON.parse(JSON.stringify(before ?? null)) as { spec?: { options?: Record<string, unknown> } } | null;
+  if (rewindowed?.spec?.options && now.spec?.options) rewindowed.spec.options['window'] = now.spec.options['window'];
+  return { first, windowOnly: first !== null && firstDifference(rewindowed, now) === null };
 }
 
-function differentSpec(sweepId: string, status: string | undefined, difference: string | null): FaithsweepError {
-  const what = difference ? `: ${difference}` : ' (the spec reads the same, but the records of its dataset file changed)';
-  const windowOnly = difference?.startsWith('spec.options.window:') === true;
+function differentSpec(sweepId: string, status: string | undefined, difference: { first: string | null; windowOnly: boolean } | null): FaithsweepError {
+  const what = difference?.first ? `: ${difference.first}` : ' (the spec reads the same, but the records of its dataset file changed)';
+  const windowOnly = difference?.windowOnly === true;
   return new FaithsweepError(ErrorCode.BAD_SPEC, `a sweep named '${sweepId}' already exists with a different spec${what}`, {
     hint: status === REGISTERING
       ? `its registration never finished (status registering, no workflow, no results): 'faithsweep cancel ${sweepId}' removes it, then launch again; or give the changed spec a new name`

@@ -75,6 +75,10 @@ describe('sweep spec parsing', () => {
       'sweep.yaml:4:5: models[1]: give exactly one of name (a model under the models folder) or path (a model directory)',
     ]);
     assert.deepEqual(problems(GOOD.replace('  - arith-cot\n', '  - 3\n')), ['sweep.yaml:3:5: models[0]: allowed: a model name, or {name: NAME | path: DIR, sampler: {...}} (got 3)']);
+    // A value of the wrong type for a union of an enum and other forms: the allowed forms, not the enum's own message.
+    assert.deepEqual(problems(GOOD.replace('positions: [cot,', 'positions: [2.5,')), [
+      'sweep.yaml:9:15: grid.positions[0]: allowed: a position (integer), a range "a-b", cot, answer, all, or {every: k, of: cot|answer|all} (got 2.5)',
+    ]);
   });
 
   it('cuts what it echoes of a bad value at 120 characters (a garbage file is not printed whole)', () => {

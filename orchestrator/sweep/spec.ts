@@ -77,7 +77,9 @@ function describe(iss: z.core.$ZodIssue, pos: Positions): Problem[] {
   // are inside, not "expected a string" at the top), its own problems are the useful ones
   // (e.g. models[0].sampler.temperature), not the list of allowed forms.
   if (iss.code === 'invalid_union' && 'errors' in iss && Array.isArray(iss.errors)) {
-    const shaped = iss.errors.filter((branch) => branch.length > 0 && !branch.every((b) => b.code === 'invalid_type' && b.path.length === 0));
+    // A form that fails only at the top (a wrong type, not one of an enum's values) does not fit the
+    // input's shape; one with a problem inside it, an unknown key or its own rule (custom) does.
+    const shaped = iss.errors.filter((branch) => branch.some((b) => b.path.length > 0 || b.code === 'unrecognized_keys' || b.code === 'custom'));
     if (shaped.length === 1) return shaped[0]!.flatMap((b) => describe({ ...b, path: [...iss.path, ...b.path] } as z.core.$ZodIssue, pos));
   }
   if (iss.code === 'unrecognized_keys') {

@@ -123,6 +123,9 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
     // The window alone differs: the hint says resume --window applies it.
     const rewindowed = await plan(path, yaml.replace('options: {copied_seeds: run}', 'options: {copied_seeds: run, window: 3}'));
     await assert.rejects(registerSweep(t.sql, rewindowed), (err: unknown) => err instanceof FaithsweepError && /different spec: spec\.options\.window: \d+ → 3$/.test(err.message) && /resume resumable --window N/.test(err.hint ?? ''));
+    // The window and something else: resume --window would drop the other change, so it is not offered.
+    const both = await plan(path, yaml.replace('options: {copied_seeds: run}', 'options: {copied_seeds: run, window: 3}').replace('seeds: [0, 1, 2]', 'seeds: [0, 1]'));
+    await assert.rejects(registerSweep(t.sql, both), (err: unknown) => err instanceof FaithsweepError && /different spec: /.test(err.message) && !/--window/.test(err.hint ?? ''));
   });
 
   it('refuses a JSONL dataset changed after it was planned, before writing anything', async () => {
@@ -158,5 +161,9 @@ describe('plan and launch at scale', { timeout: 300_000 }, () => {
     await t.sql.query(`UPDATE "Sweep" SET status = 'paused' WHERE id = $1`, ['failstart']);
     assert.equal(await startSweepWorkflow(running, 'failstart', 'q', undefined, t.url), 'running');
     assert.deepEqual(await status(), { status: 'paused', finishedAt: null });
+    // A paused sweep whose workflow had ended (terminated while paused): the new workflow starts unpaused.
+    const starts = { workflow: { start: () => Promise.resolve({}) } } as unknown as Client;
+    assert.equal(await startSweepWorkflow(starts, 'failstart', 'q', undefined, t.url), 'started');
+    assert.deepEqual(await status(), { status: 'running', finishedAt: null });
   });
 });

@@ -131,6 +131,9 @@ export async function startSweepWorkflow(client: Client, sweepId: string, taskQu
     try {
       const input: SweepWorkflowInput = { sweepId, ...(window ? { window } : {}) };
       await client.workflow.start('sweepWorkflow', { taskQueue, workflowId: sweepWorkflowId(sweepId), args: [input] });
+      // A new workflow starts unpaused: a `paused` left by one that ended while paused (terminated,
+      // timed out) is not this run's; the workflow writes `running` itself only once a worker runs it.
+      await sql.query(`UPDATE "Sweep" SET status = 'running', "finishedAt" = NULL WHERE id = $1 AND status = 'paused'`, [sweepId]);
       return 'started';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';

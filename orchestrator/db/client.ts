@@ -25,12 +25,17 @@ export function createDb(opts: DbOptions): PrismaClient {
 
 /**
  * node-postgres emits `error` on the pool when an *idle* client's connection dies (e.g.
- * "terminating connection due to administrator command" on a PostgreSQL restart); with no
- * listener, Node turns that into an uncaught exception that kills the process. The pool has
- * already discarded that client, so the error only needs to be seen: queries in flight fail
- * on their own promise (and are retried by their caller), later ones reconnect.
+ * "terminating connection due to administrator command" on a PostgreSQL restart), and on the
+ * *client itself* when it dies while checked out (e.g. EPIPE while a COPY is being written as
+ * PostgreSQL stops). With no listener, Node turns either into an uncaught exception that kills
+ * the process. Both only need to be seen: the queries in flight fail on their own promise (and
+ * are retried by their caller), the pool discards a dead client when it is released (it is no
+ * longer queryable), and later queries reconnect.
  */
 export function survivePoolErrors<P extends pg.Pool>(pool: P, onError?: (err: Error) => void): P {
   pool.on('error', (err) => onError?.(err));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => onError?.(err));
+  });
   return pool;
 }

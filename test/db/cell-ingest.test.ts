@@ -45,6 +45,24 @@ describe('cell ingestion through COPY', () => {
     await t?.drop();
   });
 
+  it('survives the death of a checked-out connection (PostgreSQL stopping mid-batch): no uncaught error, the pool reconnects', async () => {
+    // Without a listener on the client itself, node-postgres's 'error' on a checked-out client
+    // is an uncaught exception: it killed the worker when PostgreSQL stopped during a COPY.
+    const own = createIngestPool(t.url, 2);
+    try {
+      const client = await own.connect();
+      const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      await t.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+      const deadline = Date.now() + 10_000;
+      while ((client as unknown as { _queryable: boolean })._queryable !== false && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await assert.rejects(client.query('SELECT 1'), 'the dead connection refuses queries');
+      client.release();
+      assert.equal((await own.query('SELECT 1 AS one')).rows[0].one, 1, 'the pool reconnects');
+    } finally {
+      await own.end();
+    }
+  });
+
   it('writes a batch once: a repeat adds nothing, an overlapping batch only its new keys', async () => {
     const id = await parents(t.sql, 1);
     const first = Array.from({ length: 500 }, (_, i) => row(`k${i}`));

@@ -15,6 +15,19 @@ export const MIN_TOKEN_LENGTH = 16;
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/**
+ * The one rule for a shared agent token, used by the agent and the worker alike: null when
+ * `token` is acceptable, else what is wrong with it (at least {@link MIN_TOKEN_LENGTH}
+ * characters; no whitespace, since it travels as `Bearer <token>`).
+ */
+export function tokenProblem(token: string): string | null {
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return `the agent token must be at least ${MIN_TOKEN_LENGTH} characters (got ${token.length === 0 ? 'an empty one' : `${token.length}`})`;
+  }
+  if (/\s/.test(token)) return 'the agent token must not contain whitespace (it travels as "Bearer <token>")';
+  return null;
+}
+
 /** The metadata value that carries `token`. */
 export function bearer(token: string): string {
   return `Bearer ${token}`;

@@ -12,7 +12,7 @@ import { parseIntFlag } from '../../common/cli/int-flag.ts';
 import { DEFAULT_MEMORY_BUDGET_MIB } from '../engine/budget.ts';
 import type { Device } from '../model/onnx-model.ts';
 import { DEFAULT_AGENTS_BUCKET, DEFAULT_REGISTRY_TTL_MS, isValidAgentId, isValidBucketName } from '../registry/index.ts';
-import { MIN_TOKEN_LENGTH, isLoopback } from '../server/index.ts';
+import { isLoopback, tokenProblem } from '../server/index.ts';
 import { checkTlsFiles } from '../../common/grpc/tls-files.ts';
 
 /** gRPC port when --port is not given (the customary gRPC port). */
@@ -113,8 +113,8 @@ function token(values: RawAgentInput['values'], envToken: string | undefined): s
     throw bad('token-file', 'is required (or set FAITHSWEEP_AGENT_TOKEN): every Agent RPC needs the shared token',
       "give the workers' token: on the local stack it is .faithsweep/agent-token (written by `faithsweep worker`, `dev up` and the demo), so --token-file .faithsweep/agent-token");
   }
-  if (t.length < MIN_TOKEN_LENGTH) throw bad('token-file', `token must be at least ${MIN_TOKEN_LENGTH} characters (got ${t.length})`);
-  if (/\s/.test(t)) throw bad('token-file', 'token must not contain whitespace (it travels as "Bearer <token>")');
+  const problem = tokenProblem(t);
+  if (problem !== null) throw bad('token-file', problem);
   return t;
 }
 

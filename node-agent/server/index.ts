@@ -3,7 +3,7 @@ export { createAgentServer, isLoopback, ABORT_SETTLE_MS, SHUTDOWN_TIMEOUT_MS, HE
 export type { AgentServerOptions, AgentGrpcServer, DrainReport } from './agent-server.ts';
 export { createAgentClient, bearerInterceptor, describeAgent, DESCRIBE_TIMEOUT_MS } from '../../common/grpc/client.ts';
 export type { AgentClientOptions } from '../../common/grpc/client.ts';
-export { AUTHORIZATION_METADATA_KEY, MIN_TOKEN_LENGTH, bearer, tokenChecker } from '../../common/grpc/auth.ts';
+export { AUTHORIZATION_METADATA_KEY, MIN_TOKEN_LENGTH, bearer, tokenChecker, tokenProblem } from '../../common/grpc/auth.ts';
 export { ERROR_CODE_METADATA_KEY, INTERNAL_ERROR_CODE, errorCodeOf, grpcStatusFor, toServiceError, toStatus } from '../../common/grpc/status.ts';
 export { HealthClient, HealthRegistry, HealthService, ServingStatus } from './health.ts';
 export type { HealthCheckRequest, HealthCheckResponse } from './health.ts';

@@ -83,7 +83,7 @@ describe('agents on the network', () => {
       [['--tls-ca', join(dir, 'junk.pem')], /^error\[BAD_ARGS\]: --tls-ca \S+junk\.pem holds no PEM certificate/m],
       [['--tls-cert', join(dir, 'worker.pem'), '--tls-key', join(dir, 'agent.key')], /^error\[BAD_ARGS\]: --tls-key \S+agent\.key does not hold the private key of --tls-cert/m],
       // The agents refuse a short token: the worker refuses it too, before it starts.
-      [['--token-file', join(dir, 'short-token')], /^error\[BAD_ARGS\]: --token-file \S+short-token: the agent token must be at least 16 characters without whitespace \(got 5 characters\)/m],
+      [['--token-file', join(dir, 'short-token')], /^error\[BAD_ARGS\]: --token-file \S+short-token: the agent token must be at least 16 characters \(got 5\)/m],
     ] as [string[], RegExp][]) {
       const r = worker(...args);
       assert.equal(r.status, 2, r.stderr);

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../common/config/paths.ts';
@@ -52,6 +52,15 @@ describe('coded errors for bad input', () => {
       assert.match(r.stderr, /hint: run 'npx faithsweep db migrate'/);
       assert.doesNotMatch(r.stderr, /INTERNAL/);
     }
+  });
+
+  it('refuses FAITHSWEEP_AGENT_TOKEN in the demo before starting anything', () => {
+    const home = join(dir, 'demo-home');
+    const r = faithsweep({ ...env, FAITHSWEEP_HOME: home, FAITHSWEEP_AGENT_TOKEN: 'x'.repeat(32) }, 'demo');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^error\[BAD_CONFIG\]: the demo starts its agents with the local token file; unset FAITHSWEEP_AGENT_TOKEN/);
+    assert.doesNotMatch(r.stderr, /starting the local stack/, 'no set-up step may run');
+    assert.equal(existsSync(home), false, 'nothing written under FAITHSWEEP_HOME');
   });
 
   it('names a directory given as the spec file', () => {

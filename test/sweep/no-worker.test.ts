@@ -47,7 +47,7 @@ describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () =>
     assert.equal((await sweepState(c, 'idle')).status, 'running', 'nothing was cancelled');
   });
 
-  it('resume of a sweep whose workflow has ended starts it again, with a NO_WORKER warning (in --json: warnings[])', async () => {
+  it('resume of a sweep whose workflow has ended starts it again (with the --window it was given), with a NO_WORKER warning (in --json: warnings[])', async () => {
     const end = async () => {
       const connection = await Connection.connect({ address: c.env['TEMPORAL_ADDRESS']! });
       try {
@@ -57,15 +57,15 @@ describe('a sweep with no worker on its task queue', { timeout: 600_000 }, () =>
       }
     };
     await end();
-    const r = await c.cli(['resume', 'idle']);
+    const r = await c.cli(['resume', 'idle', '--window', '3']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, `warning[NO_WORKER]: no worker polls task queue '${c.taskQueue}', so the sweep's workflow cannot make progress or answer\n  hint: start one with 'npx faithsweep worker' (the local stack: 'npx faithsweep dev up'); the sweep waits for it\n`);
-    assert.match(r.stdout, /^sweep idle: workflow started again\. Follow it with: npx faithsweep watch idle$/m);
+    assert.match(r.stdout, /^sweep idle: workflow started again, window 3\. Follow it with: npx faithsweep watch idle$/m);
     await end();
-    const j = await c.cli(['resume', 'idle', '--json']);
+    const j = await c.cli(['resume', 'idle', '--json', '--window', '2']);
     assert.equal(j.code, 0, j.stderr);
-    const out = JSON.parse(j.stdout) as { result: string; warnings: { code: string; message: string }[] };
-    assert.deepEqual([out.result, out.warnings.map((w) => w.code)], ['workflow started again', ['NO_WORKER']]);
+    const out = JSON.parse(j.stdout) as { result: string; window?: number; warnings: { code: string; message: string }[] };
+    assert.deepEqual([out.result, out.window, out.warnings.map((w) => w.code)], ['workflow started again', 2, ['NO_WORKER']]);
     assert.doesNotMatch(j.stderr, /warning/, 'with --json the warning is in the output only');
   });
 

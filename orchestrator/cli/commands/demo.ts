@@ -123,6 +123,10 @@ export const demoCommand = command({
       sweeps.push({ spec, plan: await planSweep(spec, { specPath: path, modelsDir: ctx.paths.modelsDir }) });
     }
     const allModels = [...new Set(sweeps.flatMap((x) => x.plan.models.map((m) => m.name)))];
+    // The demo's agents take the local token file: refuse another token before anything starts.
+    if (ctx.agentToken) {
+      throw new FaithsweepError(ErrorCode.BAD_CONFIG, 'the demo starts its agents with the local token file; unset FAITHSWEEP_AGENT_TOKEN', { hint: 'or run agents yourself with that token (faithsweep agent --help)' });
+    }
 
     // Three set-up steps, then a launch and a summary per sweep.
     const total = 3 + 2 * sweeps.length;
@@ -144,10 +148,9 @@ export const demoCommand = command({
 
       ctx.err(`${step()} starting ${AGENTS} node agents on ${allModels.join(', ')} and a sweep worker…`);
       const token = agentToken(ctx, undefined, true);
-      const tokenFile = ctx.agentToken ? undefined : localTokenPath(ctx.paths.home);
+      const tokenFile = localTokenPath(ctx.paths.home);
       const logDir = join(ctx.paths.home, 'logs');
       mkdirSync(logDir, { recursive: true });
-      if (!tokenFile) throw new FaithsweepError(ErrorCode.BAD_CONFIG, 'the demo starts its agents with the local token file; unset FAITHSWEEP_AGENT_TOKEN', { hint: `or run agents yourself with that token` });
       for (let n = 1; n <= AGENTS; n++) agents.push(startAgent(ctx, n, tokenFile, logDir));
       installTemporalRuntime('ERROR');
       worker = await startSweepWorker({ databaseUrl: e.databaseUrl, natsUrl: e.natsUrl, temporalAddress: e.temporalAddress, token, log });

@@ -11,7 +11,7 @@ import type { CliContext } from '../../../common/cli/context.ts';
 import { ErrorCode, FaithsweepError } from '../../../common/errors.ts';
 import { parseSpec } from '../../sweep/spec.ts';
 import type { SweepSpec } from '../../sweep/spec-types.ts';
-import { MIN_TOKEN_LENGTH } from '../../../common/grpc/auth.ts';
+import { tokenProblem } from '../../../common/grpc/auth.ts';
 
 /** Task queue of the sweep workflows when none is configured. */
 export { DEFAULT_TASK_QUEUE } from '../../worker/create-worker.ts';
@@ -33,10 +33,11 @@ export function localTokenPath(home: string): string {
   return join(home, 'agent-token');
 }
 
-/** The agents refuse a token shorter than MIN_TOKEN_LENGTH or with whitespace: refuse it here too, before anything starts. */
+/** The agents refuse a token that breaks {@link tokenProblem}'s rule: refuse it here too, before anything starts. */
 function checkedToken(token: string, where: string): string {
-  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-    throw new FaithsweepError(ErrorCode.BAD_ARGS, `${where}: the agent token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace (got ${token.length === 0 ? 'an empty one' : `${token.length} characters`})`, {
+  const problem = tokenProblem(token);
+  if (problem !== null) {
+    throw new FaithsweepError(ErrorCode.BAD_ARGS, `${where}: ${problem}`, {
       hint: "use the token the agents were started with (the local stack's is .faithsweep/agent-token)",
     });
   }
